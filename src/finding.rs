@@ -1,0 +1,157 @@
+//! What rules report: a code, a severity, a location given as an object and a field path (turned
+//! into a file span only when reporting), the message, the help, and related locations.
+
+use serde::Serialize;
+
+use crate::load::node::FieldPath;
+use crate::load::source::{FileId, LineCol, Span};
+use crate::load::{Inputs, ObjectId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// A field of a loaded object; the span is looked up when reporting.
+    Field { object: ObjectId, path: FieldPath },
+    /// A place in a file that is not (or not yet) an object: a parse error, a template marker.
+    File { file: FileId, span: Span },
+}
+
+impl Location {
+    pub fn field(object: ObjectId, path: impl Into<FieldPath>) -> Self {
+        Location::Field {
+            object,
+            path: path.into(),
+        }
+    }
+}
+
+impl From<&str> for FieldPath {
+    fn from(s: &str) -> Self {
+        FieldPath::new(s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub location: Location,
+    pub message: String,
+    pub help: String,
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            code,
+            severity,
+            location,
+            message: message.into(),
+            help: String::new(),
+            related: Vec::new(),
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    pub fn related(mut self, location: Location, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            location,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+/// A location made concrete: which file, which bytes, which lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub file: FileId,
+    pub span: Span,
+    pub start: LineCol,
+    pub end: LineCol,
+    /// The field path, when the location is a field of an object.
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResourceRef {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Inputs {
+    pub fn resolve(&self, location: &Location) -> Resolved {
+        let (file, span, path) = match location {
+            Location::File { file, span } => (*file, *span, None),
+            Location::Field { object, path } => {
+                let obj = &self.objects[*object];
+                let text = &self.files[obj.file].text;
+                let (span, _) = obj.node.span_of(path, text);
+                let full = if obj.prefix.is_root() {
+                    path.as_str().to_string()
+                } else if path.is_root() {
+                    obj.prefix.as_str().to_string()
+                } else {
+                    format!("{}.{}", obj.prefix, path)
+                };
+                (obj.file, span, Some(full))
+            }
+        };
+        let f = &self.files[file];
+        Resolved {
+            file,
+            span,
+            start: f.line_col(span.start),
+            end: f.line_col(span.end),
+            path,
+        }
+    }
+
+    pub fn resource_of(&self, location: &Location) -> Option<ResourceRef> {
+        match location {
+            Location::Field { object, .. } => {
+                let o = &self.objects[*object];
+                Some(ResourceRef {
+                    kind: o.kind.clone(),
+                    namespace: o.namespace.clone(),
+                    name: o.name.clone(),
+                })
+            }
+            Location::File { .. } => None,
+        }
+    }
+}

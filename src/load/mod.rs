@@ -1,0 +1,495 @@
+//! Loading: paths and stdin → source files → YAML documents → Kubernetes objects.
+//!
+//! What cannot be read becomes a finding here (AL001 invalid YAML, AL003 templated file); files
+//! and documents that are not manifests are skipped quietly.
+
+pub mod node;
+pub mod source;
+pub mod yaml;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Finding, Location, Severity};
+use node::{FieldPath, Node, Value};
+use source::{FileId, SourceFile, Span};
+
+/// Index of an object in [`Inputs::objects`].
+pub type ObjectId = usize;
+
+/// Files larger than this are reported and not read.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// A Kubernetes object as loaded: where it is, what it is, and its tree.
+#[derive(Debug)]
+pub struct Object {
+    pub file: FileId,
+    /// Path of this object inside its document: empty, or `items[3]` inside a `kind: List`.
+    pub prefix: FieldPath,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// None for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    pub node: Node,
+}
+
+impl Object {
+    /// The API group, without version (`""` for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+
+    pub fn namespace_or_empty(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("")
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub files: Vec<SourceFile>,
+    pub objects: Vec<Object>,
+    /// YAML documents read, manifests or not.
+    pub documents: usize,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub paths: Vec<PathBuf>,
+    pub exclude: Vec<String>,
+    /// Namespace for objects that do not name one (kubectl's `-n`).
+    pub default_namespace: String,
+    pub max_file_size: u64,
+}
+
+/// Errors that stop the run (exit code 2), as opposed to findings about the input.
+#[derive(Debug)]
+pub enum LoadError {
+    PathNotFound(PathBuf),
+    BadExclude(String, String),
+    Stdin(std::io::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::PathNotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            LoadError::BadExclude(g, e) => write!(f, "invalid --exclude glob `{g}`: {e}"),
+            LoadError::Stdin(e) => write!(f, "cannot read standard input: {e}"),
+        }
+    }
+}
+
+const STDIN: &str = "-";
+
+pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
+    let excludes = build_excludes(&opts.exclude)?;
+    let mut sources: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    for path in &opts.paths {
+        if path.as_os_str() == STDIN {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(opts.max_file_size + 1)
+                .read_to_end(&mut buf)
+                .map_err(LoadError::Stdin)?;
+            let content = if buf.len() as u64 > opts.max_file_size {
+                Err(too_large(opts.max_file_size))
+            } else {
+                Ok(buf)
+            };
+            sources.push(("<stdin>".to_string(), content));
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
+        if meta.is_dir() {
+            for file in walk(path, &excludes) {
+                sources.push((display(&file), read_file(&file, opts.max_file_size)));
+            }
+        } else if !excludes.is_excluded(path) {
+            sources.push((display(path), read_file(path, opts.max_file_size)));
+        }
+    }
+
+    let mut inputs = Inputs::default();
+    for (path, content) in sources {
+        let file_id = inputs.files.len();
+        match content.and_then(decode) {
+            Ok(text) => {
+                inputs.files.push(SourceFile::new(path, text));
+                load_file(&mut inputs, file_id, &opts.default_namespace);
+            }
+            Err(message) => {
+                inputs.files.push(SourceFile::new(path, String::new()));
+                inputs.findings.push(Finding::new(
+                    "AL001",
+                    Severity::Error,
+                    Location::File {
+                        file: file_id,
+                        span: Span::default(),
+                    },
+                    message,
+                ));
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+fn too_large(max: u64) -> String {
+    format!("file is larger than the limit of {max} bytes and was not read")
+}
+
+fn display(p: &Path) -> String {
+    let s = p.display().to_string();
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if meta.is_dir() {
+        return Err("is a directory, not a file".to_string());
+    }
+    if meta.len() > max {
+        return Err(too_large(max));
+    }
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    if buf.len() as u64 > max {
+        return Err(too_large(max));
+    }
+    Ok(buf)
+}
+
+/// UTF-8 only (as kubectl); a BOM is dropped and CRLF line ends become LF, which keeps every
+/// line and column where the user sees it.
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("file is UTF-16 encoded; Kubernetes manifests must be UTF-8".to_string());
+    }
+    let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let good = &e.as_bytes()[..at];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("file is not valid UTF-8 (first invalid byte at line {line}, byte offset {at})")
+    })?;
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(format!(
+            "file holds a NUL byte at line {line}: binary data, not YAML"
+        ));
+    }
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    })
+}
+
+/// `--exclude` globs, read with .gitignore syntax (`vendor/`, `*.generated.yaml`, `/tmp`).
+struct Excludes(ignore::gitignore::Gitignore);
+
+impl Excludes {
+    fn is_excluded(&self, path: &Path) -> bool {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        self.0.matched_path_or_any_parents(path, false).is_ignore()
+    }
+}
+
+fn build_excludes(globs: &[String]) -> Result<Excludes, LoadError> {
+    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+    for g in globs {
+        b.add_line(None, g)
+            .map_err(|e| LoadError::BadExclude(g.clone(), e.to_string()))?;
+    }
+    let gi = b
+        .build()
+        .map_err(|e| LoadError::BadExclude(globs.join(","), e.to_string()))?;
+    Ok(Excludes(gi))
+}
+
+const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// Files below `dir` with a manifest extension, skipping hidden entries and what .gitignore
+/// (or .ignore) excludes, in a stable order.
+fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .follow_links(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .filter(|p| !is_known_non_manifest(p))
+        .filter(|p| !excludes.is_excluded(p))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Files that sit beside manifests but are not manifests.
+fn is_known_non_manifest(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    matches!(
+        stem,
+        "kustomization" | "chart" | "values" | "package" | "package-lock" | "tsconfig"
+    ) || stem.starts_with("values-")
+        || stem.starts_with("values.")
+        || name == "chart.lock"
+}
+
+fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str) {
+    let text = &inputs.files[file_id].text;
+    let docs = yaml::parse_stream(text);
+    inputs.documents += docs.len();
+    let has_template = template_marker(text);
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for doc in docs {
+        match doc.result {
+            Ok(Some(root)) => parsed.push(root),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(at) = has_template
+        && (!errors.is_empty() || parsed.iter().any(holds_template_syntax))
+    {
+        inputs.findings.push(
+            Finding::new(
+                "AL003",
+                Severity::Info,
+                Location::File {
+                    file: file_id,
+                    span: Span::new(at, at + 2),
+                },
+                "file holds template syntax and cannot be read as Kubernetes manifests",
+            )
+            .help("render it first and lint the output: `helm template . | ambient-lint -` or `kustomize build . | ambient-lint -`"),
+        );
+        return;
+    }
+    for e in errors {
+        inputs.findings.push(Finding::new(
+            "AL001",
+            Severity::Error,
+            Location::File {
+                file: file_id,
+                span: Span::new(e.offset, e.offset + 1),
+            },
+            format!("invalid YAML: {}", e.message),
+        ));
+    }
+    for root in parsed {
+        add_objects(inputs, file_id, root, FieldPath::root(), default_namespace);
+    }
+}
+
+/// Offset of the first `{{` outside a comment, if any.
+fn template_marker(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = match line.find('#') {
+            Some(i) if line[..i].trim().is_empty() => "",
+            _ => line,
+        };
+        if let Some(i) = code.find("{{") {
+            return Some(offset + i);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// A parsed document still shows template syntax when `{{ }}` landed somewhere only template
+/// output could put it: in a plain scalar, or as a mapping used as a key.
+fn holds_template_syntax(root: &Node) -> bool {
+    let mut todo = vec![root];
+    while let Some(n) = todo.pop() {
+        match &n.value {
+            Value::Scalar(s) => {
+                if s.plain && s.text.contains("{{") {
+                    return true;
+                }
+            }
+            Value::Seq(items) => todo.extend(items),
+            Value::Map(entries) => {
+                for e in entries {
+                    if !matches!(e.key.value, Value::Scalar(_)) {
+                        return true;
+                    }
+                    todo.push(&e.key);
+                    todo.push(&e.value);
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Kinds without a namespace. Anything else is namespaced.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "GatewayClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PersistentVolume",
+    "StorageClass",
+    "Node",
+    "PriorityClass",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "APIService",
+    "RuntimeClass",
+    "CSIDriver",
+    "VolumeSnapshotClass",
+];
+
+fn add_objects(
+    inputs: &mut Inputs,
+    file: FileId,
+    root: Node,
+    prefix: FieldPath,
+    default_namespace: &str,
+) {
+    let (Some(api_version), Some(kind)) = (
+        root.get("apiVersion")
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        root.get("kind").and_then(Node::as_str).map(str::to_string),
+    ) else {
+        // Not a Kubernetes object (a values file, a config): skipped quietly.
+        return;
+    };
+    if kind == "List" || (kind.ends_with("List") && root.get("items").is_some()) {
+        if let Some(Value::Seq(items)) = root.get("items").map(|n| n.value.clone()) {
+            for (i, item) in items.into_iter().enumerate() {
+                add_objects(
+                    inputs,
+                    file,
+                    item,
+                    prefix.key("items").index(i),
+                    default_namespace,
+                );
+            }
+        }
+        return;
+    }
+    let meta = root.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
+    let namespace = if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        None
+    } else {
+        Some(
+            meta.and_then(|m| m.get("namespace"))
+                .and_then(Node::as_str)
+                .unwrap_or(default_namespace)
+                .to_string(),
+        )
+    };
+    inputs.objects.push(Object {
+        file,
+        prefix,
+        api_version,
+        kind,
+        name,
+        namespace,
+        node: root,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Inputs {
+        let mut inputs = Inputs::default();
+        inputs.files.push(SourceFile::new(
+            "t.yaml".into(),
+            decode(text.as_bytes().to_vec()).unwrap(),
+        ));
+        load_file(&mut inputs, 0, "default");
+        inputs
+    }
+
+    #[test]
+    fn lists_and_multi_documents_become_objects() {
+        let i = load_text(
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ServiceAccount, metadata: {name: a, namespace: x}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\nfoo: bar\n",
+        );
+        assert_eq!(i.objects.len(), 2);
+        assert_eq!(i.objects[0].prefix.as_str(), "items[0]");
+        assert_eq!(i.objects[0].namespace.as_deref(), Some("x"));
+        assert_eq!(i.objects[1].namespace, None);
+        assert!(i.findings.is_empty());
+    }
+
+    #[test]
+    fn templates_get_al003_not_al001() {
+        let i = load_text(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Values.name }}\n{{- if .Values.x }}\n",
+        );
+        assert_eq!(i.findings.len(), 1);
+        assert_eq!(i.findings[0].code, "AL003");
+        assert!(i.objects.is_empty());
+    }
+
+    #[test]
+    fn template_text_inside_strings_is_fine() {
+        let i = load_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata:\n  a: \"{{ x }}\"\n  b: |\n    {{ y }}\n",
+        );
+        assert!(i.findings.is_empty(), "{:?}", i.findings);
+        assert_eq!(i.objects.len(), 1);
+    }
+
+    #[test]
+    fn crlf_and_bom_are_accepted() {
+        let text = decode(
+            b"\xEF\xBB\xBFapiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: x\r\n".to_vec(),
+        )
+        .unwrap();
+        assert!(text.starts_with("apiVersion"));
+        assert!(!text.contains('\r'));
+    }
+
+    #[test]
+    fn binary_and_utf16_are_refused_with_a_message() {
+        assert!(
+            decode(vec![0xFF, 0xFE, b'a', 0])
+                .unwrap_err()
+                .contains("UTF-16")
+        );
+        assert!(decode(vec![b'a', 0xC3]).unwrap_err().contains("UTF-8"));
+        assert!(decode(b"a\n\0".to_vec()).unwrap_err().contains("NUL"));
+    }
+}

@@ -1,0 +1,465 @@
+//! YAML text → [`Node`] trees, one per document, built from saphyr-parser's event stream.
+//!
+//! The stream is cut into documents at `---` lines before parsing, so a syntax error in one
+//! document leaves the others readable (YAML forbids `---` at column 0 inside any scalar, so the cut
+//! is exact). The tree is built iteratively with bounded depth, and aliases are expanded against a
+//! node budget, so no input can overflow the stack or expand into unbounded memory.
+
+use std::collections::{HashMap, HashSet};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+
+use super::node::{Entry, Node, Scalar, Value};
+use super::source::Span;
+
+/// Deeper nesting than this is no Kubernetes manifest and is refused.
+pub const MAX_DEPTH: usize = 256;
+/// Nodes one document may hold once aliases are expanded.
+pub const MAX_NODES: usize = 2_000_000;
+
+/// One document of a stream: its byte range in the file and what it parsed to.
+#[derive(Debug)]
+pub struct RawDocument {
+    pub span: Span,
+    pub result: Result<Option<Node>, YamlError>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    /// Byte offset in the file.
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Splits `text` into documents and parses each one.
+pub fn parse_stream(text: &str) -> Vec<RawDocument> {
+    split_documents(text)
+        .into_iter()
+        .filter_map(|(start, end)| {
+            let chunk = &text[start..end];
+            if is_blank_document(chunk) {
+                return None;
+            }
+            Some(RawDocument {
+                span: Span::new(start, end),
+                result: parse_document(chunk, start),
+            })
+        })
+        .collect()
+}
+
+/// Byte ranges of the documents: cut before every line that starts with `---` followed by
+/// whitespace or the end of the line.
+fn split_documents(text: &str) -> Vec<(usize, usize)> {
+    let mut cuts = vec![0];
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        if line_start > 0 && is_document_marker(line) {
+            cuts.push(line_start);
+        }
+        line_start += line.len();
+    }
+    cuts.push(text.len());
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+fn is_document_marker(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// A document of only comments, blank lines and markers holds nothing.
+fn is_blank_document(chunk: &str) -> bool {
+    chunk.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..." || t.starts_with("--- #")
+    })
+}
+
+/// Converts the parser's character positions in a chunk to byte offsets in the file.
+struct Offsets<'a> {
+    chunk: &'a str,
+    base: usize,
+    /// Byte offset of each character, only for chunks that are not ASCII.
+    char_bytes: Option<Vec<usize>>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(chunk: &'a str, base: usize) -> Self {
+        let char_bytes =
+            (!chunk.is_ascii()).then(|| chunk.char_indices().map(|(i, _)| i).collect());
+        Offsets {
+            chunk,
+            base,
+            char_bytes,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        let within = match &self.char_bytes {
+            None => char_index.min(self.chunk.len()),
+            Some(v) => v.get(char_index).copied().unwrap_or(self.chunk.len()),
+        };
+        self.base + within
+    }
+
+    fn span(&self, s: &YSpan) -> Span {
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+}
+
+enum Frame {
+    Seq {
+        start: usize,
+        anchor: usize,
+        flow: bool,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        flow: bool,
+        entries: Vec<Entry>,
+        keys: HashSet<String>,
+        pending_key: Option<Node>,
+    },
+}
+
+struct Builder<'a> {
+    offsets: Offsets<'a>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    root: Option<Node>,
+}
+
+fn node_count(n: &Node) -> usize {
+    // Iterative, so that counting never recurses deeply.
+    let mut count = 0;
+    let mut todo = vec![n];
+    while let Some(n) = todo.pop() {
+        count += 1;
+        match &n.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => todo.extend(items),
+            Value::Map(entries) => todo.extend(entries.iter().flat_map(|e| [&e.key, &e.value])),
+        }
+    }
+    count
+}
+
+impl Builder<'_> {
+    fn err(&self, offset: usize, message: impl Into<String>) -> YamlError {
+        YamlError {
+            offset,
+            message: message.into(),
+        }
+    }
+
+    /// Adds a finished node to its parent. `added` is how many new nodes it brings to the
+    /// document's budget (an alias brings its whole target again; a collection only itself, its
+    /// children having been counted as they came).
+    fn push_node(&mut self, node: Node, anchor: usize, added: usize) -> Result<(), YamlError> {
+        self.nodes += added;
+        if self.nodes > MAX_NODES {
+            return Err(self.err(
+                node.span.start,
+                format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
+            ));
+        }
+        if anchor != 0 {
+            let weight = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), weight));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                keys,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => {
+                    if let Some(k) = key.as_scalar().filter(|s| !(s.plain && s.text == "<<")) {
+                        if !keys.insert(k.text.clone()) {
+                            return Err(YamlError {
+                                offset: key.span.start,
+                                message: format!("duplicate key `{}` in a mapping", k.text),
+                            });
+                        }
+                    }
+                    entries.push(Entry { key, value: node });
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn end_frame(&mut self, end_span: Span) -> Result<(), YamlError> {
+        let Some(frame) = self.stack.pop() else {
+            return Err(self.err(end_span.start, "unbalanced collection end"));
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq {
+                start,
+                anchor,
+                flow,
+                items,
+            } => {
+                let end = collection_end(start, flow, end_span, items.last().map(|n| n.span.end));
+                let value = Value::Seq(items);
+                (
+                    Node {
+                        span: Span::new(start, end),
+                        value,
+                    },
+                    anchor,
+                )
+            }
+            Frame::Map {
+                start,
+                anchor,
+                flow,
+                entries,
+                ..
+            } => {
+                let last = entries.last().map(|e| e.value.span.end);
+                let end = collection_end(start, flow, end_span, last);
+                let value = Value::Map(apply_merge_keys(entries));
+                (
+                    Node {
+                        span: Span::new(start, end),
+                        value,
+                    },
+                    anchor,
+                )
+            }
+        };
+        self.push_node(node, anchor, 1)
+    }
+
+    fn on_event(&mut self, ev: Event<'_>, yspan: YSpan) -> Result<(), YamlError> {
+        let span = self.offsets.span(&yspan);
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let node = Node {
+                    span,
+                    value: Value::Scalar(Scalar {
+                        text: text.into_owned(),
+                        plain: style == ScalarStyle::Plain,
+                    }),
+                };
+                self.push_node(node, anchor, 1)
+            }
+            Event::Alias(id) => {
+                let Some((target, weight)) = self.anchors.get(&id).cloned() else {
+                    return Err(self.err(span.start, "alias to an unknown anchor"));
+                };
+                let mut node = target;
+                node.span = span;
+                self.push_node(node, 0, weight)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(self.err(
+                        span.start,
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                let flow =
+                    self.offsets.chunk[span.start - self.offsets.base..].starts_with(['[', '{']);
+                self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        start: span.start,
+                        anchor,
+                        flow,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        start: span.start,
+                        anchor,
+                        flow,
+                        entries: Vec::new(),
+                        keys: HashSet::new(),
+                        pending_key: None,
+                    }
+                });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.end_frame(span),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn collection_end(start: usize, flow: bool, end_event: Span, last_child: Option<usize>) -> usize {
+    if flow {
+        end_event.end.max(start)
+    } else {
+        last_child.unwrap_or(start).max(start)
+    }
+}
+
+/// YAML 1.1 merge keys (`<<: *base`), which Kubernetes' YAML reader honours: entries already in
+/// the mapping win over merged ones.
+fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+    let is_merge = |e: &Entry| e.key.as_scalar().is_some_and(|s| s.plain && s.text == "<<");
+    if !entries.iter().any(is_merge) {
+        return entries;
+    }
+    let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_merge);
+    for m in merges {
+        let sources: Vec<Node> = match m.value.value {
+            Value::Map(_) => vec![m.value],
+            Value::Seq(items) => items,
+            _ => vec![],
+        };
+        for src in sources {
+            if let Value::Map(src_entries) = src.value {
+                for e in src_entries {
+                    let k = e.key.as_str().map(str::to_string);
+                    if !own.iter().any(|o| o.key.as_str() == k.as_deref()) {
+                        own.push(e);
+                    }
+                }
+            }
+        }
+    }
+    own
+}
+
+/// Parses one document chunk that starts at byte `base` of its file.
+fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
+    let mut b = Builder {
+        offsets: Offsets::new(chunk, base),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+    };
+    let parser = Parser::new_from_str(chunk);
+    let mut documents = 0;
+    for item in parser {
+        match item {
+            Ok((ev, span)) => {
+                if matches!(ev, Event::DocumentStart(_)) {
+                    documents += 1;
+                    if documents > 1 {
+                        // A `...` end marker followed by more content: not something we cut on.
+                        let at = b.offsets.byte(span.start.index());
+                        return Err(b.err(at, "a second document after `...` without `---`"));
+                    }
+                }
+                b.on_event(ev, span)?;
+            }
+            Err(e) => {
+                let at = b.offsets.byte(e.marker().index());
+                return Err(b.err(at, e.info().to_string()));
+            }
+        }
+    }
+    Ok(b.root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let docs = parse_stream(text);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.into_iter().next().unwrap().result.unwrap().unwrap()
+    }
+
+    #[test]
+    fn keys_and_values_keep_their_spans() {
+        let text = "a:\n  b: [\"x\", y]\n";
+        let root = one(text);
+        let b = root.get("a").unwrap().entry("b").unwrap();
+        assert_eq!(&text[b.key.span.start..b.key.span.end], "b");
+        let v = &b.value;
+        assert_eq!(&text[v.span.start..v.span.end], "[\"x\", y]");
+        let x = &v.as_seq().unwrap()[0];
+        assert!(!x.as_scalar().unwrap().plain);
+        assert_eq!(x.as_str(), Some("x"));
+    }
+
+    #[test]
+    fn an_error_in_one_document_leaves_the_others() {
+        let text = "a: 1\n---\nb: [\n---\nc: 3\n";
+        let docs = parse_stream(text);
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].result.is_ok());
+        let err = docs[1].result.as_ref().unwrap_err();
+        assert!(err.offset >= 9 && err.offset <= 15, "{err:?}");
+        assert_eq!(
+            docs[2]
+                .result
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .get("c")
+                .unwrap()
+                .as_str(),
+            Some("3")
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let docs = parse_stream("a: 1\na: 2\n");
+        let err = docs[0].result.as_ref().unwrap_err();
+        assert_eq!(err.offset, 5);
+        assert!(err.message.contains("duplicate key `a`"));
+    }
+
+    #[test]
+    fn alias_bombs_hit_the_node_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let docs = parse_stream(&text);
+        let err = docs[0].result.as_ref().unwrap_err();
+        assert!(err.message.contains("alias bomb"), "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = "[".repeat(100_000);
+        let docs = parse_stream(&text);
+        let err = docs[0].result.as_ref().unwrap_err();
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn merge_keys_fill_in_missing_entries() {
+        let root = one("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n");
+        let m = root.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
+        assert_eq!(m.get("y").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn blank_and_comment_only_documents_are_dropped() {
+        assert!(parse_stream("# only a comment\n---\n---\n").is_empty());
+    }
+
+    #[test]
+    fn non_ascii_spans_are_byte_offsets() {
+        let text = "é: ü\nk: v\n";
+        let root = one(text);
+        let e = root.entry("k").unwrap();
+        assert_eq!(&text[e.key.span.start..e.key.span.end], "k");
+    }
+}

@@ -1,0 +1,456 @@
+//! The model: typed resources built from the loaded objects, and the indexes rules use to
+//! cross-reference them in time linear in the input.
+
+pub mod identity;
+pub mod reader;
+pub mod resources;
+pub mod selector;
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::load::{Inputs, ObjectId};
+use reader::Reader;
+use resources::*;
+use selector::{LabelSelector, label};
+
+pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
+pub const METADATA_NAME: &str = "kubernetes.io/metadata.name";
+
+/// Namespaces every cluster has.
+pub const BUILTIN_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+#[derive(Clone, Debug)]
+pub struct ModelOptions {
+    pub root_namespace: String,
+    pub trust_domain: String,
+    /// Namespaces that exist in the cluster but not in these manifests.
+    pub known_namespaces: Vec<String>,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            root_namespace: "istio-system".to_string(),
+            trust_domain: "cluster.local".to_string(),
+            known_namespaces: Vec::new(),
+        }
+    }
+}
+
+/// Whether traffic of a pod is handled by ztunnel (§1 of platform-semantics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dataplane {
+    Ambient,
+    Sidecar,
+    /// Not in the mesh: `dataplane-mode: none`, no labels, hostNetwork, or an excluded namespace.
+    Outside,
+    /// The input does not say (no Namespace object for the pod's namespace).
+    Unknown,
+}
+
+/// The pods Istio deploys for a Gateway of class `istio` or `istio-waypoint` (§5).
+#[derive(Clone, Debug)]
+pub struct GatewayDeployment {
+    pub gateway: usize,
+    pub namespace: String,
+    pub service_account: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub options: ModelOptions,
+    pub namespaces: Vec<Meta>,
+    pub workloads: Vec<Workload>,
+    pub service_accounts: Vec<Meta>,
+    pub services: Vec<Service>,
+    pub network_policies: Vec<NetworkPolicy>,
+    pub authorization_policies: Vec<AuthorizationPolicy>,
+    pub peer_authentications: Vec<PeerAuthentication>,
+    pub request_authentications: Vec<RequestAuthentication>,
+    pub gateways: Vec<Gateway>,
+    pub gateway_classes: Vec<GatewayClass>,
+    pub http_routes: Vec<HttpRoute>,
+    pub grpc_routes: Vec<HttpRoute>,
+    pub reference_grants: Vec<ReferenceGrant>,
+    pub gateway_deployments: Vec<GatewayDeployment>,
+    /// AL002 and AL004 findings made while building.
+    pub findings: Vec<Finding>,
+
+    namespace_by_name: HashMap<String, usize>,
+    /// Namespaces any input object lives in, plus Namespace objects.
+    namespaces_in_input: BTreeSet<String>,
+    workloads_by_namespace: HashMap<String, Vec<usize>>,
+    workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
+    workloads_by_account: HashMap<(String, String), Vec<usize>>,
+    accounts: HashMap<(String, String), usize>,
+    services_by_key: HashMap<(String, String), usize>,
+    gateways_by_key: HashMap<(String, String), usize>,
+}
+
+/// One object read into its typed form, before it joins the model.
+enum Typed {
+    Namespace(Meta),
+    ServiceAccount(Meta),
+    Service(Service),
+    NetworkPolicy(NetworkPolicy),
+    AuthorizationPolicy(AuthorizationPolicy),
+    PeerAuthentication(PeerAuthentication),
+    RequestAuthentication(RequestAuthentication),
+    Gateway(Gateway),
+    GatewayClass(GatewayClass),
+    HttpRoute(HttpRoute),
+    GrpcRoute(HttpRoute),
+    ReferenceGrant(ReferenceGrant),
+    Workload(Workload),
+}
+
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+impl Model {
+    pub fn build(inputs: &Inputs, options: ModelOptions) -> Model {
+        let mut m = Model {
+            options,
+            ..Model::default()
+        };
+        let mut seen: HashMap<(String, String, String, String), ObjectId> = HashMap::new();
+        for (id, obj) in inputs.objects.iter().enumerate() {
+            if let Some(ns) = &obj.namespace {
+                m.namespaces_in_input.insert(ns.clone());
+            }
+            // AL004: same group, kind, namespace and name twice.
+            if !obj.name.is_empty() {
+                let key = (
+                    group_of(&obj.api_version).to_string(),
+                    obj.kind.clone(),
+                    obj.namespace_or_empty().to_string(),
+                    obj.name.clone(),
+                );
+                if let Some(&first) = seen.get(&key) {
+                    let first_obj = &inputs.objects[first];
+                    let where_ = &inputs.files[first_obj.file].path;
+                    m.findings.push(
+                        Finding::new(
+                            "AL004",
+                            Severity::Error,
+                            Location::field(id, "metadata.name"),
+                            format!(
+                                "{} `{}` is defined twice; the one applied last silently replaces the other",
+                                obj.kind,
+                                qualified(obj.namespace.as_deref(), &obj.name)
+                            ),
+                        )
+                        .help(format!("keep one definition (the other is in {where_}), or rename one of them"))
+                        .related(Location::field(first, "metadata.name"), "first defined here"),
+                    );
+                    continue;
+                }
+                seen.insert(key, id);
+            }
+            m.add_object(inputs, id);
+        }
+        m.index();
+        m
+    }
+
+    fn add_object(&mut self, inputs: &Inputs, id: ObjectId) {
+        let obj = &inputs.objects[id];
+        let group = obj.group();
+        let modeled = matches!(
+            (group, obj.kind.as_str()),
+            ("", "Namespace" | "ServiceAccount" | "Service" | "Pod")
+                | (
+                    "apps",
+                    "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+                )
+                | ("batch", "Job" | "CronJob")
+                | ("networking.k8s.io", "NetworkPolicy")
+                | (
+                    "security.istio.io",
+                    "AuthorizationPolicy" | "PeerAuthentication" | "RequestAuthentication"
+                )
+                | (
+                    "gateway.networking.k8s.io",
+                    "Gateway" | "GatewayClass" | "HTTPRoute" | "GRPCRoute" | "ReferenceGrant"
+                )
+        );
+        if !modeled {
+            return;
+        }
+        let mut r = Reader::new(id, &obj.kind);
+        let meta = Meta::read(&mut r, obj);
+        let typed = match obj.kind.as_str() {
+            "Namespace" => Some(Typed::Namespace(meta)),
+            "ServiceAccount" => Some(Typed::ServiceAccount(meta)),
+            "Service" => Some(Typed::Service(Service::read(&mut r, obj, meta))),
+            "NetworkPolicy" => NetworkPolicy::read(&mut r, obj, meta).map(Typed::NetworkPolicy),
+            "AuthorizationPolicy" => {
+                AuthorizationPolicy::read(&mut r, obj, meta).map(Typed::AuthorizationPolicy)
+            }
+            "PeerAuthentication" => Some(Typed::PeerAuthentication(PeerAuthentication::read(
+                &mut r, obj, meta,
+            ))),
+            "RequestAuthentication" => Some(Typed::RequestAuthentication(
+                RequestAuthentication::read(&mut r, obj, meta),
+            )),
+            "Gateway" => Gateway::read(&mut r, obj, meta).map(Typed::Gateway),
+            "GatewayClass" => {
+                let controller = obj
+                    .node
+                    .get("spec")
+                    .and_then(|s| s.get("controllerName"))
+                    .and_then(|n| n.as_str())
+                    .map(str::to_string);
+                Some(Typed::GatewayClass(GatewayClass { meta, controller }))
+            }
+            "HTTPRoute" => HttpRoute::read(&mut r, obj, meta).map(Typed::HttpRoute),
+            "GRPCRoute" => HttpRoute::read(&mut r, obj, meta).map(Typed::GrpcRoute),
+            "ReferenceGrant" => ReferenceGrant::read(&mut r, obj, meta).map(Typed::ReferenceGrant),
+            _ => Workload::read(&mut r, obj, meta).map(Typed::Workload),
+        };
+        if !r.errors.is_empty() {
+            // The API server would refuse the object: it is not part of the cluster rules see.
+            self.findings.append(&mut r.errors);
+            return;
+        }
+        match typed {
+            Some(Typed::Namespace(m)) => self.namespaces.push(m),
+            Some(Typed::ServiceAccount(m)) => self.service_accounts.push(m),
+            Some(Typed::Service(s)) => self.services.push(s),
+            Some(Typed::NetworkPolicy(n)) => self.network_policies.push(n),
+            Some(Typed::AuthorizationPolicy(a)) => self.authorization_policies.push(a),
+            Some(Typed::PeerAuthentication(a)) => self.peer_authentications.push(a),
+            Some(Typed::RequestAuthentication(a)) => self.request_authentications.push(a),
+            Some(Typed::Gateway(g)) => self.gateways.push(g),
+            Some(Typed::GatewayClass(g)) => self.gateway_classes.push(g),
+            Some(Typed::HttpRoute(h)) => self.http_routes.push(h),
+            Some(Typed::GrpcRoute(h)) => self.grpc_routes.push(h),
+            Some(Typed::ReferenceGrant(g)) => self.reference_grants.push(g),
+            Some(Typed::Workload(w)) => self.workloads.push(w),
+            None => {}
+        }
+    }
+
+    fn index(&mut self) {
+        for (i, ns) in self.namespaces.iter().enumerate() {
+            self.namespace_by_name.insert(ns.name.clone(), i);
+            self.namespaces_in_input.insert(ns.name.clone());
+        }
+        for (i, w) in self.workloads.iter().enumerate() {
+            let ns = w.meta.namespace.clone();
+            self.workloads_by_namespace
+                .entry(ns.clone())
+                .or_default()
+                .push(i);
+            for (k, v) in &w.pod_labels {
+                self.workloads_by_label
+                    .entry((ns.clone(), k.clone(), v.clone()))
+                    .or_default()
+                    .push(i);
+            }
+            self.workloads_by_account
+                .entry((ns, w.service_account_name().to_string()))
+                .or_default()
+                .push(i);
+        }
+        for (i, sa) in self.service_accounts.iter().enumerate() {
+            self.accounts
+                .insert((sa.namespace.clone(), sa.name.clone()), i);
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            self.services_by_key
+                .insert((s.meta.namespace.clone(), s.meta.name.clone()), i);
+        }
+        for (i, g) in self.gateways.iter().enumerate() {
+            self.gateways_by_key
+                .insert((g.meta.namespace.clone(), g.meta.name.clone()), i);
+            if let Some(sa) = generated_service_account(g) {
+                self.gateway_deployments.push(GatewayDeployment {
+                    gateway: i,
+                    namespace: g.meta.namespace.clone(),
+                    service_account: sa,
+                });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ lookups
+
+    pub fn namespace(&self, name: &str) -> Option<&Meta> {
+        self.namespace_by_name
+            .get(name)
+            .map(|&i| &self.namespaces[i])
+    }
+
+    /// Whether a namespace is known to exist: a Namespace object, any input object in it, a
+    /// built-in, the root namespace, or one the user declared.
+    pub fn namespace_known(&self, name: &str) -> bool {
+        self.namespaces_in_input.contains(name)
+            || BUILTIN_NAMESPACES.contains(&name)
+            || name == self.options.root_namespace
+            || self.options.known_namespaces.iter().any(|n| n == name)
+    }
+
+    /// Whether the input holds anything in this namespace (so that its ServiceAccounts are
+    /// expected to be in the input too).
+    pub fn namespace_in_input(&self, name: &str) -> bool {
+        self.namespaces_in_input.contains(name)
+    }
+
+    pub fn known_namespace_names(&self) -> Vec<String> {
+        let mut all: BTreeSet<String> = self.namespaces_in_input.clone();
+        all.extend(BUILTIN_NAMESPACES.iter().map(|s| s.to_string()));
+        all.insert(self.options.root_namespace.clone());
+        all.extend(self.options.known_namespaces.iter().cloned());
+        all.into_iter().collect()
+    }
+
+    pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = (usize, &Workload)> {
+        self.workloads_by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.workloads[i]))
+    }
+
+    /// Workloads of `namespace` (every namespace when None) whose pod labels match `selector`.
+    /// Uses the label index: cost follows the smallest candidate set, not the whole input.
+    pub fn select_workloads(
+        &self,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+    ) -> Vec<usize> {
+        let candidates: Vec<usize> = match (namespace, selector.match_labels.first()) {
+            (Some(ns), Some(_)) => selector
+                .match_labels
+                .iter()
+                .map(|(k, v)| {
+                    self.workloads_by_label
+                        .get(&(ns.to_string(), k.clone(), v.clone()))
+                        .map_or(&[][..], |v| v.as_slice())
+                })
+                .min_by_key(|c| c.len())
+                .unwrap_or(&[])
+                .to_vec(),
+            (Some(ns), None) => self
+                .workloads_by_namespace
+                .get(ns)
+                .cloned()
+                .unwrap_or_default(),
+            (None, _) => (0..self.workloads.len()).collect(),
+        };
+        candidates
+            .into_iter()
+            .filter(|&i| selector.matches(&self.workloads[i].pod_labels))
+            .collect()
+    }
+
+    pub fn workloads_running_as(&self, namespace: &str, account: &str) -> &[usize] {
+        self.workloads_by_account
+            .get(&(namespace.to_string(), account.to_string()))
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&Meta> {
+        self.accounts
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|&i| &self.service_accounts[i])
+    }
+
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
+        self.services_by_key
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|&i| &self.services[i])
+    }
+
+    pub fn gateway(&self, namespace: &str, name: &str) -> Option<&Gateway> {
+        self.gateways_by_key
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|&i| &self.gateways[i])
+    }
+
+    /// Generated accounts of Istio-deployed gateways and waypoints in `namespace`.
+    pub fn gateway_accounts_in(&self, namespace: &str) -> impl Iterator<Item = &GatewayDeployment> {
+        self.gateway_deployments
+            .iter()
+            .filter(move |d| d.namespace == namespace)
+    }
+
+    /// Services whose selector picks this workload.
+    pub fn services_selecting(&self, w: &Workload) -> impl Iterator<Item = &Service> {
+        self.services.iter().filter(move |s| {
+            s.meta.namespace == w.meta.namespace
+                && s.selector
+                    .as_ref()
+                    .is_some_and(|sel| sel.matches(&w.pod_labels))
+        })
+    }
+
+    // ------------------------------------------------------------ enrolment (§1)
+
+    pub fn namespace_dataplane(&self, namespace: &str) -> Dataplane {
+        if namespace == "kube-system" {
+            return Dataplane::Outside;
+        }
+        let Some(ns) = self.namespace(namespace) else {
+            return Dataplane::Unknown;
+        };
+        if injection_enabled(&ns.labels) {
+            // The injector ignores dataplane-mode: pods get a sidecar and leave ambient.
+            Dataplane::Sidecar
+        } else if ns.label(DATAPLANE_MODE) == Some("ambient") {
+            Dataplane::Ambient
+        } else {
+            Dataplane::Outside
+        }
+    }
+
+    pub fn workload_dataplane(&self, w: &Workload) -> Dataplane {
+        if w.host_network {
+            return Dataplane::Outside;
+        }
+        let inject = w.pod_label("sidecar.istio.io/inject");
+        let ns_mode = self.namespace_dataplane(&w.meta.namespace);
+        if inject == Some("true") || (ns_mode == Dataplane::Sidecar && inject != Some("false")) {
+            return Dataplane::Sidecar;
+        }
+        match w.pod_label(DATAPLANE_MODE) {
+            // kube-system is in istio-cni's excludeNamespaces by default.
+            Some("ambient") if w.meta.namespace != "kube-system" => Dataplane::Ambient,
+            Some("none") => Dataplane::Outside,
+            // A sidecar namespace whose pod opted out of injection: outside the mesh.
+            _ if ns_mode == Dataplane::Sidecar => Dataplane::Outside,
+            _ => ns_mode,
+        }
+    }
+}
+
+fn injection_enabled(labels: &selector::Labels) -> bool {
+    label(labels, "istio-injection") == Some("enabled")
+        || (label(labels, "istio.io/rev").is_some() && label(labels, "istio-injection").is_none())
+}
+
+/// The ServiceAccount Istio creates for a Gateway's pods (§5): `<name>-istio` for class `istio`
+/// (or the `gateway.istio.io/service-account` annotation), `<name>` for waypoints.
+pub fn generated_service_account(g: &Gateway) -> Option<String> {
+    let generated = match g.class_name.value.as_str() {
+        "istio" => format!("{}-istio", g.meta.name),
+        WAYPOINT_CLASS => g.meta.name.clone(),
+        _ => return None,
+    };
+    Some(
+        g.meta
+            .annotation("gateway.istio.io/service-account")
+            .map_or(generated, str::to_string),
+    )
+}
+
+pub fn qualified(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}

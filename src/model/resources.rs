@@ -1,0 +1,1252 @@
+//! Typed resources read from objects. Each keeps its object id and the field paths rules report.
+
+use crate::load::node::{FieldPath, Node};
+use crate::load::{Object, ObjectId};
+
+use super::reader::{IntOrString, Reader, Str};
+use super::selector::{LabelSelector, Labels};
+
+fn p(s: &str) -> FieldPath {
+    FieldPath::new(s)
+}
+
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub object: ObjectId,
+    pub name: String,
+    pub namespace: String,
+    pub labels: Labels,
+    pub annotations: Labels,
+}
+
+impl Meta {
+    pub fn read(r: &mut Reader, obj: &Object) -> Meta {
+        let meta = r.map(obj.node.get("metadata"), &p("metadata"));
+        if meta.is_some() {
+            // Type-check name and namespace; their values were taken by the loader.
+            r.string(meta.and_then(|m| m.get("name")), &p("metadata.name"));
+            r.string(
+                meta.and_then(|m| m.get("namespace")),
+                &p("metadata.namespace"),
+            );
+        }
+        if obj.name.is_empty() {
+            r.invalid(
+                &p("metadata"),
+                "the object has no `metadata.name`".to_string(),
+            );
+        }
+        Meta {
+            object: r.object,
+            name: obj.name.clone(),
+            namespace: obj.namespace_or_empty().to_string(),
+            labels: r.string_map(meta.and_then(|m| m.get("labels")), &p("metadata.labels")),
+            annotations: r.string_map(
+                meta.and_then(|m| m.get("annotations")),
+                &p("metadata.annotations"),
+            ),
+        }
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        super::selector::label(&self.labels, key)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        super::selector::label(&self.annotations, key)
+    }
+}
+
+// ---------------------------------------------------------------- core
+
+#[derive(Clone, Debug)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: i64,
+    pub protocol: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Str,
+}
+
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub name: String,
+    pub ports: Vec<ContainerPort>,
+    /// Probes kubelet sends over the network (httpGet, tcpSocket, grpc); exec probes are not.
+    pub network_probes: Vec<FieldPath>,
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub meta: Meta,
+    pub kind: String,
+    /// Path of the pod spec: `spec.template.spec`, `spec` for a Pod, ...
+    pub pod_spec: FieldPath,
+    pub pod_labels: Labels,
+    pub pod_annotations: Labels,
+    /// `serviceAccountName` as written; None means `default`.
+    pub service_account: Option<Str>,
+    pub host_network: bool,
+    pub containers: Vec<Container>,
+}
+
+impl Workload {
+    pub fn service_account_name(&self) -> &str {
+        self.service_account
+            .as_ref()
+            .map_or("default", |s| s.value.as_str())
+    }
+
+    pub fn pod_label(&self, key: &str) -> Option<&str> {
+        super::selector::label(&self.pod_labels, key)
+    }
+
+    /// Where the account is set: `serviceAccountName`, or the pod spec that leaves it out.
+    pub fn account_location(&self) -> crate::finding::Location {
+        let path = self
+            .service_account
+            .as_ref()
+            .map_or(self.pod_spec.clone(), |s| s.path.clone());
+        crate::finding::Location::field(self.meta.object, path)
+    }
+
+    pub fn container_ports(&self) -> impl Iterator<Item = &ContainerPort> {
+        self.containers.iter().flat_map(|c| c.ports.iter())
+    }
+
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<Workload> {
+        let (template, spec_path): (Option<&Node>, &str) = match obj.kind.as_str() {
+            "Pod" => (Some(&obj.node), ""),
+            "CronJob" => (
+                obj.node
+                    .get("spec")
+                    .and_then(|s| s.get("jobTemplate"))
+                    .and_then(|j| j.get("spec"))
+                    .and_then(|s| s.get("template")),
+                "spec.jobTemplate.spec.template",
+            ),
+            _ => (
+                obj.node.get("spec").and_then(|s| s.get("template")),
+                "spec.template",
+            ),
+        };
+        let (pod_labels, pod_annotations, spec_node, pod_spec) = if obj.kind == "Pod" {
+            (
+                meta.labels.clone(),
+                meta.annotations.clone(),
+                obj.node.get("spec"),
+                p("spec"),
+            )
+        } else {
+            let tpath = p(spec_path);
+            let template = r.map(template, &tpath);
+            let tmeta = template.and_then(|t| t.get("metadata"));
+            let tmeta = r.map(tmeta, &tpath.key("metadata"));
+            (
+                r.string_map(
+                    tmeta.and_then(|m| m.get("labels")),
+                    &tpath.key("metadata").key("labels"),
+                ),
+                r.string_map(
+                    tmeta.and_then(|m| m.get("annotations")),
+                    &tpath.key("metadata").key("annotations"),
+                ),
+                template.and_then(|t| t.get("spec")),
+                tpath.key("spec"),
+            )
+        };
+        let spec = r.map(spec_node, &pod_spec)?;
+        let service_account = r
+            .field_string(spec, "serviceAccountName", &pod_spec)
+            .or_else(|| r.field_string(spec, "serviceAccount", &pod_spec));
+        let host_network = r
+            .bool(spec.get("hostNetwork"), &pod_spec.key("hostNetwork"))
+            .unwrap_or(false);
+        let mut containers = Vec::new();
+        for list in ["initContainers", "containers"] {
+            for (c, cp) in r.items(spec, list, &pod_spec) {
+                if r.map(Some(c), &cp).is_none() {
+                    continue;
+                }
+                containers.push(read_container(r, c, &cp));
+            }
+        }
+        Some(Workload {
+            meta,
+            kind: obj.kind.clone(),
+            pod_spec,
+            pod_labels,
+            pod_annotations,
+            service_account,
+            host_network,
+            containers,
+        })
+    }
+}
+
+fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
+    let name = r
+        .field_string(c, "name", cp)
+        .map(|s| s.value)
+        .unwrap_or_default();
+    let mut ports = Vec::new();
+    for (port, pp) in r.items(c, "ports", cp) {
+        if r.map(Some(port), &pp).is_none() {
+            continue;
+        }
+        let number = r.int(port.get("containerPort"), &pp.key("containerPort"));
+        if let Some(n) = number
+            && !(1..=65535).contains(&n)
+        {
+            r.invalid(
+                &pp.key("containerPort"),
+                format!("port {n} is out of range (1-65535)"),
+            );
+            continue;
+        }
+        let protocol = r
+            .field_string(port, "protocol", &pp)
+            .map_or("TCP".to_string(), |s| s.value);
+        if let Some(port_number) = number {
+            ports.push(ContainerPort {
+                name: r.field_string(port, "name", &pp).map(|s| s.value),
+                port: port_number,
+                protocol,
+            });
+        }
+    }
+    let mut network_probes = Vec::new();
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let pp = cp.key(probe);
+        if let Some(pn) = r.map(c.get(probe), &pp)
+            && ["httpGet", "tcpSocket", "grpc"]
+                .iter()
+                .any(|k| pn.get(k).is_some())
+        {
+            network_probes.push(pp);
+        }
+    }
+    let mut env = Vec::new();
+    for (e, ep) in r.items(c, "env", cp) {
+        if r.map(Some(e), &ep).is_none() {
+            continue;
+        }
+        let name = r.field_string(e, "name", &ep);
+        let value = r.field_string(e, "value", &ep);
+        if let (Some(name), Some(value)) = (name, value) {
+            env.push(EnvVar {
+                name: name.value,
+                value,
+            });
+        }
+    }
+    Container {
+        name,
+        ports,
+        network_probes,
+        env,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: i64,
+    pub target_port: Option<IntOrString>,
+    pub protocol: String,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub meta: Meta,
+    /// None: a Service without selector (endpoints managed elsewhere).
+    pub selector: Option<LabelSelector>,
+    pub ports: Vec<ServicePort>,
+}
+
+impl Service {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Service {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let mut ports = Vec::new();
+        let mut selector = None;
+        if let Some(spec) = spec {
+            let sel = r.string_map(spec.get("selector"), &p("spec.selector"));
+            if !sel.is_empty() {
+                selector = Some(LabelSelector::from_labels(sel, p("spec.selector")));
+            }
+            for (n, pp) in r.items(spec, "ports", &p("spec")) {
+                if r.map(Some(n), &pp).is_none() {
+                    continue;
+                }
+                let port = r.port(n.get("port"), &pp.key("port"));
+                let port = match port {
+                    Some(IntOrString::Int(i)) => i,
+                    Some(IntOrString::String(_)) => {
+                        r.invalid(
+                            &pp.key("port"),
+                            "a Service `port` must be a number".to_string(),
+                        );
+                        continue;
+                    }
+                    None => continue,
+                };
+                ports.push(ServicePort {
+                    name: r.field_string(n, "name", &pp).map(|s| s.value),
+                    port,
+                    target_port: r.port(n.get("targetPort"), &pp.key("targetPort")),
+                    protocol: r
+                        .field_string(n, "protocol", &pp)
+                        .map_or("TCP".into(), |s| s.value),
+                    path: pp,
+                });
+            }
+        }
+        Service {
+            meta,
+            selector,
+            ports,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- NetworkPolicy
+
+#[derive(Clone, Debug)]
+pub enum Peer {
+    /// `podSelector` and/or `namespaceSelector` in one peer (ANDed). A lone podSelector means the
+    /// policy's namespace; a lone namespaceSelector means every pod of the matching namespaces.
+    Pods {
+        namespace_selector: Option<LabelSelector>,
+        pod_selector: Option<LabelSelector>,
+        path: FieldPath,
+    },
+    IpBlock {
+        cidr: String,
+        except: Vec<String>,
+        path: FieldPath,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct NetPolPort {
+    pub protocol: String,
+    /// None: every port.
+    pub port: Option<IntOrString>,
+    pub end_port: Option<i64>,
+    pub path: FieldPath,
+}
+
+impl NetPolPort {
+    /// Whether this entry admits `protocol`/`number` (a named port never names 15008 or 53: those
+    /// are not container ports of the pods involved).
+    pub fn admits(&self, protocol: &str, number: i64) -> bool {
+        if !self.protocol.eq_ignore_ascii_case(protocol) {
+            return false;
+        }
+        match &self.port {
+            None => true,
+            Some(IntOrString::Int(p)) => match self.end_port {
+                Some(end) => (*p..=end).contains(&number),
+                None => *p == number,
+            },
+            Some(IntOrString::String(_)) => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NetPolRule {
+    pub path: FieldPath,
+    /// Empty: every peer.
+    pub peers: Vec<Peer>,
+    /// Empty: every port.
+    pub ports: Vec<NetPolPort>,
+}
+
+impl NetPolRule {
+    pub fn admits_port(&self, protocol: &str, number: i64) -> bool {
+        self.ports.is_empty() || self.ports.iter().any(|p| p.admits(protocol, number))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkPolicy {
+    pub meta: Meta,
+    pub pod_selector: LabelSelector,
+    pub ingress_type: bool,
+    pub egress_type: bool,
+    pub policy_types_written: bool,
+    pub ingress: Vec<NetPolRule>,
+    pub egress: Vec<NetPolRule>,
+    pub ingress_written: bool,
+    pub egress_written: bool,
+}
+
+impl NetworkPolicy {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<NetworkPolicy> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let Some(spec) = spec else {
+            r.invalid(&p("spec"), "a NetworkPolicy needs `spec`".to_string());
+            return None;
+        };
+        let pod_selector =
+            match LabelSelector::read(r, spec.get("podSelector"), &p("spec.podSelector")) {
+                Some(s) => s,
+                None => {
+                    if spec.get("podSelector").is_none() {
+                        r.invalid(
+                            &p("spec"),
+                            "a NetworkPolicy needs `podSelector` (`{}` selects every pod)"
+                                .to_string(),
+                        );
+                    }
+                    return None;
+                }
+            };
+        let types = r.strings(spec, "policyTypes", &p("spec"));
+        for t in &types {
+            if t.value != "Ingress" && t.value != "Egress" {
+                r.invalid(
+                    &t.path,
+                    format!("`{}` is not a policy type (Ingress, Egress)", t.value),
+                );
+            }
+        }
+        let ingress_written = spec.get("ingress").is_some_and(|n| !n.is_null());
+        let egress_written = spec.get("egress").is_some_and(|n| !n.is_null());
+        let policy_types_written = !types.is_empty();
+        let (ingress_type, egress_type) = if policy_types_written {
+            (
+                types.iter().any(|t| t.value == "Ingress"),
+                types.iter().any(|t| t.value == "Egress"),
+            )
+        } else {
+            // Kubernetes' default: Ingress always, Egress when egress rules are present.
+            (true, egress_written)
+        };
+        let ingress = read_netpol_rules(r, spec, "ingress", "from");
+        let egress = read_netpol_rules(r, spec, "egress", "to");
+        Some(NetworkPolicy {
+            meta,
+            pod_selector,
+            ingress_type,
+            egress_type,
+            policy_types_written,
+            ingress,
+            egress,
+            ingress_written,
+            egress_written,
+        })
+    }
+}
+
+fn read_netpol_rules(r: &mut Reader, spec: &Node, list: &str, peers_key: &str) -> Vec<NetPolRule> {
+    let mut rules = Vec::new();
+    for (rule, rp) in r.items(spec, list, &p("spec")) {
+        if rule.is_null() {
+            // `- {}` written as `-`: allows everything.
+            rules.push(NetPolRule {
+                path: rp,
+                peers: vec![],
+                ports: vec![],
+            });
+            continue;
+        }
+        if r.map(Some(rule), &rp).is_none() {
+            continue;
+        }
+        let mut peers = Vec::new();
+        for (peer, pp) in r.items(rule, peers_key, &rp) {
+            if r.map(Some(peer), &pp).is_none() {
+                continue;
+            }
+            if let Some(block) = r.map(peer.get("ipBlock"), &pp.key("ipBlock")) {
+                let bp = pp.key("ipBlock");
+                let cidr = r.field_string(block, "cidr", &bp);
+                let except = r.strings(block, "except", &bp);
+                if peer.get("podSelector").is_some() || peer.get("namespaceSelector").is_some() {
+                    r.invalid(&pp, "`ipBlock` cannot be combined with `podSelector` or `namespaceSelector` in one peer".to_string());
+                }
+                match cidr {
+                    Some(c) => {
+                        for e in &except {
+                            if !cidr_contains(&c.value, &e.value) {
+                                r.invalid(
+                                    &e.path,
+                                    format!(
+                                        "except `{}` is not inside cidr `{}`",
+                                        e.value, c.value
+                                    ),
+                                );
+                            }
+                        }
+                        peers.push(Peer::IpBlock {
+                            cidr: c.value,
+                            except: except.into_iter().map(|e| e.value).collect(),
+                            path: pp,
+                        });
+                    }
+                    None => r.invalid(&bp, "`ipBlock` needs `cidr`".to_string()),
+                }
+                continue;
+            }
+            let namespace_selector = LabelSelector::read(
+                r,
+                peer.get("namespaceSelector"),
+                &pp.key("namespaceSelector"),
+            );
+            let pod_selector =
+                LabelSelector::read(r, peer.get("podSelector"), &pp.key("podSelector"));
+            if namespace_selector.is_none() && pod_selector.is_none() {
+                r.invalid(
+                    &pp,
+                    "a peer needs `podSelector`, `namespaceSelector` or `ipBlock`".to_string(),
+                );
+                continue;
+            }
+            peers.push(Peer::Pods {
+                namespace_selector,
+                pod_selector,
+                path: pp,
+            });
+        }
+        let mut ports = Vec::new();
+        for (port, pp) in r.items(rule, "ports", &rp) {
+            if r.map(Some(port), &pp).is_none() {
+                continue;
+            }
+            let protocol = r
+                .field_string(port, "protocol", &pp)
+                .map_or("TCP".to_string(), |s| s.value);
+            let number = r.port(port.get("port"), &pp.key("port"));
+            let end_port = r.int(port.get("endPort"), &pp.key("endPort"));
+            if let Some(end) = end_port {
+                match &number {
+                    Some(IntOrString::Int(start)) if end < *start => {
+                        r.invalid(
+                            &pp.key("endPort"),
+                            format!("endPort {end} is below port {start}"),
+                        );
+                        continue;
+                    }
+                    Some(IntOrString::String(_)) | None => {
+                        r.invalid(
+                            &pp.key("endPort"),
+                            "endPort needs a numeric `port`".to_string(),
+                        );
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            ports.push(NetPolPort {
+                protocol,
+                port: number,
+                end_port,
+                path: pp,
+            });
+        }
+        rules.push(NetPolRule {
+            path: rp,
+            peers,
+            ports,
+        });
+    }
+    rules
+}
+
+/// Whether IPv4/IPv6 CIDR `outer` contains `inner` (an address or a CIDR). Unparsable input
+/// counts as contained, so that only a clear mistake is reported.
+pub fn cidr_contains(outer: &str, inner: &str) -> bool {
+    use std::net::IpAddr;
+    let parse = |s: &str| -> Option<(IpAddr, u32)> {
+        let (a, l) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len = if l.is_empty() { max } else { l.parse().ok()? };
+        (len <= max).then_some((addr, len))
+    };
+    let (Some((oa, ol)), Some((ia, il))) = (parse(outer), parse(inner)) else {
+        return true;
+    };
+    let bits = |a: IpAddr| -> (u128, u32) {
+        match a {
+            IpAddr::V4(v) => (u32::from(v) as u128, 32),
+            IpAddr::V6(v) => (u128::from(v), 128),
+        }
+    };
+    let ((ob, ow), (ib, iw)) = (bits(oa), bits(ia));
+    if ow != iw {
+        return false;
+    }
+    if il < ol {
+        return false;
+    }
+    let shift = ow - ol;
+    if shift >= 128 {
+        return true;
+    }
+    (ob >> shift) == (ib >> shift)
+}
+
+// ---------------------------------------------------------------- Istio security
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Deny,
+    Audit,
+    Custom,
+}
+
+/// One field of a `source` or `operation`, as written: `principals: [...]`.
+#[derive(Clone, Debug)]
+pub struct StringsField {
+    pub name: String,
+    pub values: Vec<Str>,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub key: Str,
+    pub values: Vec<Str>,
+    pub not_values: Vec<Str>,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct Clause {
+    /// `spec.rules[i].from[j].source` or `spec.rules[i].to[j].operation`.
+    pub path: FieldPath,
+    pub fields: Vec<StringsField>,
+}
+
+impl Clause {
+    pub fn field(&self, name: &str) -> Option<&StringsField> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthzRule {
+    pub path: FieldPath,
+    /// None when the rule has no `from` (any source).
+    pub from: Option<Vec<Clause>>,
+    pub to: Option<Vec<Clause>>,
+    pub when: Vec<Condition>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TargetRef {
+    pub group: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthorizationPolicy {
+    pub meta: Meta,
+    pub selector: Option<LabelSelector>,
+    pub target_refs: Vec<TargetRef>,
+    pub action: Action,
+    pub action_path: FieldPath,
+    pub rules: Vec<AuthzRule>,
+}
+
+impl AuthorizationPolicy {
+    /// Enforced by ztunnel: everything without targetRefs (§3.1).
+    pub fn ztunnel_enforced(&self) -> bool {
+        self.target_refs.is_empty()
+    }
+
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<AuthorizationPolicy> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let empty = Node {
+            span: Default::default(),
+            value: crate::load::node::Value::Map(vec![]),
+        };
+        let spec = spec.unwrap_or(&empty);
+        let selector = read_istio_selector(r, spec);
+        let target_refs = read_target_refs(r, spec);
+        if selector.is_some() && !target_refs.is_empty() {
+            r.invalid(
+                &p("spec.targetRefs"),
+                "only one of `targetRefs` or `selector` can be set".to_string(),
+            );
+            return None;
+        }
+        let action_str = r.field_string(spec, "action", &p("spec"));
+        let action = match action_str.as_ref().map(|s| s.as_str()) {
+            None | Some("ALLOW") => Action::Allow,
+            Some("DENY") => Action::Deny,
+            Some("AUDIT") => Action::Audit,
+            Some("CUSTOM") => Action::Custom,
+            Some(other) => {
+                let other = other.to_string();
+                r.invalid(
+                    &p("spec.action"),
+                    format!("`{other}` is not an action (ALLOW, DENY, AUDIT, CUSTOM)"),
+                );
+                return None;
+            }
+        };
+        let mut rules = Vec::new();
+        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+            if rule.is_null() {
+                rules.push(AuthzRule {
+                    path: rp,
+                    from: None,
+                    to: None,
+                    when: vec![],
+                });
+                continue;
+            }
+            if r.map(Some(rule), &rp).is_none() {
+                continue;
+            }
+            let from = read_clauses(r, rule, &rp, "from", "source");
+            let to = read_clauses(r, rule, &rp, "to", "operation");
+            let mut when = Vec::new();
+            for (c, cp) in r.items(rule, "when", &rp) {
+                if r.map(Some(c), &cp).is_none() {
+                    continue;
+                }
+                let Some(key) = r.field_string(c, "key", &cp) else {
+                    r.invalid(&cp, "a `when` condition needs `key`".to_string());
+                    continue;
+                };
+                when.push(Condition {
+                    key,
+                    values: r.strings(c, "values", &cp),
+                    not_values: r.strings(c, "notValues", &cp),
+                    path: cp,
+                });
+            }
+            if let Some(from) = &from {
+                for clause in from {
+                    let has_sa = clause.field("serviceAccounts").is_some()
+                        || clause.field("notServiceAccounts").is_some();
+                    let has_other = ["principals", "notPrincipals", "namespaces", "notNamespaces"]
+                        .iter()
+                        .any(|f| clause.field(f).is_some());
+                    if has_sa && has_other {
+                        r.invalid(&clause.path, "`serviceAccounts` cannot be combined with `principals` or `namespaces`".to_string());
+                    }
+                }
+            }
+            rules.push(AuthzRule {
+                path: rp,
+                from,
+                to,
+                when,
+            });
+        }
+        Some(AuthorizationPolicy {
+            meta,
+            selector,
+            target_refs,
+            action,
+            action_path: p("spec.action"),
+            rules,
+        })
+    }
+}
+
+fn read_clauses(
+    r: &mut Reader,
+    rule: &Node,
+    rp: &FieldPath,
+    list: &str,
+    inner: &str,
+) -> Option<Vec<Clause>> {
+    rule.get(list).filter(|n| !n.is_null())?;
+    let mut out = Vec::new();
+    for (item, ip) in r.items(rule, list, rp) {
+        if r.map(Some(item), &ip).is_none() {
+            continue;
+        }
+        let cp = ip.key(inner);
+        let Some(clause) = r.map(item.get(inner), &cp) else {
+            r.invalid(&ip, format!("each `{list}` entry needs `{inner}`"));
+            continue;
+        };
+        let mut fields = Vec::new();
+        for e in clause.as_map().unwrap_or_default() {
+            let Some(name) = e.key.as_str() else { continue };
+            let fp = cp.key(name);
+            let values = r.strings(clause, name, &cp);
+            fields.push(StringsField {
+                name: name.to_string(),
+                values,
+                path: fp,
+            });
+        }
+        out.push(Clause { path: cp, fields });
+    }
+    Some(out)
+}
+
+/// Istio's `selector: {matchLabels: ...}` (WorkloadSelector).
+fn read_istio_selector(r: &mut Reader, spec: &Node) -> Option<LabelSelector> {
+    let sp = p("spec.selector");
+    let sel = r.map(spec.get("selector"), &sp)?;
+    let labels = r.string_map(sel.get("matchLabels"), &sp.key("matchLabels"));
+    Some(LabelSelector::from_labels(labels, sp))
+}
+
+fn read_target_refs(r: &mut Reader, spec: &Node) -> Vec<TargetRef> {
+    let mut out = Vec::new();
+    let mut items: Vec<(&Node, FieldPath)> = r.items(spec, "targetRefs", &p("spec"));
+    if let Some(single) = r.map(spec.get("targetRef"), &p("spec.targetRef")) {
+        items.push((single, p("spec.targetRef")));
+    }
+    for (n, tp) in items {
+        if r.map(Some(n), &tp).is_none() {
+            continue;
+        }
+        out.push(TargetRef {
+            group: r
+                .field_string(n, "group", &tp)
+                .map(|s| s.value)
+                .unwrap_or_default(),
+            kind: r
+                .field_string(n, "kind", &tp)
+                .map(|s| s.value)
+                .unwrap_or_default(),
+            name: r
+                .field_string(n, "name", &tp)
+                .map(|s| s.value)
+                .unwrap_or_default(),
+            namespace: r.field_string(n, "namespace", &tp).map(|s| s.value),
+            path: tp,
+        });
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+pub struct PeerAuthentication {
+    pub meta: Meta,
+    pub selector: Option<LabelSelector>,
+    pub mode: Option<Str>,
+}
+
+impl PeerAuthentication {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> PeerAuthentication {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let (selector, mode) = match spec {
+            Some(spec) => {
+                let mtls = r.map(spec.get("mtls"), &p("spec.mtls"));
+                (
+                    read_istio_selector(r, spec),
+                    mtls.and_then(|m| r.field_string(m, "mode", &p("spec.mtls"))),
+                )
+            }
+            None => (None, None),
+        };
+        PeerAuthentication {
+            meta,
+            selector,
+            mode,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestAuthentication {
+    pub meta: Meta,
+    pub selector: Option<LabelSelector>,
+    pub target_refs: Vec<TargetRef>,
+}
+
+impl RequestAuthentication {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> RequestAuthentication {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let (selector, target_refs) = match spec {
+            Some(spec) => (read_istio_selector(r, spec), read_target_refs(r, spec)),
+            None => (None, vec![]),
+        };
+        RequestAuthentication {
+            meta,
+            selector,
+            target_refs,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Gateway API
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoutesFrom {
+    Same,
+    All,
+    Selector(LabelSelector),
+    None,
+}
+
+impl PartialEq for LabelSelector {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+    }
+}
+impl Eq for LabelSelector {}
+
+#[derive(Clone, Debug)]
+pub struct Listener {
+    pub name: String,
+    pub port: Option<i64>,
+    pub protocol: String,
+    pub routes_from: RoutesFrom,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub meta: Meta,
+    pub class_name: Str,
+    pub listeners: Vec<Listener>,
+}
+
+pub const WAYPOINT_CLASS: &str = "istio-waypoint";
+
+impl Gateway {
+    pub fn is_waypoint(&self) -> bool {
+        self.class_name.value == WAYPOINT_CLASS
+    }
+
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<Gateway> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let Some(class_name) = r.field_string(spec, "gatewayClassName", &p("spec")) else {
+            r.invalid(&p("spec"), "a Gateway needs `gatewayClassName`".to_string());
+            return None;
+        };
+        let mut listeners = Vec::new();
+        for (l, lp) in r.items(spec, "listeners", &p("spec")) {
+            if r.map(Some(l), &lp).is_none() {
+                continue;
+            }
+            let port = r.int(l.get("port"), &lp.key("port"));
+            let ap = lp.key("allowedRoutes").key("namespaces");
+            let ns = l.get("allowedRoutes").and_then(|a| a.get("namespaces"));
+            let ns = r.map(ns, &ap);
+            let routes_from = match ns
+                .and_then(|n| r.field_string(n, "from", &ap))
+                .as_ref()
+                .map(|s| s.as_str())
+            {
+                None | Some("Same") => RoutesFrom::Same,
+                Some("All") => RoutesFrom::All,
+                Some("None") => RoutesFrom::None,
+                Some("Selector") => {
+                    match ns.and_then(|n| {
+                        LabelSelector::read(r, n.get("selector"), &ap.key("selector"))
+                    }) {
+                        Some(sel) => RoutesFrom::Selector(sel),
+                        None => RoutesFrom::None,
+                    }
+                }
+                Some(other) => {
+                    let other = other.to_string();
+                    r.invalid(
+                        &ap.key("from"),
+                        format!("`{other}` is not one of Same, All, Selector, None"),
+                    );
+                    RoutesFrom::Same
+                }
+            };
+            listeners.push(Listener {
+                name: r
+                    .field_string(l, "name", &lp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                port,
+                protocol: r
+                    .field_string(l, "protocol", &lp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                routes_from,
+                path: lp,
+            });
+        }
+        Some(Gateway {
+            meta,
+            class_name,
+            listeners,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ParentRef {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub section_name: Option<String>,
+    pub path: FieldPath,
+}
+
+impl ParentRef {
+    pub fn is_gateway(&self) -> bool {
+        self.group == "gateway.networking.k8s.io" && self.kind == "Gateway"
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathMatch {
+    Exact(String),
+    Prefix(String),
+    Regex(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteMatch {
+    pub path: FieldPath,
+    /// None: `PathPrefix /`.
+    pub path_match: Option<(PathMatch, FieldPath)>,
+    pub method: Option<Str>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackendRef {
+    pub group: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub port: Option<i64>,
+    pub path: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteRule {
+    pub path: FieldPath,
+    /// Empty when the rule has no `matches`: every request (PathPrefix `/`, any method).
+    pub matches: Vec<RouteMatch>,
+    pub backend_refs: Vec<BackendRef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpRoute {
+    pub meta: Meta,
+    pub parent_refs: Vec<ParentRef>,
+    pub rules: Vec<RouteRule>,
+}
+
+impl HttpRoute {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<HttpRoute> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let parent_refs = read_parent_refs(r, spec, &meta);
+        let mut rules = Vec::new();
+        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+            if r.map(Some(rule), &rp).is_none() {
+                continue;
+            }
+            let mut matches = Vec::new();
+            for (m, mp) in r.items(rule, "matches", &rp) {
+                if r.map(Some(m), &mp).is_none() {
+                    continue;
+                }
+                let pp = mp.key("path");
+                let path_match = r.map(m.get("path"), &pp).and_then(|pn| {
+                    let value = r.field_string(pn, "value", &pp).map_or("/".to_string(), |s| s.value);
+                    let kind = r.field_string(pn, "type", &pp);
+                    let pm = match kind.as_ref().map(|s| s.as_str()) {
+                        None | Some("PathPrefix") => PathMatch::Prefix(value),
+                        Some("Exact") => PathMatch::Exact(value),
+                        Some("RegularExpression") => PathMatch::Regex(value),
+                        Some(other) => {
+                            let other = other.to_string();
+                            r.invalid(&pp.key("type"), format!("`{other}` is not a path match type (Exact, PathPrefix, RegularExpression)"));
+                            return None;
+                        }
+                    };
+                    Some((pm, pp.clone()))
+                });
+                let method = r.field_string(m, "method", &mp);
+                if let Some(m) = &method
+                    && !HTTP_METHODS.contains(&m.value.as_str())
+                {
+                    r.invalid(
+                        &m.path,
+                        format!(
+                            "`{}` is not an HTTP method the Gateway API accepts ({})",
+                            m.value,
+                            HTTP_METHODS.join(", ")
+                        ),
+                    );
+                }
+                matches.push(RouteMatch {
+                    path: mp,
+                    path_match,
+                    method,
+                });
+            }
+            let backend_refs = read_backend_refs(r, rule, &rp, &meta);
+            rules.push(RouteRule {
+                path: rp,
+                matches,
+                backend_refs,
+            });
+        }
+        Some(HttpRoute {
+            meta,
+            parent_refs,
+            rules,
+        })
+    }
+}
+
+pub const HTTP_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+fn read_parent_refs(r: &mut Reader, spec: &Node, meta: &Meta) -> Vec<ParentRef> {
+    let mut out = Vec::new();
+    for (n, pp) in r.items(spec, "parentRefs", &p("spec")) {
+        if r.map(Some(n), &pp).is_none() {
+            continue;
+        }
+        let Some(name) = r.field_string(n, "name", &pp) else {
+            r.invalid(&pp, "a parentRef needs `name`".to_string());
+            continue;
+        };
+        out.push(ParentRef {
+            group: r
+                .field_string(n, "group", &pp)
+                .map_or("gateway.networking.k8s.io".into(), |s| s.value),
+            kind: r
+                .field_string(n, "kind", &pp)
+                .map_or("Gateway".into(), |s| s.value),
+            namespace: r
+                .field_string(n, "namespace", &pp)
+                .map_or(meta.namespace.clone(), |s| s.value),
+            name: name.value,
+            section_name: r.field_string(n, "sectionName", &pp).map(|s| s.value),
+            path: pp,
+        });
+    }
+    out
+}
+
+fn read_backend_refs(r: &mut Reader, rule: &Node, rp: &FieldPath, meta: &Meta) -> Vec<BackendRef> {
+    let mut out = Vec::new();
+    for (n, bp) in r.items(rule, "backendRefs", rp) {
+        if r.map(Some(n), &bp).is_none() {
+            continue;
+        }
+        let Some(name) = r.field_string(n, "name", &bp) else {
+            r.invalid(&bp, "a backendRef needs `name`".to_string());
+            continue;
+        };
+        out.push(BackendRef {
+            group: r
+                .field_string(n, "group", &bp)
+                .map_or(String::new(), |s| s.value),
+            kind: r
+                .field_string(n, "kind", &bp)
+                .map_or("Service".into(), |s| s.value),
+            namespace: r
+                .field_string(n, "namespace", &bp)
+                .map_or(meta.namespace.clone(), |s| s.value),
+            name: name.value,
+            port: r.int(n.get("port"), &bp.key("port")),
+            path: bp,
+        });
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+pub struct GatewayClass {
+    pub meta: Meta,
+    pub controller: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GrantFrom {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct GrantTo {
+    pub group: String,
+    pub kind: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReferenceGrant {
+    pub meta: Meta,
+    pub from: Vec<GrantFrom>,
+    pub to: Vec<GrantTo>,
+}
+
+impl ReferenceGrant {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<ReferenceGrant> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let mut from = Vec::new();
+        for (n, fp) in r.items(spec, "from", &p("spec")) {
+            if r.map(Some(n), &fp).is_none() {
+                continue;
+            }
+            from.push(GrantFrom {
+                group: r
+                    .field_string(n, "group", &fp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                kind: r
+                    .field_string(n, "kind", &fp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                namespace: r
+                    .field_string(n, "namespace", &fp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+            });
+        }
+        let mut to = Vec::new();
+        for (n, tp) in r.items(spec, "to", &p("spec")) {
+            if r.map(Some(n), &tp).is_none() {
+                continue;
+            }
+            to.push(GrantTo {
+                group: r
+                    .field_string(n, "group", &tp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                kind: r
+                    .field_string(n, "kind", &tp)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                name: r.field_string(n, "name", &tp).map(|s| s.value),
+            });
+        }
+        Some(ReferenceGrant { meta, from, to })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_containment() {
+        assert!(cidr_contains("10.0.0.0/8", "10.1.0.0/16"));
+        assert!(!cidr_contains("10.0.0.0/16", "10.1.0.0/24"));
+        assert!(!cidr_contains("10.0.0.0/16", "10.0.0.0/8"));
+        assert!(cidr_contains("0.0.0.0/0", "169.254.7.127/32"));
+        assert!(cidr_contains("169.254.7.127/32", "169.254.7.127"));
+        assert!(!cidr_contains("10.0.0.0/8", "fd00::/8"));
+    }
+}

@@ -1,0 +1,216 @@
+//! Reporting: findings resolved to files, lines and columns, then written in the chosen format.
+//! This is the only layer that knows about miette.
+
+mod human;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Resolved, ResourceRef, Severity};
+use crate::load::Inputs;
+use crate::rules;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Code frames at each finding, related locations, help, and a summary.
+    Human,
+    /// One line per finding: `path:line:col: severity[CODE] message`.
+    Concise,
+    /// Machine-readable, versioned.
+    Json,
+}
+
+/// A related location, resolved.
+pub struct RelatedOut {
+    pub at: Resolved,
+    pub message: String,
+}
+
+/// A finding, resolved.
+pub struct Entry {
+    pub finding: Finding,
+    pub at: Resolved,
+    pub resource: Option<ResourceRef>,
+    pub related: Vec<RelatedOut>,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub documents: usize,
+    pub resources: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+pub struct Report<'a> {
+    pub inputs: &'a Inputs,
+    pub entries: Vec<Entry>,
+    pub summary: Summary,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(inputs: &'a Inputs, findings: Vec<Finding>) -> Report<'a> {
+        let mut entries: Vec<Entry> = findings
+            .into_iter()
+            .map(|f| Entry {
+                at: inputs.resolve(&f.location),
+                resource: inputs.resource_of(&f.location),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| RelatedOut {
+                        at: inputs.resolve(&r.location),
+                        message: r.message.clone(),
+                    })
+                    .collect(),
+                finding: f,
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            (a.at.file, a.at.start, a.finding.code, &a.finding.message).cmp(&(
+                b.at.file,
+                b.at.start,
+                b.finding.code,
+                &b.finding.message,
+            ))
+        });
+        entries.dedup_by(|a, b| {
+            a.at == b.at
+                && a.finding.code == b.finding.code
+                && a.finding.message == b.finding.message
+        });
+        let count = |s| entries.iter().filter(|e| e.finding.severity == s).count();
+        let summary = Summary {
+            files: inputs.files.len(),
+            documents: inputs.documents,
+            resources: inputs.objects.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        };
+        Report {
+            inputs,
+            entries,
+            summary,
+        }
+    }
+
+    pub fn write(&self, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Human => human::write(self, color, out),
+            Format::Concise => self.write_concise(out),
+            Format::Json => self.write_json(out),
+        }
+    }
+
+    fn path(&self, at: &Resolved) -> &str {
+        &self.inputs.files[at.file].path
+    }
+
+    fn write_concise(&self, out: &mut dyn Write) -> io::Result<()> {
+        for e in &self.entries {
+            writeln!(
+                out,
+                "{}:{}:{}: {}[{}] {}",
+                self.path(&e.at),
+                e.at.start.line,
+                e.at.start.column,
+                e.finding.severity.as_str(),
+                e.finding.code,
+                e.finding.message
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct RelatedJson<'r> {
+            file: &'r str,
+            line: usize,
+            column: usize,
+            message: &'r str,
+        }
+        #[derive(Serialize)]
+        struct FindingJson<'r> {
+            code: &'r str,
+            name: &'r str,
+            severity: Severity,
+            message: &'r str,
+            help: &'r str,
+            file: &'r str,
+            line: usize,
+            column: usize,
+            end_line: usize,
+            end_column: usize,
+            path: Option<&'r str>,
+            resource: Option<&'r ResourceRef>,
+            related: Vec<RelatedJson<'r>>,
+        }
+        #[derive(Serialize)]
+        struct Doc<'r> {
+            version: u32,
+            findings: Vec<FindingJson<'r>>,
+            summary: &'r Summary,
+        }
+        let doc = Doc {
+            version: 1,
+            findings: self
+                .entries
+                .iter()
+                .map(|e| FindingJson {
+                    code: e.finding.code,
+                    name: rules::find(e.finding.code).map_or("", |r| r.name),
+                    severity: e.finding.severity,
+                    message: &e.finding.message,
+                    help: &e.finding.help,
+                    file: self.path(&e.at),
+                    line: e.at.start.line,
+                    column: e.at.start.column,
+                    end_line: e.at.end.line,
+                    end_column: e.at.end.column,
+                    path: e.at.path.as_deref(),
+                    resource: e.resource.as_ref(),
+                    related: e
+                        .related
+                        .iter()
+                        .map(|r| RelatedJson {
+                            file: self.path(&r.at),
+                            line: r.at.start.line,
+                            column: r.at.start.column,
+                            message: &r.message,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            summary: &self.summary,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+
+    /// `3 errors, 2 warnings in 14 files (57 resources)`.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let mut parts = vec![plural(s.errors, "error"), plural(s.warnings, "warning")];
+        if s.infos > 0 {
+            parts.push(plural(s.infos, "info"));
+        }
+        format!(
+            "{} in {} ({})",
+            parts.join(", "),
+            plural(s.files, "file"),
+            plural(s.resources, "resource")
+        )
+    }
+}

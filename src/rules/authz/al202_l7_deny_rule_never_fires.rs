@@ -1,0 +1,40 @@
+use super::{RuleParts, attribute_names, deny_rule_emptied, enforced_by_ztunnel};
+use crate::finding::{Finding, Location, Severity};
+use crate::model::resources::Action;
+use crate::rules::{Context, Rule, finding, list};
+
+pub static RULE: Rule = Rule {
+    code: "AL202",
+    name: "l7-deny-rule-never-fires",
+    severity: Severity::Error,
+    summary: "a DENY rule enforced by ztunnel is left with no L4 condition in `from`, `to` or a `when` entry: it never matches and the traffic is allowed",
+    doc: include_str!("../../../rules/AL202-l7-deny-rule-never-fires.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for policy in &ctx.model.authorization_policies {
+        if policy.action != Action::Deny || !enforced_by_ztunnel(ctx.model, policy) {
+            continue;
+        }
+        for rule in &policy.rules {
+            let parts = RuleParts::of(rule);
+            let Some((at, part)) = deny_rule_emptied(&parts) else {
+                continue;
+            };
+            let attrs = parts.l7();
+            out.push(
+                finding(
+                    &RULE,
+                    Location::field(policy.meta.object, at.path.clone()),
+                    format!(
+                        "ztunnel cannot enforce HTTP attributes (found: {}): stripped of them, this DENY rule's `{part}` has no condition left, so the rule never matches and the traffic it was meant to deny is allowed",
+                        list(&attribute_names(&attrs))
+                    ),
+                )
+                .help("deploy a waypoint for the workloads, label their Service `istio.io/use-waypoint`, and attach this DENY policy with `targetRefs`; or rewrite the rule with L4 fields only (principals, namespaces, ipBlocks, ports)"),
+            );
+        }
+    }
+}

@@ -1,0 +1,41 @@
+use super::{RuleParts, attribute_names, deny_rule_emptied, enforced_by_ztunnel};
+use crate::finding::{Finding, Location, Severity};
+use crate::model::resources::Action;
+use crate::rules::{Context, Rule, finding, list};
+
+pub static RULE: Rule = Rule {
+    code: "AL203",
+    name: "l7-deny-rule-broadened",
+    severity: Severity::Warning,
+    summary: "a DENY rule enforced by ztunnel loses its HTTP attributes but keeps L4 ones: it denies more than written",
+    doc: include_str!("../../../rules/AL203-l7-deny-rule-broadened.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for policy in &ctx.model.authorization_policies {
+        if policy.action != Action::Deny || !enforced_by_ztunnel(ctx.model, policy) {
+            continue;
+        }
+        for rule in &policy.rules {
+            let parts = RuleParts::of(rule);
+            let attrs = parts.l7();
+            let Some(first) = attrs.first() else { continue };
+            if deny_rule_emptied(&parts).is_some() {
+                continue; // AL202: the rule does nothing at all.
+            }
+            out.push(
+                finding(
+                    &RULE,
+                    Location::field(policy.meta.object, first.path.clone()),
+                    format!(
+                        "ztunnel enforces this DENY rule without its HTTP attributes (found: {}): it denies every connection that matches the remaining L4 conditions, more than written",
+                        list(&attribute_names(&attrs))
+                    ),
+                )
+                .help("attach the policy to a waypoint with `targetRefs` to keep the HTTP conditions, or drop them here if denying all matching connections is intended"),
+            );
+        }
+    }
+}

@@ -1,0 +1,42 @@
+use super::{namespace_pattern_known, namespace_refs};
+use crate::finding::{Finding, Location, Severity};
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL210",
+    name: "unknown-namespace",
+    severity: Severity::Error,
+    summary: "a policy names a namespace that does not exist: the rule matches no traffic from it",
+    doc: include_str!("../../../rules/AL210-unknown-namespace.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for r in namespace_refs(ctx.model) {
+        if namespace_pattern_known(ctx.model, r.value) {
+            continue;
+        }
+        let what = if r.in_principal {
+            "the principal's namespace"
+        } else {
+            "namespace"
+        };
+        out.push(
+            finding(
+                &RULE,
+                Location::field(r.policy.meta.object, r.path.clone()),
+                format!(
+                    "{what} `{}` does not exist: no Namespace object or resource in the input lives there, so this matches no traffic",
+                    r.value
+                ),
+            )
+            .help(format!(
+                "correct the name (known namespaces: {}), or if `{}` exists outside these manifests, pass `--known-namespace {}`",
+                ctx.model.known_namespace_names().join(", "),
+                r.value,
+                r.value
+            )),
+        );
+    }
+}

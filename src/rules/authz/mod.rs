@@ -1,0 +1,325 @@
+//! AL2xx: AuthorizationPolicy under ztunnel, and the identities policies name.
+
+pub mod al201_l7_rule_in_ztunnel_allow;
+pub mod al202_l7_deny_rule_never_fires;
+pub mod al203_l7_deny_rule_broadened;
+pub mod al204_action_unsupported_by_ztunnel;
+pub mod al206_principal_unknown_serviceaccount;
+pub mod al207_principal_serviceaccount_unused;
+pub mod al208_principal_spiffe_prefix;
+pub mod al210_unknown_namespace;
+pub mod al211_gateway_namespace_mismatch;
+
+use crate::load::node::FieldPath;
+use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause};
+use crate::model::{Dataplane, Model};
+
+/// `from.source` fields ztunnel enforces (§3.4; istio `ambient/authorization.go`).
+const L4_SOURCE_FIELDS: &[&str] = &[
+    "principals",
+    "notPrincipals",
+    "namespaces",
+    "notNamespaces",
+    "serviceAccounts",
+    "notServiceAccounts",
+    "ipBlocks",
+    "notIpBlocks",
+];
+/// `to.operation` fields ztunnel enforces.
+const L4_OPERATION_FIELDS: &[&str] = &["ports", "notPorts"];
+/// `when` keys ztunnel enforces; every other key is an HTTP attribute to istiod.
+const L4_WHEN_KEYS: &[&str] = &[
+    "source.ip",
+    "source.namespace",
+    "source.principal",
+    "destination.ip",
+    "destination.port",
+];
+/// Fields that are neither: dropped silently (AL218 territory), not HTTP attributes.
+const SILENTLY_DROPPED: &[&str] = &["trustDomains", "notTrustDomains"];
+
+/// An HTTP (L7) attribute found in a rule, as istiod names it in its status message.
+#[derive(Clone, Debug)]
+pub struct L7Attribute {
+    pub name: String,
+    pub path: FieldPath,
+}
+
+/// How one part of a rule (`from`, `to` or a `when` entry) fares when istiod strips L7 fields.
+#[derive(Clone, Debug, Default)]
+pub struct Stripped {
+    pub l7: Vec<L7Attribute>,
+    /// Whether some L4 condition survives in this part.
+    pub keeps_l4: bool,
+}
+
+fn strip_clauses(clauses: &[Clause], l4_fields: &[&str]) -> Vec<Stripped> {
+    clauses
+        .iter()
+        .map(|c| {
+            let mut s = Stripped::default();
+            for f in &c.fields {
+                if l4_fields.contains(&f.name.as_str()) {
+                    s.keeps_l4 = true;
+                } else if !SILENTLY_DROPPED.contains(&f.name.as_str()) {
+                    s.l7.push(L7Attribute {
+                        name: f.name.clone(),
+                        path: f.path.clone(),
+                    });
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// The rule's parts after stripping: one entry per `from` source, per `to` operation, per `when`
+/// condition.
+pub struct RuleParts {
+    pub from: Vec<Stripped>,
+    pub to: Vec<Stripped>,
+    pub when: Vec<Stripped>,
+}
+
+impl RuleParts {
+    pub fn of(rule: &AuthzRule) -> RuleParts {
+        RuleParts {
+            from: strip_clauses(rule.from.as_deref().unwrap_or_default(), L4_SOURCE_FIELDS),
+            to: strip_clauses(rule.to.as_deref().unwrap_or_default(), L4_OPERATION_FIELDS),
+            when: rule
+                .when
+                .iter()
+                .map(|c| {
+                    if L4_WHEN_KEYS.contains(&c.key.value.as_str()) {
+                        Stripped {
+                            l7: vec![],
+                            keeps_l4: true,
+                        }
+                    } else {
+                        Stripped {
+                            l7: vec![L7Attribute {
+                                name: c.key.value.clone(),
+                                path: c.key.path.clone(),
+                            }],
+                            keeps_l4: false,
+                        }
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    pub fn l7(&self) -> Vec<&L7Attribute> {
+        self.from
+            .iter()
+            .chain(&self.to)
+            .chain(&self.when)
+            .flat_map(|s| &s.l7)
+            .collect()
+    }
+}
+
+/// The attribute names, deduplicated, for a message.
+pub fn attribute_names(attrs: &[&L7Attribute]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for a in attrs {
+        if !names.contains(&a.name) {
+            names.push(a.name.clone());
+        }
+    }
+    names
+}
+
+/// Whether ztunnel enforces this policy on workloads in ambient (§3.1): no targetRefs, and the
+/// workloads in scope are enrolled. A scope whose enrolment the input does not show counts as
+/// not enrolled: the rule stays quiet rather than guess.
+pub fn enforced_by_ztunnel(model: &Model, policy: &AuthorizationPolicy) -> bool {
+    if !policy.ztunnel_enforced() {
+        return false;
+    }
+    let ns = &policy.meta.namespace;
+    let root = *ns == model.options.root_namespace;
+    if let Some(sel) = &policy.selector {
+        let selected = model.select_workloads((!root).then_some(ns.as_str()), sel);
+        if !selected.is_empty() {
+            return selected
+                .iter()
+                .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient);
+        }
+    }
+    if root {
+        // A mesh-wide policy: enforced wherever ambient runs.
+        return model
+            .namespaces
+            .iter()
+            .any(|n| model.namespace_dataplane(&n.name) == Dataplane::Ambient)
+            || model
+                .workloads
+                .iter()
+                .any(|w| model.workload_dataplane(w) == Dataplane::Ambient);
+    }
+    model.namespace_dataplane(ns) == Dataplane::Ambient
+        || model
+            .workloads_in(ns)
+            .any(|(_, w)| model.workload_dataplane(w) == Dataplane::Ambient)
+}
+
+/// A namespace reference in a policy: `namespaces`, `notNamespaces`, `when source.namespace`,
+/// or the namespace inside a principal.
+pub struct NamespaceRef<'a> {
+    pub value: &'a str,
+    pub path: FieldPath,
+    pub policy: &'a AuthorizationPolicy,
+    /// From a principal (`cluster.local/ns/<here>/sa/x`) rather than a namespace field.
+    pub in_principal: bool,
+}
+
+/// A principal-like reference: `principals`, `notPrincipals`, `when source.principal`, or
+/// `serviceAccounts` (normalised to `<td>/ns/<ns>/sa/<sa>` form by the caller).
+pub struct PrincipalRef<'a> {
+    pub value: String,
+    pub path: FieldPath,
+    pub policy: &'a AuthorizationPolicy,
+}
+
+pub fn principal_refs(model: &Model) -> Vec<PrincipalRef<'_>> {
+    let mut out = Vec::new();
+    for policy in &model.authorization_policies {
+        for rule in &policy.rules {
+            for clause in rule.from.as_deref().unwrap_or_default() {
+                for field in &clause.fields {
+                    match field.name.as_str() {
+                        "principals" | "notPrincipals" => {
+                            out.extend(field.values.iter().map(|v| PrincipalRef {
+                                value: v.value.clone(),
+                                path: v.path.clone(),
+                                policy,
+                            }))
+                        }
+                        "serviceAccounts" | "notServiceAccounts" => {
+                            out.extend(field.values.iter().map(|v| {
+                                let (ns, sa) = v
+                                    .value
+                                    .split_once('/')
+                                    .unwrap_or((policy.meta.namespace.as_str(), v.value.as_str()));
+                                PrincipalRef {
+                                    value: format!(
+                                        "{}/ns/{ns}/sa/{sa}",
+                                        model.options.trust_domain
+                                    ),
+                                    path: v.path.clone(),
+                                    policy,
+                                }
+                            }))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for cond in &rule.when {
+                if cond.key.value == "source.principal" {
+                    out.extend(
+                        cond.values
+                            .iter()
+                            .chain(&cond.not_values)
+                            .map(|v| PrincipalRef {
+                                value: v.value.clone(),
+                                path: v.path.clone(),
+                                policy,
+                            }),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn namespace_refs(model: &Model) -> Vec<NamespaceRef<'_>> {
+    let mut out = Vec::new();
+    for policy in &model.authorization_policies {
+        for rule in &policy.rules {
+            for clause in rule.from.as_deref().unwrap_or_default() {
+                for field in &clause.fields {
+                    let in_principal = match field.name.as_str() {
+                        "namespaces" | "notNamespaces" => false,
+                        "principals" | "notPrincipals" => true,
+                        _ => continue,
+                    };
+                    for v in &field.values {
+                        let value = if in_principal {
+                            match crate::model::identity::principal_namespace(&v.value) {
+                                Some(ns) if !v.value.starts_with("spiffe://") => ns,
+                                _ => continue,
+                            }
+                        } else {
+                            v.value.as_str()
+                        };
+                        out.push(NamespaceRef {
+                            value,
+                            path: v.path.clone(),
+                            policy,
+                            in_principal,
+                        });
+                    }
+                }
+            }
+            for cond in &rule.when {
+                if cond.key.value == "source.namespace" {
+                    out.extend(
+                        cond.values
+                            .iter()
+                            .chain(&cond.not_values)
+                            .map(|v| NamespaceRef {
+                                value: v.value.as_str(),
+                                path: v.path.clone(),
+                                policy,
+                                in_principal: false,
+                            }),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a namespace pattern (exact or wildcard) matches a known namespace.
+pub fn namespace_pattern_known(model: &Model, pattern: &str) -> bool {
+    if crate::model::identity::is_wildcard(pattern) {
+        return model
+            .known_namespace_names()
+            .iter()
+            .any(|n| crate::model::identity::wildcard_match(pattern, n));
+    }
+    model.namespace_known(pattern)
+}
+
+/// Why a ztunnel DENY rule never fires after its HTTP attributes are stripped (§3.5): its
+/// `from` or `to` list has no L4 condition left in any entry, or one `when` condition is HTTP-only.
+/// Returns the attribute to point at and which part is emptied.
+pub fn deny_rule_emptied(parts: &RuleParts) -> Option<(&L7Attribute, &'static str)> {
+    let emptied = |list: &[Stripped]| !list.is_empty() && list.iter().all(|s| !s.keeps_l4);
+    if emptied(&parts.from) {
+        return parts
+            .from
+            .iter()
+            .flat_map(|s| &s.l7)
+            .next()
+            .map(|a| (a, "from"));
+    }
+    if emptied(&parts.to) {
+        return parts
+            .to
+            .iter()
+            .flat_map(|s| &s.l7)
+            .next()
+            .map(|a| (a, "to"));
+    }
+    parts
+        .when
+        .iter()
+        .find(|s| !s.keeps_l4)
+        .and_then(|s| s.l7.first())
+        .map(|a| (a, "when"))
+}

@@ -1,0 +1,120 @@
+//! The rules: one static registry sorted by code, one file per rule, each a pure function of the
+//! model that reports field paths.
+
+pub mod authz;
+pub mod input;
+pub mod mesh;
+pub mod netpol;
+pub mod routes;
+
+use crate::finding::{Finding, Severity};
+use crate::load::Inputs;
+use crate::model::Model;
+
+/// What a rule sees.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub inputs: &'a Inputs,
+    pub options: &'a RuleOptions,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RuleOptions {
+    /// Routes that must never be reachable through a north-south gateway (`POST /inven/stock/reserve`).
+    pub internal_paths: Vec<routes::InternalPath>,
+}
+
+pub type Check = fn(&Context, &mut Vec<Finding>);
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's document (`rules/<CODE>-<name>.md`), printed by `explain`.
+    pub doc: &'static str,
+    /// None for the input rules, whose findings the loader and model make.
+    pub check: Option<Check>,
+    /// More general rules whose finding on the same field this one replaces (one mistake, one
+    /// finding).
+    pub supersedes: &'static [&'static str],
+}
+
+/// Every rule, sorted by code.
+pub static RULES: &[&Rule] = &[
+    &input::al001_invalid_yaml::RULE,
+    &input::al002_invalid_resource::RULE,
+    &input::al003_templated_file::RULE,
+    &input::al004_duplicate_resource::RULE,
+    &mesh::al107_workload_on_default_serviceaccount::RULE,
+    &authz::al201_l7_rule_in_ztunnel_allow::RULE,
+    &authz::al202_l7_deny_rule_never_fires::RULE,
+    &authz::al203_l7_deny_rule_broadened::RULE,
+    &authz::al204_action_unsupported_by_ztunnel::RULE,
+    &authz::al206_principal_unknown_serviceaccount::RULE,
+    &authz::al207_principal_serviceaccount_unused::RULE,
+    &authz::al208_principal_spiffe_prefix::RULE,
+    &authz::al210_unknown_namespace::RULE,
+    &authz::al211_gateway_namespace_mismatch::RULE,
+    &netpol::al301_missing_hbone_egress::RULE,
+    &netpol::al302_missing_hbone_ingress::RULE,
+    &netpol::al303_missing_dns_egress::RULE,
+    &netpol::al306_unknown_namespace_selector::RULE,
+    &routes::al401_route_matches_any_method::RULE,
+    &routes::al403_internal_path_exposed::RULE,
+];
+
+pub fn find(code: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+/// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
+/// specific rule reported the same field.
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        if let Some(check) = rule.check {
+            let start = findings.len();
+            check(ctx, &mut findings);
+            for f in &mut findings[start..] {
+                debug_assert_eq!(f.code, rule.code, "a rule reports only its own code");
+                f.code = rule.code;
+            }
+        }
+    }
+    let superseded: std::collections::HashSet<(&'static str, crate::finding::Location)> = findings
+        .iter()
+        .flat_map(|f| {
+            let loc = f.location.clone();
+            find(f.code)
+                .map(|r| r.supersedes)
+                .unwrap_or_default()
+                .iter()
+                .map(move |c| (*c, loc.clone()))
+        })
+        .collect();
+    findings.retain(|f| !superseded.contains(&(f.code, f.location.clone())));
+    findings
+}
+
+/// Shorthand for a rule file: the finding constructor bound to the rule's code and severity.
+pub fn finding(
+    rule: &Rule,
+    location: crate::finding::Location,
+    message: impl Into<String>,
+) -> Finding {
+    Finding::new(rule.code, rule.severity, location, message)
+}
+
+/// Formats a list of names for a message: `a`, `a` and `b`, `a`, `b` and `c`.
+pub fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}

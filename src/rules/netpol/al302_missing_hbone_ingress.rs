@@ -1,0 +1,76 @@
+use super::{Coverage, Direction, Grouped, HBONE_PORT, selecting_policies};
+use crate::finding::{Finding, Severity};
+use crate::model::Dataplane;
+use crate::model::qualified;
+use crate::rules::{Context, Rule};
+
+pub static RULE: Rule = Rule {
+    code: "AL302",
+    name: "missing-hbone-ingress",
+    severity: Severity::Error,
+    summary: "an ambient pod that serves traffic has restricted ingress and no policy allows TCP 15008: mesh clients cannot reach it",
+    doc: include_str!("../../../rules/AL302-missing-hbone-ingress.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    let selecting = selecting_policies(model);
+    let mut isolated = Grouped::new();
+    let mut app_ports_only = Grouped::new();
+    for (i, w) in model.workloads.iter().enumerate() {
+        if model.workload_dataplane(w) != Dataplane::Ambient {
+            continue;
+        }
+        // Only pods something is meant to call: those behind a Service.
+        if model.services_selecting(w).next().is_none() {
+            continue;
+        }
+        let cov = Coverage::of(model, &selecting[i], Direction::Ingress);
+        if !cov.is_restricted() || cov.admits(Direction::Ingress, "TCP", HBONE_PORT) {
+            continue;
+        }
+        let Some(p) = cov.primary(Direction::Ingress) else {
+            continue;
+        };
+        if cov.rules(Direction::Ingress).next().is_none() {
+            isolated.add(p, w);
+        } else {
+            app_ports_only.add(p, w);
+        }
+    }
+    let help = format!(
+        "add an ingress rule allowing TCP {HBONE_PORT} from the callers (e.g. `- from: [...]` with `ports: [{{port: {HBONE_PORT}, protocol: TCP}}]`); in ambient every mesh connection arrives on {HBONE_PORT}, and the app port is used only by clients outside the mesh"
+    );
+    isolated.emit(
+        &RULE,
+        Direction::Ingress,
+        out,
+        |policy, names, _| {
+            (
+                format!(
+                    "ingress of {names} (ambient, behind a Service) is denied entirely by NetworkPolicy `{}`: mesh clients arrive over HBONE on TCP {HBONE_PORT}, which no policy allows, so every connection times out (a gateway in front answers 504)",
+                    qualified(Some(&policy.meta.namespace), &policy.meta.name)
+                ),
+                help.clone(),
+            )
+        },
+        "runs in ambient, is selected by a Service, and receives no allowed ingress",
+    );
+    app_ports_only.emit(
+        &RULE,
+        Direction::Ingress,
+        out,
+        |policy, names, _| {
+            (
+                format!(
+                    "ingress of {names} (ambient) is restricted by NetworkPolicy `{}` and no policy selecting it allows TCP {HBONE_PORT}: mesh clients arrive over HBONE on {HBONE_PORT}, not on the application port, so they time out",
+                    qualified(Some(&policy.meta.namespace), &policy.meta.name)
+                ),
+                help.clone(),
+            )
+        },
+        "runs in ambient and is selected by this policy",
+    );
+}

@@ -1,0 +1,218 @@
+//! AL3xx: NetworkPolicy against what ambient puts on the wire (§4, §8).
+
+pub mod al301_missing_hbone_egress;
+pub mod al302_missing_hbone_ingress;
+pub mod al303_missing_dns_egress;
+pub mod al306_unknown_namespace_selector;
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, Location};
+use crate::load::node::FieldPath;
+use crate::model::resources::{NetPolRule, NetworkPolicy, Peer, Workload};
+use crate::model::{METADATA_NAME, Model, qualified};
+use crate::rules::{Rule, finding};
+
+pub const HBONE_PORT: i64 = 15008;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    fn restricts(self, p: &NetworkPolicy) -> bool {
+        match self {
+            Direction::Ingress => p.ingress_type,
+            Direction::Egress => p.egress_type,
+        }
+    }
+
+    pub fn rules(self, p: &NetworkPolicy) -> &[NetPolRule] {
+        match self {
+            Direction::Ingress => &p.ingress,
+            Direction::Egress => &p.egress,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// For each workload, the policies that select it (indexes into `model.network_policies`).
+pub fn selecting_policies(model: &Model) -> Vec<Vec<usize>> {
+    let mut by_workload = vec![Vec::new(); model.workloads.len()];
+    for (pi, p) in model.network_policies.iter().enumerate() {
+        for w in model.select_workloads(Some(&p.meta.namespace), &p.pod_selector) {
+            by_workload[w].push(pi);
+        }
+    }
+    by_workload
+}
+
+/// What a workload's policies say in one direction.
+pub struct Coverage<'m> {
+    /// Policies that select the workload and restrict this direction.
+    pub restricting: Vec<&'m NetworkPolicy>,
+}
+
+impl<'m> Coverage<'m> {
+    pub fn of(model: &'m Model, selecting: &[usize], dir: Direction) -> Coverage<'m> {
+        Coverage {
+            restricting: selecting
+                .iter()
+                .map(|&i| &model.network_policies[i])
+                .filter(|p| dir.restricts(p))
+                .collect(),
+        }
+    }
+
+    pub fn is_restricted(&self) -> bool {
+        !self.restricting.is_empty()
+    }
+
+    pub fn rules(&self, dir: Direction) -> impl Iterator<Item = &NetPolRule> {
+        self.restricting.iter().flat_map(move |p| dir.rules(p))
+    }
+
+    pub fn admits(&self, dir: Direction, protocol: &str, port: i64) -> bool {
+        self.rules(dir).any(|r| r.admits_port(protocol, port))
+    }
+
+    /// The policy a finding about this workload belongs on: one written for it (non-empty
+    /// podSelector) with rules in this direction, else any with rules, else the first.
+    pub fn primary(&self, dir: Direction) -> Option<&'m NetworkPolicy> {
+        let with_rules = |p: &&&NetworkPolicy| !dir.rules(p).is_empty();
+        self.restricting
+            .iter()
+            .filter(with_rules)
+            .find(|p| !p.pod_selector.is_empty())
+            .or_else(|| self.restricting.iter().find(with_rules))
+            .or_else(|| self.restricting.first())
+            .copied()
+    }
+}
+
+/// Where on a policy a finding about one direction points: the rules list when written, else
+/// `policyTypes`, else the pod selector that made it apply.
+pub fn direction_path(p: &NetworkPolicy, dir: Direction) -> FieldPath {
+    let written = match dir {
+        Direction::Ingress => p.ingress_written,
+        Direction::Egress => p.egress_written,
+    };
+    if written {
+        FieldPath::new("spec").key(dir.key())
+    } else if p.policy_types_written {
+        FieldPath::new("spec.policyTypes")
+    } else {
+        FieldPath::new("spec.podSelector")
+    }
+}
+
+/// Findings about several workloads under one policy become one finding on that policy, with
+/// each workload as a related location.
+pub struct Grouped<'m> {
+    groups: BTreeMap<usize, (&'m NetworkPolicy, Vec<&'m Workload>)>,
+}
+
+impl<'m> Grouped<'m> {
+    pub fn new() -> Self {
+        Grouped {
+            groups: BTreeMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, policy: &'m NetworkPolicy, w: &'m Workload) {
+        self.groups
+            .entry(policy.meta.object)
+            .or_insert((policy, Vec::new()))
+            .1
+            .push(w);
+    }
+
+    /// Emits one finding per policy; `message` gets the policy and the workloads' names.
+    pub fn emit(
+        self,
+        rule: &Rule,
+        dir: Direction,
+        out: &mut Vec<Finding>,
+        message: impl Fn(&NetworkPolicy, &str, &[&Workload]) -> (String, String),
+        related: &str,
+    ) {
+        for (_, (policy, workloads)) in self.groups {
+            let names = workload_names(&workloads);
+            let (msg, help) = message(policy, &names, &workloads);
+            let mut f = finding(
+                rule,
+                Location::field(policy.meta.object, direction_path(policy, dir)),
+                msg,
+            )
+            .help(help);
+            for w in &workloads {
+                f = f.related(Location::field(w.meta.object, "metadata.name"), related);
+            }
+            out.push(f);
+        }
+    }
+}
+
+impl Default for Grouped<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `Deployment `ecom/a``, or `Deployments `ecom/a` and `ecom/b``.
+pub fn workload_names(ws: &[&Workload]) -> String {
+    let names: Vec<String> = ws
+        .iter()
+        .map(|w| qualified(Some(&w.meta.namespace), &w.meta.name))
+        .collect();
+    let kinds: Vec<&str> = ws.iter().map(|w| w.kind.as_str()).collect();
+    let kind = if kinds.iter().all(|k| *k == kinds[0]) {
+        if ws.len() == 1 {
+            kinds[0].to_string()
+        } else {
+            format!("{}s", kinds[0])
+        }
+    } else {
+        "workloads".to_string()
+    };
+    format!("{kind} {}", crate::rules::list(&names))
+}
+
+/// A namespace named by a NetworkPolicy peer through `kubernetes.io/metadata.name`.
+pub struct NamespaceSelectorRef<'m> {
+    pub policy: &'m NetworkPolicy,
+    pub value: String,
+    pub path: FieldPath,
+}
+
+pub fn namespace_selector_refs(model: &Model) -> Vec<NamespaceSelectorRef<'_>> {
+    let mut out = Vec::new();
+    for policy in &model.network_policies {
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            for peer in &rule.peers {
+                if let Peer::Pods {
+                    namespace_selector: Some(sel),
+                    ..
+                } = peer
+                {
+                    for (value, path) in sel.required_values(METADATA_NAME) {
+                        out.push(NamespaceSelectorRef {
+                            policy,
+                            value,
+                            path,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,79 @@
+use super::{InternalPath, describe, exposing_gateways, matches};
+use crate::finding::{Finding, Location, Severity};
+use crate::model::qualified;
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL403",
+    name: "internal-path-exposed",
+    severity: Severity::Error,
+    summary: "a route on a north-south gateway reaches a method and path declared internal",
+    doc: include_str!("../../../rules/AL403-internal-path-exposed.md"),
+    check: Some(check),
+    supersedes: &["AL401"],
+};
+
+/// The annotation on a Service that lists its internal-only requests, comma-separated.
+pub const ANNOTATION: &str = "ambient-lint.io/internal-paths";
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    for route in &model.http_routes {
+        let gateways = exposing_gateways(model, route);
+        let Some((_, gw)) = gateways.first() else {
+            continue;
+        };
+        for rule in &route.rules {
+            // Declarations that apply: the command line's, and the backends' annotations.
+            let mut declared: Vec<(InternalPath, Option<Location>)> = ctx
+                .options
+                .internal_paths
+                .iter()
+                .map(|p| (p.clone(), None))
+                .collect();
+            for b in &rule.backend_refs {
+                let Some(svc) = model.service(&b.namespace, &b.name) else {
+                    continue;
+                };
+                let Some(list) = svc.meta.annotation(ANNOTATION) else {
+                    continue;
+                };
+                for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
+                    if let Ok(p) = InternalPath::parse(spec) {
+                        let at = Location::field(
+                            svc.meta.object,
+                            crate::load::node::FieldPath::new("metadata.annotations")
+                                .key(ANNOTATION),
+                        );
+                        declared.push((p, Some(at)));
+                    }
+                }
+            }
+            for m in matches(rule) {
+                let Some((internal, declared_at)) = declared.iter().find(|(p, _)| p.exposed_by(&m))
+                else {
+                    continue;
+                };
+                let method = m
+                    .method
+                    .map_or("any method".to_string(), |x| format!("method {x}"));
+                let mut f = finding(
+                    &RULE,
+                    Location::field(route.meta.object, m.location.clone()),
+                    format!(
+                        "`{}` is declared internal but this route exposes it through Gateway `{}`: {} with {method} matches it",
+                        internal.display(),
+                        qualified(Some(&gw.meta.namespace), &gw.meta.name),
+                        describe(m.path)
+                    ),
+                )
+                .help("narrow the match so the internal request has no matching rule (e.g. `method: GET`, or an Exact path); the gateway then answers 404 while in-mesh callers still reach it pod to pod")
+                .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on");
+                if let Some(at) = declared_at {
+                    f = f.related(at.clone(), "declared internal here");
+                }
+                out.push(f);
+            }
+        }
+    }
+}
