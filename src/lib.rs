@@ -98,3 +98,18 @@ pub fn fails(findings: &[Finding], fail_on: cli::FailOn) -> bool {
     };
     findings.iter().any(|f| f.severity >= threshold)
 }
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            load: LoadOptions {
+                paths: vec![],
+                exclude: vec![],
+                default_namespace: "default".to_string(),
+                max_file_size: load::DEFAULT_MAX_FILE_SIZE,
+            },
+            model: ModelOptions::default(),
+            internal_paths: vec![],
+        }
+    }
+}

@@ -116,15 +116,29 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
 
     let mut inputs = Inputs::default();
     for (path, content) in sources {
-        let file_id = inputs.files.len();
-        match content.and_then(decode) {
+        inputs.add_source(path, content.and_then(decode), &opts.default_namespace);
+    }
+    Ok(inputs)
+}
+
+impl Inputs {
+    /// Adds one file's text (or the reason it could not be read, reported as AL001) and the
+    /// objects it holds.
+    pub fn add_source(
+        &mut self,
+        path: String,
+        text: Result<String, String>,
+        default_namespace: &str,
+    ) {
+        let file_id = self.files.len();
+        match text {
             Ok(text) => {
-                inputs.files.push(SourceFile::new(path, text));
-                load_file(&mut inputs, file_id, &opts.default_namespace);
+                self.files.push(SourceFile::new(path, text));
+                load_file(self, file_id, default_namespace);
             }
             Err(message) => {
-                inputs.files.push(SourceFile::new(path, String::new()));
-                inputs.findings.push(Finding::new(
+                self.files.push(SourceFile::new(path, String::new()));
+                self.findings.push(Finding::new(
                     "AL001",
                     Severity::Error,
                     Location::File {
@@ -136,7 +150,19 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
             }
         }
     }
-    Ok(inputs)
+
+    /// Inputs from in-memory files, as if read from disk (BOM and CRLF handled alike).
+    pub fn from_texts<'t>(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> Inputs {
+        let mut inputs = Inputs::default();
+        for (path, text) in files {
+            inputs.add_source(
+                path.to_string(),
+                decode(text.as_bytes().to_vec()),
+                "default",
+            );
+        }
+        inputs
+    }
 }
 
 fn too_large(max: u64) -> String {

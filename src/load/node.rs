@@ -63,10 +63,13 @@ impl Scalar {
     fn is_float(&self) -> bool {
         let t = self.text.as_str();
         self.plain
-            && (matches!(t, ".inf" | "-.inf" | "+.inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
-                || (t.bytes().any(|b| b.is_ascii_digit())
-                    && t.bytes().all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b))
-                    && t.replace('_', "").parse::<f64>().is_ok()))
+            && (matches!(
+                t,
+                ".inf" | "-.inf" | "+.inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+            ) || (t.bytes().any(|b| b.is_ascii_digit())
+                && t.bytes()
+                    .all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b))
+                && t.replace('_', "").parse::<f64>().is_ok()))
     }
 
     /// What YAML type a user would call this value, for messages.

@@ -138,7 +138,7 @@ impl Model {
                             Severity::Error,
                             Location::field(id, "metadata.name"),
                             format!(
-                                "{} `{}` is defined twice; the one applied last silently replaces the other",
+                                "duplicate {} `{}`: the one applied last silently replaces the other",
                                 obj.kind,
                                 qualified(obj.namespace.as_deref(), &obj.name)
                             ),

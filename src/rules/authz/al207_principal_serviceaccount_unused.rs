@@ -37,7 +37,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             Location::field(r.policy.meta.object, r.path.clone()),
             format!(
-                "ServiceAccount `{ns}/{sa}` exists but no workload runs as it: principal `{}` matches no traffic",
+                "principal `{}` matches no traffic: ServiceAccount `{ns}/{sa}` exists but no workload runs as it",
                 r.value
             ),
         )

@@ -2,9 +2,16 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
+use crate::model::resources::Workload;
 use crate::model::{Dataplane, qualified};
 use crate::rules::authz::principal_refs;
 use crate::rules::{Context, Rule, finding};
+
+fn named_like(w: &Workload, account: &str) -> bool {
+    w.meta.name == account
+        || w.pod_label("app") == Some(account)
+        || w.pod_label("app.kubernetes.io/name") == Some(account)
+}
 
 pub static RULE: Rule = Rule {
     code: "AL107",
@@ -39,19 +46,30 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         ));
     }
     for (ns, (principal, at)) in unmatched {
-        for &i in model.workloads_running_as(&ns, "default") {
-            let w = &model.workloads[i];
-            if model.workload_dataplane(w) != Dataplane::Ambient {
-                continue;
-            }
+        let expected = parse_principal(&principal).map_or("", |p| p.service_account);
+        let on_default: Vec<&Workload> = model
+            .workloads_running_as(&ns, "default")
+            .iter()
+            .map(|&i| &model.workloads[i])
+            .filter(|w| model.workload_dataplane(w) == Dataplane::Ambient)
+            .collect();
+        // The workload named like the expected account is the one meant to carry it; only when
+        // none is, every workload on `default` is a candidate.
+        let named: Vec<&Workload> = on_default
+            .iter()
+            .copied()
+            .filter(|w| named_like(w, expected))
+            .collect();
+        let flagged = if named.is_empty() { on_default } else { named };
+        for w in flagged {
             out.push(
                 finding(
                     &RULE,
                     w.account_location(),
                     format!(
-                        "{} `{}` runs as the `default` ServiceAccount and presents `{}/ns/{ns}/sa/default`, while a policy expects `{principal}` in this namespace",
-                        w.kind,
+                        "`{}` ({}) runs as the `default` ServiceAccount and presents `{}/ns/{ns}/sa/default`, while a policy expects `{principal}` in this namespace",
                         qualified(Some(&ns), &w.meta.name),
+                        w.kind,
                         model.options.trust_domain
                     ),
                 )

@@ -1,0 +1,198 @@
+//! The rule documents are tests: each `yaml bad` block fires its rule and nothing else at error
+//! severity; each `yaml good` block is clean under every rule. Also checks the registry itself.
+
+use std::collections::BTreeSet;
+
+use ambient_lint::finding::{Finding, Severity};
+use ambient_lint::load::Inputs;
+use ambient_lint::{LintOptions, check, rules};
+
+/// The fenced blocks of a document whose info string is `yaml bad` or `yaml good`.
+fn blocks<'d>(doc: &'d str, kind: &str) -> Vec<String> {
+    let fence = format!("```yaml {kind}");
+    let mut out = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_end() == fence {
+            let body: Vec<&'d str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            out.push(body.join("\n") + "\n");
+        }
+    }
+    out
+}
+
+fn lint(code: &str, text: &str) -> Vec<Finding> {
+    let inputs = Inputs::from_texts([(format!("{code}.yaml").as_str(), text)]);
+    check(&inputs, &LintOptions::default())
+}
+
+fn describe(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("{}: {}", f.code, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn bad_examples_fire_their_rule_and_nothing_else_at_error() {
+    for rule in rules::RULES {
+        let bad = blocks(rule.doc, "bad");
+        assert!(!bad.is_empty(), "{} has no `yaml bad` example", rule.code);
+        for text in bad {
+            let findings = lint(rule.code, &text);
+            assert!(
+                findings.iter().any(|f| f.code == rule.code),
+                "{}'s bad example does not fire it; found:\n{}",
+                rule.code,
+                describe(&findings)
+            );
+            let others: Vec<Finding> = findings
+                .into_iter()
+                .filter(|f| f.code != rule.code && f.severity == Severity::Error)
+                .collect();
+            assert!(
+                others.is_empty(),
+                "{}'s bad example also fires errors:\n{}",
+                rule.code,
+                describe(&others)
+            );
+        }
+    }
+}
+
+#[test]
+fn good_examples_are_clean() {
+    for rule in rules::RULES {
+        for text in blocks(rule.doc, "good") {
+            let findings = lint(rule.code, &text);
+            assert!(
+                findings.is_empty(),
+                "{}'s good example is not clean:\n{}",
+                rule.code,
+                describe(&findings)
+            );
+        }
+    }
+}
+
+#[test]
+fn documents_have_every_section() {
+    for rule in rules::RULES {
+        let title = format!("# {} {}", rule.code, rule.name);
+        assert!(
+            rule.doc.starts_with(&title),
+            "{}'s document must start with `{title}`",
+            rule.code
+        );
+        for section in [
+            "## What it does",
+            "## Why it breaks",
+            "## Example",
+            "## Use instead",
+            "## How to fix",
+            "## References",
+        ] {
+            assert!(
+                rule.doc.contains(section),
+                "{} lacks `{section}`",
+                rule.code
+            );
+        }
+        assert!(
+            !blocks(rule.doc, "good").is_empty() || rule.code == "AL001",
+            "{} has no `yaml good` example",
+            rule.code
+        );
+    }
+}
+
+#[test]
+fn codes_are_unique_sorted_and_named_in_kebab_case() {
+    let codes: Vec<&str> = rules::RULES.iter().map(|r| r.code).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(codes, sorted, "codes must be unique and in order");
+    for r in rules::RULES {
+        assert!(
+            r.code.len() == 5
+                && r.code.starts_with("AL")
+                && r.code[2..].bytes().all(|b| b.is_ascii_digit()),
+            "bad code {}",
+            r.code
+        );
+        assert!(
+            r.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{} name `{}` is not kebab-case",
+            r.code,
+            r.name
+        );
+        assert!(
+            !r.summary.ends_with('.'),
+            "{} summary ends with a period",
+            r.code
+        );
+        for s in r.supersedes {
+            assert!(
+                rules::find(s).is_some(),
+                "{} supersedes unknown {s}",
+                r.code
+            );
+        }
+    }
+}
+
+#[test]
+fn every_document_file_belongs_to_a_rule_and_every_rule_has_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let files: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let expected: BTreeSet<String> = rules::RULES
+        .iter()
+        .map(|r| format!("{}-{}.md", r.code, r.name))
+        .collect();
+    assert_eq!(
+        files, expected,
+        "rules/ must hold exactly one document per rule"
+    );
+}
+
+#[test]
+fn messages_follow_the_house_style() {
+    // Every finding any document example produces: lowercase start, no trailing period.
+    for rule in rules::RULES {
+        for kind in ["bad", "good"] {
+            for text in blocks(rule.doc, kind) {
+                for f in lint(rule.code, &text) {
+                    let first = f.message.chars().next().unwrap_or('x');
+                    assert!(
+                        !first.is_uppercase(),
+                        "{} message starts with a capital: {}",
+                        f.code,
+                        f.message
+                    );
+                    assert!(
+                        !f.message.ends_with('.'),
+                        "{} message ends with a period: {}",
+                        f.code,
+                        f.message
+                    );
+                    assert!(
+                        !f.help.ends_with('.'),
+                        "{} help ends with a period: {}",
+                        f.code,
+                        f.help
+                    );
+                }
+            }
+        }
+    }
+}
