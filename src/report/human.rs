@@ -115,7 +115,10 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
     )];
     let mut related = Vec::new();
     for r in &e.related {
-        if r.at.file == e.at.file {
+        // Near the primary span: a second label in the same frame. Elsewhere: a frame of its own
+        // after the primary one (miette orders labels of one frame by position).
+        let near = r.at.file == e.at.file && r.at.start.line.abs_diff(e.at.start.line) <= 3;
+        if near {
             labels.push(LabeledSpan::new_with_span(
                 Some(r.message.clone()),
                 span(&r.at),

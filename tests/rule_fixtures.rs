@@ -1,0 +1,91 @@
+//! `tests/fixtures/<CODE>/fires-*.yaml` must produce the rule, `quiet-*.yaml` must not; every rule
+//! has both; what a user sees for each firing fixture is kept as a snapshot.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use ambient_lint::load::Inputs;
+use ambient_lint::report::{Format, Report};
+use ambient_lint::{LintOptions, check, rules};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// (code, file name, display path, text) for every fixture.
+fn fixtures() -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let dir = dir.unwrap().path();
+        let code = dir.file_name().unwrap().to_string_lossy().to_string();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let display = format!("tests/fixtures/{code}/{name}");
+            out.push((
+                code.clone(),
+                name,
+                display,
+                std::fs::read_to_string(&f).unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
+    let inputs = Inputs::from_texts([(display, text)]);
+    let findings = check(&inputs, &LintOptions::default());
+    let codes = findings.iter().map(|f| f.code).collect();
+    let report = Report::new(&inputs, findings);
+    let mut out = Vec::new();
+    report.write(Format::Human, false, &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), codes)
+}
+
+#[test]
+fn firing_fixtures_fire_and_quiet_ones_stay_quiet() {
+    for (code, name, display, text) in fixtures() {
+        let (rendered, codes) = render(&display, &text);
+        if name.starts_with("fires-") {
+            assert!(
+                codes.contains(&code.as_str()),
+                "{display} should fire {code}; got {codes:?}\n{rendered}"
+            );
+            insta::assert_snapshot!(
+                format!("{code}__{}", name.trim_end_matches(".yaml")),
+                rendered
+            );
+        } else if name.starts_with("quiet-") {
+            assert!(
+                !codes.contains(&code.as_str()),
+                "{display} should not fire {code}\n{rendered}"
+            );
+        } else {
+            panic!("{display}: fixture names start with `fires-` or `quiet-`");
+        }
+    }
+}
+
+#[test]
+fn every_rule_has_fixtures_and_every_fixture_folder_a_rule() {
+    let all = fixtures();
+    let folders: BTreeSet<&str> = all.iter().map(|f| f.0.as_str()).collect();
+    for folder in &folders {
+        assert!(
+            rules::find(folder).is_some_and(|r| r.code == *folder),
+            "tests/fixtures/{folder} names no rule"
+        );
+    }
+    for rule in rules::RULES {
+        for kind in ["fires-", "quiet-"] {
+            assert!(
+                all.iter()
+                    .any(|(c, n, _, _)| c == rule.code && n.starts_with(kind)),
+                "{} has no `{kind}*.yaml` fixture",
+                rule.code
+            );
+        }
+    }
+}
