@@ -109,10 +109,7 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
     let file = &report.inputs.files[e.at.file];
     let has_text = !file.text.is_empty();
     let name = rules::find(e.finding.code).map_or("", |r| r.name);
-    let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(name.to_string()),
-        span(&e.at),
-    )];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(None, span(&e.at))];
     let mut related = Vec::new();
     for r in &e.related {
         // Near the primary span: a second label in the same frame. Elsewhere: a frame of its own
@@ -126,10 +123,7 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
         } else {
             let rf = &report.inputs.files[r.at.file];
             related.push(Diag {
-                message: format!(
-                    "related: {}:{}:{}",
-                    rf.path, r.at.start.line, r.at.start.column
-                ),
+                message: r.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
@@ -137,10 +131,7 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
                     name: &rf.path,
                     text: &rf.text,
                 }),
-                labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    span(&r.at),
-                )],
+                labels: vec![LabeledSpan::new_primary_with_span(None, span(&r.at))],
                 related: vec![],
             });
         }
@@ -153,7 +144,7 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
     Diag {
         message,
         code: Some(format!(
-            "{}[{}]",
+            "{}[{}] {name}",
             e.finding.severity.as_str(),
             e.finding.code
         )),
