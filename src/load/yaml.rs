@@ -14,8 +14,9 @@ use super::source::Span;
 
 /// Deeper nesting than this is no Kubernetes manifest and is refused.
 pub const MAX_DEPTH: usize = 256;
-/// Nodes one document may hold once aliases are expanded.
-pub const MAX_NODES: usize = 2_000_000;
+/// Nodes that alias expansion may add to one document. Nodes written out in the text are bounded
+/// by the file size limit; copies made by aliases are not, and an alias bomb multiplies them.
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
 
 /// One document of a stream: its byte range in the file and what it parsed to.
 #[derive(Debug)]
@@ -129,7 +130,7 @@ struct Builder<'a> {
     offsets: Offsets<'a>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
-    nodes: usize,
+    alias_nodes: usize,
     root: Option<Node>,
 }
 
@@ -156,15 +157,16 @@ impl Builder<'_> {
         }
     }
 
-    /// Adds a finished node to its parent. `added` is how many new nodes it brings to the
-    /// document's budget (an alias brings its whole target again; a collection only itself, its
-    /// children having been counted as they came).
-    fn push_node(&mut self, node: Node, anchor: usize, added: usize) -> Result<(), YamlError> {
-        self.nodes += added;
-        if self.nodes > MAX_NODES {
+    /// Adds a finished node to its parent. `copied` is how many nodes an alias brings again
+    /// (0 for nodes written in the text).
+    fn push_node(&mut self, node: Node, anchor: usize, copied: usize) -> Result<(), YamlError> {
+        self.alias_nodes += copied;
+        if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(self.err(
                 node.span.start,
-                format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
+                format!(
+                    "aliases expand this document by more than {MAX_ALIAS_NODES} nodes (an alias bomb?)"
+                ),
             ));
         }
         if anchor != 0 {
@@ -237,7 +239,7 @@ impl Builder<'_> {
                 )
             }
         };
-        self.push_node(node, anchor, 1)
+        self.push_node(node, anchor, 0)
     }
 
     fn on_event(&mut self, ev: Event<'_>, yspan: YSpan) -> Result<(), YamlError> {
@@ -251,7 +253,7 @@ impl Builder<'_> {
                         plain: style == ScalarStyle::Plain,
                     }),
                 };
-                self.push_node(node, anchor, 1)
+                self.push_node(node, anchor, 0)
             }
             Event::Alias(id) => {
                 let Some((target, weight)) = self.anchors.get(&id).cloned() else {
@@ -337,7 +339,7 @@ fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
         offsets: Offsets::new(chunk, base),
         stack: Vec::new(),
         anchors: HashMap::new(),
-        nodes: 0,
+        alias_nodes: 0,
         root: None,
     };
     let parser = Parser::new_from_str(chunk);

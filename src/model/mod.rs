@@ -85,7 +85,9 @@ pub struct Model {
     workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
     workloads_by_account: HashMap<(String, String), Vec<usize>>,
     accounts: HashMap<(String, String), usize>,
+    accounts_by_namespace: HashMap<String, Vec<usize>>,
     services_by_key: HashMap<(String, String), usize>,
+    services_by_namespace: HashMap<String, Vec<usize>>,
     gateways_by_key: HashMap<(String, String), usize>,
 }
 
@@ -263,6 +265,10 @@ impl Model {
         for (i, s) in self.services.iter().enumerate() {
             self.services_by_key
                 .insert((s.meta.namespace.clone(), s.meta.name.clone()), i);
+            self.services_by_namespace
+                .entry(s.meta.namespace.clone())
+                .or_default()
+                .push(i);
         }
         for (i, g) in self.gateways.iter().enumerate() {
             self.gateways_by_key
@@ -381,12 +387,25 @@ impl Model {
 
     /// Services whose selector picks this workload.
     pub fn services_selecting(&self, w: &Workload) -> impl Iterator<Item = &Service> {
-        self.services.iter().filter(move |s| {
-            s.meta.namespace == w.meta.namespace
-                && s.selector
+        self.services_by_namespace
+            .get(&w.meta.namespace)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.services[i])
+            .filter(|s| {
+                s.selector
                     .as_ref()
                     .is_some_and(|sel| sel.matches(&w.pod_labels))
-        })
+            })
+    }
+
+    /// ServiceAccount objects declared in a namespace.
+    pub fn service_accounts_in(&self, namespace: &str) -> impl Iterator<Item = &Meta> {
+        self.accounts_by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.service_accounts[i])
     }
 
     // ------------------------------------------------------------ enrolment (§1)

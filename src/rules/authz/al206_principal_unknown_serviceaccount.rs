@@ -29,7 +29,7 @@ pub fn account_exists(model: &Model, ns: &str, sa: &str) -> bool {
 /// there. Otherwise its accounts may be created elsewhere and nothing can be said.
 pub fn identities_in_input(model: &Model, ns: &str) -> bool {
     ns != model.options.root_namespace
-        && (model.service_accounts.iter().any(|s| s.namespace == ns)
+        && (model.service_accounts_in(ns).next().is_some()
             || model.workloads_in(ns).next().is_some())
 }
 
@@ -71,7 +71,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 in_use.push(d.service_account.clone());
             }
         }
-        for s in model.service_accounts.iter().filter(|s| s.namespace == ns) {
+        for s in model.service_accounts_in(ns) {
             if !in_use.contains(&s.name) {
                 in_use.push(s.name.clone());
             }
