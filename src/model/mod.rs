@@ -261,6 +261,10 @@ impl Model {
         for (i, sa) in self.service_accounts.iter().enumerate() {
             self.accounts
                 .insert((sa.namespace.clone(), sa.name.clone()), i);
+            self.accounts_by_namespace
+                .entry(sa.namespace.clone())
+                .or_default()
+                .push(i);
         }
         for (i, s) in self.services.iter().enumerate() {
             self.services_by_key
@@ -471,5 +475,111 @@ pub fn qualified(namespace: Option<&str>, name: &str) -> String {
     match namespace {
         Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
         _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: other}
+spec: {selector: {app: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {serviceAccountName: web, containers: [{name: w, image: w}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: legacy, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: legacy, istio.io/dataplane-mode: none}}
+    spec: {containers: [{name: w, image: w}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: infra, annotations: {gateway.istio.io/service-account: edge-sa}}
+spec: {gatewayClassName: istio}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: shop}
+spec: {gatewayClassName: istio-waypoint}
+";
+
+    fn model() -> Model {
+        let inputs = Inputs::from_texts([("m.yaml", INPUT)]);
+        assert!(inputs.findings.is_empty(), "{:?}", inputs.findings);
+        Model::build(&inputs, ModelOptions::default())
+    }
+
+    #[test]
+    fn indexes_answer_by_namespace() {
+        let m = model();
+        assert!(m.findings.is_empty(), "{:?}", m.findings);
+        let names = |it: Vec<&str>| it.into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            names(
+                m.service_accounts_in("shop")
+                    .map(|s| s.name.as_str())
+                    .collect()
+            ),
+            vec!["web"]
+        );
+        let web = &m.workloads[0];
+        let svcs: Vec<&str> = m
+            .services_selecting(web)
+            .map(|s| s.meta.namespace.as_str())
+            .collect();
+        assert_eq!(
+            svcs,
+            vec!["shop"],
+            "only Services of the workload's namespace select it"
+        );
+        assert_eq!(m.workloads_running_as("shop", "web"), &[0]);
+        assert_eq!(m.workloads_running_as("shop", "default"), &[1]);
+        let sel = LabelSelector::from_labels(
+            vec![("tier".into(), "front".into())],
+            crate::load::node::FieldPath::root(),
+        );
+        assert_eq!(m.select_workloads(Some("shop"), &sel), vec![0]);
+        assert!(m.select_workloads(Some("other"), &sel).is_empty());
+    }
+
+    #[test]
+    fn enrolment_and_generated_identities() {
+        let m = model();
+        assert_eq!(m.workload_dataplane(&m.workloads[0]), Dataplane::Ambient);
+        assert_eq!(m.workload_dataplane(&m.workloads[1]), Dataplane::Outside);
+        assert_eq!(m.namespace_dataplane("nowhere"), Dataplane::Unknown);
+        let accounts: Vec<(&str, &str)> = m
+            .gateway_deployments
+            .iter()
+            .map(|d| (d.namespace.as_str(), d.service_account.as_str()))
+            .collect();
+        assert_eq!(accounts, vec![("infra", "edge-sa"), ("shop", "waypoint")]);
+        assert!(m.namespace_known("infra") && m.namespace_known("kube-system"));
+        assert!(!m.namespace_known("payments"));
     }
 }
