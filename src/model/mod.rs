@@ -72,7 +72,7 @@ pub struct Model {
     pub gateways: Vec<Gateway>,
     pub gateway_classes: Vec<GatewayClass>,
     pub http_routes: Vec<HttpRoute>,
-    pub grpc_routes: Vec<HttpRoute>,
+    pub grpc_routes: Vec<GrpcRoute>,
     pub reference_grants: Vec<ReferenceGrant>,
     pub gateway_deployments: Vec<GatewayDeployment>,
     /// AL002 and AL004 findings made while building.
@@ -103,7 +103,7 @@ enum Typed {
     Gateway(Gateway),
     GatewayClass(GatewayClass),
     HttpRoute(HttpRoute),
-    GrpcRoute(HttpRoute),
+    GrpcRoute(GrpcRoute),
     ReferenceGrant(ReferenceGrant),
     Workload(Workload),
 }
@@ -209,7 +209,7 @@ impl Model {
                 Some(Typed::GatewayClass(GatewayClass { meta, controller }))
             }
             "HTTPRoute" => HttpRoute::read(&mut r, obj, meta).map(Typed::HttpRoute),
-            "GRPCRoute" => HttpRoute::read(&mut r, obj, meta).map(Typed::GrpcRoute),
+            "GRPCRoute" => GrpcRoute::read(&mut r, obj, meta).map(Typed::GrpcRoute),
             "ReferenceGrant" => ReferenceGrant::read(&mut r, obj, meta).map(Typed::ReferenceGrant),
             _ => Workload::read(&mut r, obj, meta).map(Typed::Workload),
         };

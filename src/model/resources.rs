@@ -1105,6 +1105,33 @@ impl HttpRoute {
     }
 }
 
+/// A GRPCRoute: its parents and backends (its matches name gRPC services and methods, which no
+/// rule reads yet).
+#[derive(Clone, Debug)]
+pub struct GrpcRoute {
+    pub meta: Meta,
+    pub parent_refs: Vec<ParentRef>,
+    pub backend_refs: Vec<BackendRef>,
+}
+
+impl GrpcRoute {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<GrpcRoute> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let parent_refs = read_parent_refs(r, spec, &meta);
+        let mut backend_refs = Vec::new();
+        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+            if r.map(Some(rule), &rp).is_some() {
+                backend_refs.extend(read_backend_refs(r, rule, &rp, &meta));
+            }
+        }
+        Some(GrpcRoute {
+            meta,
+            parent_refs,
+            backend_refs,
+        })
+    }
+}
+
 pub const HTTP_METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 ];
