@@ -1,4 +1,6 @@
-use super::{RuleParts, attribute_names, deny_rule_emptied, enforced_by_ztunnel};
+use super::{
+    RuleParts, attribute_names, deny_entries_skipped, deny_rule_emptied, enforced_by_ztunnel,
+};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding, list};
@@ -7,11 +9,13 @@ pub static RULE: Rule = Rule {
     code: "AL202",
     name: "l7-deny-rule-never-fires",
     severity: Severity::Error,
-    summary: "a DENY rule enforced by ztunnel is left with no L4 condition in `from`, `to` or a `when` entry: it never matches and the traffic is allowed",
+    summary: "a DENY rule (or one of its `from`/`to` entries) enforced by ztunnel is left with no L4 condition: it never matches and the traffic is allowed",
     doc: include_str!("../../../rules/AL202-l7-deny-rule-never-fires.md"),
     check: Some(check),
     supersedes: &[],
 };
+
+const HELP: &str = "deploy a waypoint for the workloads, label their Service `istio.io/use-waypoint`, and attach this DENY policy with `targetRefs`; or rewrite the rule with L4 fields only (principals, namespaces, ipBlocks, ports)";
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for policy in &ctx.model.authorization_policies {
@@ -21,6 +25,19 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for rule in &policy.rules {
             let parts = RuleParts::of(rule);
             let Some((at, part)) = deny_rule_emptied(&parts) else {
+                for (at, list) in deny_entries_skipped(&parts) {
+                    out.push(
+                        finding(
+                            &RULE,
+                            Location::field(policy.meta.object, at.path.clone()),
+                            format!(
+                                "ztunnel cannot enforce HTTP attributes (found: `{}`): this `{list}` entry of a DENY rule has no condition left, so ztunnel skips it and the traffic it names is allowed; only the other entries are enforced",
+                                at.name
+                            ),
+                        )
+                        .help(HELP),
+                    );
+                }
                 continue;
             };
             let attrs = parts.l7();
@@ -33,7 +50,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         list(&attribute_names(&attrs))
                     ),
                 )
-                .help("deploy a waypoint for the workloads, label their Service `istio.io/use-waypoint`, and attach this DENY policy with `targetRefs`; or rewrite the rule with L4 fields only (principals, namespaces, ipBlocks, ports)"),
+                .help(HELP),
             );
         }
     }

@@ -1,4 +1,6 @@
-use super::{RuleParts, attribute_names, deny_rule_emptied, enforced_by_ztunnel};
+use super::{
+    RuleParts, attribute_names, deny_rule_broadened, deny_rule_emptied, enforced_by_ztunnel,
+};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding, list};
@@ -22,8 +24,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let parts = RuleParts::of(rule);
             let attrs = parts.l7();
             let Some(first) = attrs.first() else { continue };
-            if deny_rule_emptied(&parts).is_some() {
-                continue; // AL202: the rule does nothing at all.
+            // AL202 reports rules and entries that do nothing; this rule, entries that do more.
+            if deny_rule_emptied(&parts).is_some() || !deny_rule_broadened(&parts) {
+                continue;
             }
             out.push(
                 finding(

@@ -323,3 +323,28 @@ pub fn deny_rule_emptied(parts: &RuleParts) -> Option<(&L7Attribute, &'static st
         .and_then(|s| s.l7.first())
         .map(|a| (a, "when"))
 }
+
+/// `from`/`to` entries left with no condition after stripping, while their siblings keep some:
+/// ztunnel skips them, so what they name is never matched. Returns the attribute to point at and
+/// the list the entry belongs to.
+pub fn deny_entries_skipped(parts: &RuleParts) -> Vec<(&L7Attribute, &'static str)> {
+    let lists = [(&parts.from, "from"), (&parts.to, "to")];
+    lists
+        .into_iter()
+        .filter(|(list, _)| list.iter().any(|s| s.keeps_l4))
+        .flat_map(|(list, name)| {
+            list.iter()
+                .filter(|s| !s.keeps_l4)
+                .filter_map(move |s| s.l7.first().map(|a| (a, name)))
+        })
+        .collect()
+}
+
+/// Whether stripping leaves some entry with fewer conditions than written: it then matches more.
+pub fn deny_rule_broadened(parts: &RuleParts) -> bool {
+    parts
+        .from
+        .iter()
+        .chain(&parts.to)
+        .any(|s| s.keeps_l4 && !s.l7.is_empty())
+}
