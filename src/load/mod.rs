@@ -316,13 +316,18 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str) {
         );
         return;
     }
+    let text = &inputs.files[file_id].text;
+    let len = text.len();
     for e in errors {
+        // One character at the error, clamped: parsers report end-of-input one past the end.
+        let start = source::floor_char_boundary(text, e.offset.min(len));
+        let width = text[start..].chars().next().map_or(0, char::len_utf8);
         inputs.findings.push(Finding::new(
             "AL001",
             Severity::Error,
             Location::File {
                 file: file_id,
-                span: Span::new(e.offset, e.offset + 1),
+                span: Span::new(start, start + width),
             },
             format!("invalid YAML: {}", e.message),
         ));

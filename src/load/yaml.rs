@@ -16,7 +16,7 @@ use super::source::Span;
 pub const MAX_DEPTH: usize = 256;
 /// Nodes that alias expansion may add to one document. Nodes written out in the text are bounded
 /// by the file size limit; copies made by aliases are not, and an alias bomb multiplies them.
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub const MAX_ALIAS_NODES: usize = 250_000;
 
 /// One document of a stream: its byte range in the file and what it parsed to.
 #[derive(Debug)]

@@ -52,13 +52,19 @@ impl<'a> Reader<'a> {
     }
 
     fn wrong(&mut self, node: &Node, path: &FieldPath, expected: &str) {
-        self.invalid(
-            path,
-            format!(
-                "`{}` must be {expected}, found {}",
-                last_key(path),
+        let found = match node.as_scalar() {
+            // An unquoted `n`, `on` or `0755` is not what it looks like: say what Kubernetes reads.
+            Some(sc) if sc.plain && expected == "a string" => format!(
+                "`{}`, which Kubernetes reads as {} (quote it to make it a string)",
+                sc.text,
                 node.type_name()
             ),
+            Some(sc) => format!("`{}`", sc.text),
+            _ => node.type_name().to_string(),
+        };
+        self.invalid(
+            path,
+            format!("`{}` must be {expected}, found {found}", last_key(path)),
         );
     }
 

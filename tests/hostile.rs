@@ -1,0 +1,161 @@
+//! Bad input gets a clear finding, never a panic, and the other files are still linted.
+
+use std::path::Path;
+use std::process::Command;
+
+use ambient_lint::load::Inputs;
+use ambient_lint::report::Report;
+use ambient_lint::{LintOptions, check};
+
+/// A small deterministic generator, so failures reproduce.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn hostile_files_get_findings_and_the_rest_is_still_linted() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Lcg(7);
+    let random: Vec<u8> = (0..100_000).map(|_| rng.next() as u8).collect();
+    std::fs::write(dir.join("random.yaml"), random).unwrap();
+    std::fs::write(dir.join("deep.yaml"), format!("a: {}", "[".repeat(100_000))).unwrap();
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    std::fs::write(dir.join("bomb.yaml"), bomb).unwrap();
+    std::fs::write(dir.join("utf16.yaml"), [0xFF, 0xFE, b'a', 0, b':', 0]).unwrap();
+    std::fs::write(dir.join("empty.yaml"), "").unwrap();
+    std::fs::write(dir.join("dashes.yaml"), "---\n---\n").unwrap();
+    std::fs::write(dir.join("scalar.yaml"), "just text\n---\n- a list\n").unwrap();
+    std::fs::create_dir_all(dir.join("dir.yaml")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("loop", dir.join("loop")).ok();
+    std::fs::write(
+        dir.join("wrong-types.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: 5, namespace: [x]}\nspec: {ports: [{port: 70000}, {port: {a: 1}}], selector: [1]}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\nspec: {rules: [3, null, {from: 3}, {when: [{key: 3}]}], selector: 5}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("z-good.yaml"),
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ok}\nspec:\n  rules:\n    - from:\n        - source: {principals: [\"spiffe://cluster.local/ns/default/sa/x\"]}\n",
+    )
+    .unwrap();
+
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "concise", "--fail-on", "never"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    for expected in [
+        "random.yaml:1:1: error[AL001] file is not valid UTF-8",
+        "deep.yaml:1:",
+        "bomb.yaml:",
+        "utf16.yaml:1:1: error[AL001] file is UTF-16 encoded",
+        "wrong-types.yaml:3:12: error[AL002] `name` must be a string, found `5`",
+        "wrong-types.yaml:4:17: error[AL002] port 70000 is out of range",
+        "z-good.yaml:7:33: error[AL208]",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+    assert!(out.contains("alias bomb"), "{out}");
+    for quiet in [
+        "empty.yaml",
+        "dashes.yaml",
+        "scalar.yaml",
+        "dir.yaml",
+        "loop",
+    ] {
+        assert!(
+            !out.contains(quiet),
+            "{quiet} should be skipped quietly:\n{out}"
+        );
+    }
+}
+
+const MUTATIONS: &[&str] = &[
+    "", "[", "]", "{", "}", ":", "- ", " ", "\n", "\"", "'", "&a ", "*a", "!!int ", "null", "\t",
+    "---\n", "#", "0x", "-1", "99999", "? ", "|", ">", "é", "日本", "\u{feff}", "{{ x }}",
+];
+
+#[test]
+fn mutated_manifests_never_panic_and_spans_stay_inside_their_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore-fixed");
+    let mut sources = Vec::new();
+    let mut stack = vec![root];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                sources.push(std::fs::read_to_string(p).unwrap());
+            }
+        }
+    }
+    sources.sort();
+    let mut rng = Lcg(42);
+    for round in 0..1000 {
+        let base = &sources[rng.below(sources.len())];
+        let mut text = base.clone();
+        for _ in 0..1 + rng.below(6) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let end = (at + rng.below(4)).min(text.len());
+            let end = (end..=text.len())
+                .find(|&e| text.is_char_boundary(e))
+                .unwrap();
+            text.replace_range(at..end, MUTATIONS[rng.below(MUTATIONS.len())]);
+        }
+        // Also splice a document from another file in.
+        if round % 5 == 0 {
+            text.push_str("\n---\n");
+            text.push_str(&sources[rng.below(sources.len())]);
+        }
+        let inputs = Inputs::from_texts([("m.yaml", text.as_str())]);
+        let findings = check(&inputs, &LintOptions::default());
+        let len = inputs.files[0].text.len();
+        for f in &findings {
+            let at = inputs.resolve(&f.location);
+            assert!(
+                at.span.start <= at.span.end && at.span.end <= len,
+                "round {round}: {} span {:?} outside a {len}-byte file",
+                f.code,
+                at.span
+            );
+            assert!(!f.message.is_empty());
+        }
+        let report = Report::new(&inputs, findings);
+        let mut sink = Vec::new();
+        for format in [
+            ambient_lint::report::Format::Human,
+            ambient_lint::report::Format::Concise,
+            ambient_lint::report::Format::Json,
+        ] {
+            report.write(format, false, &mut sink).unwrap();
+        }
+    }
+}
