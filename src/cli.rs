@@ -94,6 +94,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAMESPACE")]
     pub known_namespace: Vec<String>,
 
+    /// The input is the whole cluster: objects it does not hold do not exist. Rules that
+    /// otherwise stay quiet about references they cannot check (ServiceAccounts, routes' parents
+    /// and backends, targetRefs in namespaces the input does not describe) then report them.
+    #[arg(long)]
+    pub assume_complete: bool,
+
     /// Istio's root namespace (mesh-wide policies live there).
     #[arg(long, value_name = "NAMESPACE", default_value = "istio-system")]
     pub root_namespace: String,

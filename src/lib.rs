@@ -58,6 +58,7 @@ impl LintOptions {
                 root_namespace: args.root_namespace.clone(),
                 trust_domain: args.trust_domain.clone(),
                 known_namespaces: args.known_namespace.clone(),
+                assume_complete: args.assume_complete,
             },
             internal_paths,
         })

@@ -93,7 +93,7 @@ fn documents_have_every_section() {
             "## Why it breaks",
             "## Example",
             "## Use instead",
-            "## How to fix",
+            "## How to suppress",
             "## References",
         ] {
             assert!(

@@ -2,9 +2,11 @@
 //! cross-reference them in time linear in the input.
 
 pub mod identity;
+pub mod peers;
 pub mod reader;
 pub mod resources;
 pub mod selector;
+pub mod waypoints;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -27,6 +29,9 @@ pub struct ModelOptions {
     pub trust_domain: String,
     /// Namespaces that exist in the cluster but not in these manifests.
     pub known_namespaces: Vec<String>,
+    /// The input is the whole cluster: what it does not hold does not exist, so rules that
+    /// otherwise stay quiet about missing objects may speak.
+    pub assume_complete: bool,
 }
 
 impl Default for ModelOptions {
@@ -35,6 +40,7 @@ impl Default for ModelOptions {
             root_namespace: "istio-system".to_string(),
             trust_domain: "cluster.local".to_string(),
             known_namespaces: Vec::new(),
+            assume_complete: false,
         }
     }
 }

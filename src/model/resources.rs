@@ -73,11 +73,18 @@ pub struct EnvVar {
 }
 
 #[derive(Clone, Debug)]
+pub struct Probe {
+    pub path: FieldPath,
+    /// The port probed, as written (a number or a container port name).
+    pub port: Option<IntOrString>,
+}
+
+#[derive(Clone, Debug)]
 pub struct Container {
     pub name: String,
     pub ports: Vec<ContainerPort>,
     /// Probes kubelet sends over the network (httpGet, tcpSocket, grpc); exec probes are not.
-    pub network_probes: Vec<FieldPath>,
+    pub network_probes: Vec<Probe>,
     pub env: Vec<EnvVar>,
 }
 
@@ -223,12 +230,17 @@ fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
     let mut network_probes = Vec::new();
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         let pp = cp.key(probe);
-        if let Some(pn) = r.map(c.get(probe), &pp)
-            && ["httpGet", "tcpSocket", "grpc"]
-                .iter()
-                .any(|k| pn.get(k).is_some())
-        {
-            network_probes.push(pp);
+        let Some(pn) = r.map(c.get(probe), &pp) else {
+            continue;
+        };
+        for handler in ["httpGet", "tcpSocket", "grpc"] {
+            if let Some(h) = r.map(pn.get(handler), &pp.key(handler)) {
+                let port = r.port(h.get("port"), &pp.key(handler).key("port"));
+                network_probes.push(Probe {
+                    path: pp.clone(),
+                    port,
+                });
+            }
         }
     }
     let mut env = Vec::new();

@@ -1,0 +1,80 @@
+use crate::finding::{Finding, Location, Severity};
+use crate::model::resources::Meta;
+use crate::model::selector::LabelSelector;
+use crate::model::{Dataplane, Model, qualified};
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL102",
+    name: "policy-outside-mesh",
+    severity: Severity::Warning,
+    summary: "an AuthorizationPolicy or PeerAuthentication covers only workloads outside the mesh: nothing enforces it",
+    doc: include_str!("../../../rules/AL102-policy-outside-mesh.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+/// Whether every workload the policy covers is outside the mesh, as far as the input shows.
+fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool {
+    if meta.namespace == model.options.root_namespace {
+        return false; // mesh-wide
+    }
+    let mode = model.namespace_dataplane(&meta.namespace);
+    let covered: Vec<usize> = match selector {
+        Some(sel) => model.select_workloads(Some(&meta.namespace), sel),
+        None => model
+            .workloads_in(&meta.namespace)
+            .map(|(i, _)| i)
+            .collect(),
+    };
+    if covered.is_empty() {
+        // No workload to judge by: the namespace's own labels decide.
+        return mode == Dataplane::Outside;
+    }
+    covered
+        .iter()
+        .all(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Outside)
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    let policies = model
+        .authorization_policies
+        .iter()
+        .filter(|p| p.target_refs.is_empty())
+        .map(|p| ("AuthorizationPolicy", &p.meta, p.selector.as_ref()))
+        .chain(
+            model
+                .peer_authentications
+                .iter()
+                .map(|p| ("PeerAuthentication", &p.meta, p.selector.as_ref())),
+        );
+    for (kind, meta, selector) in policies {
+        if !outside(model, meta, selector) {
+            continue;
+        }
+        let at = match selector {
+            Some(sel) => sel.path.clone(),
+            None => "metadata.name".into(),
+        };
+        let mut f = finding(
+            &RULE,
+            Location::field(meta.object, at),
+            format!(
+                "nothing enforces {kind} `{}`: the workloads it covers are not enrolled in ambient and have no sidecar",
+                qualified(Some(&meta.namespace), &meta.name)
+            ),
+        )
+        .help(format!(
+            "enrol the namespace with `kubectl label namespace {} istio.io/dataplane-mode=ambient` (or the pods with that label), or delete the policy",
+            meta.namespace
+        ));
+        if let Some(ns) = model.namespace(&meta.namespace) {
+            f = f.related(
+                Location::field(ns.object, "metadata.name"),
+                "no `istio.io/dataplane-mode: ambient` and no sidecar injection here",
+            );
+        }
+        out.push(f);
+    }
+}
