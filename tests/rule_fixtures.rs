@@ -37,6 +37,20 @@ fn fixtures() -> Vec<(String, String, String, String)> {
 fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
     let inputs = Inputs::from_texts([(display, text)]);
     let findings = check(&inputs, &LintOptions::default());
+    for f in &findings {
+        // House style, as clippy checks its lints: what is wrong, lowercase, no final period.
+        assert!(
+            !f.message.starts_with(char::is_uppercase) && !f.message.ends_with('.'),
+            "{display}: {} message breaks the house style: {}",
+            f.code,
+            f.message
+        );
+        assert!(
+            !f.help.ends_with('.'),
+            "{display}: {} help ends with a period",
+            f.code
+        );
+    }
     let codes = findings.iter().map(|f| f.code).collect();
     let report = Report::new(&inputs, findings);
     let mut out = Vec::new();

@@ -87,6 +87,9 @@ pub struct Model {
     namespace_by_name: HashMap<String, usize>,
     /// Namespaces any input object lives in, plus Namespace objects.
     namespaces_in_input: BTreeSet<String>,
+    /// Namespaces whose contents the input shows: a Namespace object, workloads, Services,
+    /// ServiceAccounts or Gateways (policies alone do not describe a namespace).
+    described: std::collections::HashSet<String>,
     workloads_by_namespace: HashMap<String, Vec<usize>>,
     workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
     workloads_by_account: HashMap<(String, String), Vec<usize>>,
@@ -243,6 +246,15 @@ impl Model {
     }
 
     fn index(&mut self) {
+        let described = self
+            .namespaces
+            .iter()
+            .map(|n| n.name.clone())
+            .chain(self.workloads.iter().map(|w| w.meta.namespace.clone()))
+            .chain(self.services.iter().map(|s| s.meta.namespace.clone()))
+            .chain(self.service_accounts.iter().map(|s| s.namespace.clone()))
+            .chain(self.gateways.iter().map(|g| g.meta.namespace.clone()));
+        self.described = described.collect();
         for (i, ns) in self.namespaces.iter().enumerate() {
             self.namespace_by_name.insert(ns.name.clone(), i);
             self.namespaces_in_input.insert(ns.name.clone());
@@ -310,8 +322,14 @@ impl Model {
             || self.options.known_namespaces.iter().any(|n| n == name)
     }
 
-    /// Whether the input holds anything in this namespace (so that its ServiceAccounts are
-    /// expected to be in the input too).
+    /// Whether the input shows what a namespace holds, so that an object missing from it can be
+    /// called missing: it has a Namespace object, workloads, Services, ServiceAccounts or
+    /// Gateways there, or `--assume-complete` says the input is the whole cluster.
+    pub fn describes(&self, namespace: &str) -> bool {
+        self.options.assume_complete || self.described.contains(namespace)
+    }
+
+    /// Whether the input holds anything in this namespace.
     pub fn namespace_in_input(&self, name: &str) -> bool {
         self.namespaces_in_input.contains(name)
     }

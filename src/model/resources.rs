@@ -64,6 +64,7 @@ pub struct ContainerPort {
     pub name: Option<String>,
     pub port: i64,
     pub protocol: String,
+    pub path: FieldPath,
 }
 
 #[derive(Clone, Debug)]
@@ -224,6 +225,7 @@ fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
                 name: r.field_string(port, "name", &pp).map(|s| s.value),
                 port: port_number,
                 protocol,
+                path: pp.key("containerPort"),
             });
         }
     }
@@ -850,14 +852,29 @@ pub struct PeerAuthentication {
     pub meta: Meta,
     pub selector: Option<LabelSelector>,
     pub mode: Option<Str>,
+    /// `portLevelMtls`: container port → mode.
+    pub port_modes: Vec<(String, Str)>,
 }
 
 impl PeerAuthentication {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> PeerAuthentication {
         let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let mut port_modes = Vec::new();
         let (selector, mode) = match spec {
             Some(spec) => {
                 let mtls = r.map(spec.get("mtls"), &p("spec.mtls"));
+                let lp = p("spec.portLevelMtls");
+                if let Some(levels) = r.map(spec.get("portLevelMtls"), &lp) {
+                    for e in levels.as_map().unwrap_or_default() {
+                        let Some(port) = e.key.as_str() else { continue };
+                        let pp = lp.key(port);
+                        if let Some(m) = r.map(Some(&e.value), &pp)
+                            && let Some(mode) = r.field_string(m, "mode", &pp)
+                        {
+                            port_modes.push((port.to_string(), mode));
+                        }
+                    }
+                }
                 (
                     read_istio_selector(r, spec),
                     mtls.and_then(|m| r.field_string(m, "mode", &p("spec.mtls"))),
@@ -869,6 +886,7 @@ impl PeerAuthentication {
             meta,
             selector,
             mode,
+            port_modes,
         }
     }
 }

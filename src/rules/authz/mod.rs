@@ -4,11 +4,21 @@ pub mod al201_l7_rule_in_ztunnel_allow;
 pub mod al202_l7_deny_rule_never_fires;
 pub mod al203_l7_deny_rule_broadened;
 pub mod al204_action_unsupported_by_ztunnel;
+pub mod al205_client_identity_behind_waypoint;
 pub mod al206_principal_unknown_serviceaccount;
 pub mod al207_principal_serviceaccount_unused;
 pub mod al208_principal_spiffe_prefix;
+pub mod al209_principal_trust_domain_mismatch;
 pub mod al210_unknown_namespace;
 pub mod al211_gateway_namespace_mismatch;
+pub mod al212_selector_matches_no_workload;
+pub mod al213_selector_on_gateway_pods;
+pub mod al214_targetref_not_found;
+pub mod al215_requestauthentication_without_waypoint;
+pub mod al216_peerauthentication_disable_in_ambient;
+pub mod al217_deny_all_by_empty_policy;
+pub mod al218_trust_domains_ignored_by_ztunnel;
+pub mod al219_database_open_to_mesh;
 
 use crate::load::node::FieldPath;
 use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause};
@@ -347,4 +357,19 @@ pub fn deny_rule_broadened(parts: &RuleParts) -> bool {
         .iter()
         .chain(&parts.to)
         .any(|s| s.keeps_l4 && !s.l7.is_empty())
+}
+
+/// Workloads a selector or namespace-wide policy applies to (all namespaces from the root).
+pub fn covered_workloads(
+    model: &Model,
+    meta: &crate::model::resources::Meta,
+    selector: Option<&crate::model::selector::LabelSelector>,
+) -> Vec<usize> {
+    let root = meta.namespace == model.options.root_namespace;
+    let ns = (!root).then_some(meta.namespace.as_str());
+    match (selector, ns) {
+        (Some(sel), _) => model.select_workloads(ns, sel),
+        (None, Some(ns)) => model.workloads_in(ns).map(|(i, _)| i).collect(),
+        (None, None) => (0..model.workloads.len()).collect(),
+    }
 }

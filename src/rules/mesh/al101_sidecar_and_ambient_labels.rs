@@ -73,7 +73,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 &RULE,
                 Location::field(w.meta.object, tlabels.key(DATAPLANE_MODE)),
                 format!(
-                    "{} `{}` asks for ambient but {why}: pods with a sidecar are left out of ambient",
+                    "the pod template of {} `{}` asks for ambient but {why}: pods with a sidecar are left out of ambient",
                     w.kind,
                     qualified(Some(&w.meta.namespace), &w.meta.name)
                 ),

@@ -1,0 +1,98 @@
+use crate::finding::{Finding, Location, Severity};
+use crate::model::selector::LabelSelector;
+use crate::model::{Model, qualified};
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL212",
+    name: "selector-matches-no-workload",
+    severity: Severity::Warning,
+    summary: "an Istio policy's selector matches no workload in its namespace: the policy applies to nothing",
+    doc: include_str!("../../../rules/AL212-selector-matches-no-workload.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+/// Labels on the pods Istio deploys for Gateways: the Gateway's labels plus its name.
+pub fn matches_gateway_pods<'m>(
+    model: &'m Model,
+    namespace: Option<&str>,
+    sel: &LabelSelector,
+) -> Option<&'m crate::model::resources::Gateway> {
+    model.gateways.iter().find(|g| {
+        namespace.is_none_or(|ns| ns == g.meta.namespace) && {
+            let mut labels = g.meta.labels.clone();
+            labels.push((
+                "gateway.networking.k8s.io/gateway-name".into(),
+                g.meta.name.clone(),
+            ));
+            labels.push(("istio.io/gateway-name".into(), g.meta.name.clone()));
+            sel.matches(&labels)
+        }
+    })
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    let policies = model
+        .authorization_policies
+        .iter()
+        .map(|p| ("AuthorizationPolicy", &p.meta, p.selector.as_ref()))
+        .chain(
+            model
+                .peer_authentications
+                .iter()
+                .map(|p| ("PeerAuthentication", &p.meta, p.selector.as_ref())),
+        )
+        .chain(
+            model
+                .request_authentications
+                .iter()
+                .map(|p| ("RequestAuthentication", &p.meta, p.selector.as_ref())),
+        );
+    for (kind, meta, selector) in policies {
+        let Some(sel) = selector.filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let root = meta.namespace == model.options.root_namespace;
+        let ns = (!root).then_some(meta.namespace.as_str());
+        if !model.select_workloads(ns, sel).is_empty()
+            || matches_gateway_pods(model, ns, sel).is_some()
+        {
+            continue;
+        }
+        if sel
+            .match_labels
+            .iter()
+            .any(|(k, _)| k.ends_with("gateway-name"))
+        {
+            continue; // gateway pods of a Gateway not in the input
+        }
+        // Judge only where the input shows the namespace's workloads.
+        let has_workloads = match ns {
+            Some(ns) => model.workloads_in(ns).next().is_some(),
+            None => !model.workloads.is_empty(),
+        };
+        if !has_workloads && !model.options.assume_complete {
+            continue;
+        }
+        let labels: Vec<String> = sel
+            .match_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        out.push(
+            finding(
+                &RULE,
+                Location::field(meta.object, sel.path.clone()),
+                format!(
+                    "the selector of {kind} `{}` ({}) matches no workload {}: the policy applies to nothing",
+                    qualified(Some(&meta.namespace), &meta.name),
+                    labels.join(", "),
+                    if root { "in any namespace".to_string() } else { format!("in namespace `{}`", meta.namespace) }
+                ),
+            )
+            .help("match the labels of the pod template (`spec.template.metadata.labels`), not the Deployment's own labels; a selector only sees pods in the policy's namespace"),
+        );
+    }
+}

@@ -1,0 +1,55 @@
+use super::covered_workloads;
+use crate::finding::{Finding, Location, Severity};
+use crate::model::{Dataplane, qualified};
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL216",
+    name: "peerauthentication-disable-in-ambient",
+    severity: Severity::Warning,
+    summary: "`mtls.mode: DISABLE` is not supported in ambient and behaves as PERMISSIVE",
+    doc: include_str!("../../../rules/AL216-peerauthentication-disable-in-ambient.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    for pa in &model.peer_authentications {
+        let covered = covered_workloads(model, &pa.meta, pa.selector.as_ref());
+        let root = pa.meta.namespace == model.options.root_namespace;
+        let ambient = root
+            || if covered.is_empty() {
+                model.namespace_dataplane(&pa.meta.namespace) == Dataplane::Ambient
+            } else {
+                covered
+                    .iter()
+                    .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient)
+            };
+        if !ambient {
+            continue;
+        }
+        let modes = pa
+            .mode
+            .iter()
+            .map(|m| (None, m))
+            .chain(pa.port_modes.iter().map(|(p, m)| (Some(p), m)));
+        for (port, mode) in modes {
+            if mode.value != "DISABLE" {
+                continue;
+            }
+            let scope = port.map_or(String::new(), |p| format!(" on port {p}"));
+            out.push(
+                finding(
+                    &RULE,
+                    Location::field(pa.meta.object, mode.path.clone()),
+                    format!(
+                        "mTLS is disabled{scope} by PeerAuthentication `{}`, which ambient does not support: ztunnel treats it as PERMISSIVE, so mesh traffic stays mTLS and plaintext is accepted too",
+                        qualified(Some(&pa.meta.namespace), &pa.meta.name)
+                    ),
+                )
+                .help("use PERMISSIVE to accept plaintext from outside the mesh (what DISABLE does here anyway), or opt the pods out of ambient with `istio.io/dataplane-mode: none`"),
+            );
+        }
+    }
+}

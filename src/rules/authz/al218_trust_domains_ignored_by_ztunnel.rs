@@ -1,0 +1,48 @@
+use super::enforced_by_ztunnel;
+use crate::finding::{Finding, Location, Severity};
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL218",
+    name: "trust-domains-ignored-by-ztunnel",
+    severity: Severity::Warning,
+    summary: "`trustDomains`/`notTrustDomains` in a ztunnel policy are dropped: the condition is not enforced",
+    doc: include_str!("../../../rules/AL218-trust-domains-ignored-by-ztunnel.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for policy in &ctx.model.authorization_policies {
+        if !enforced_by_ztunnel(ctx.model, policy) {
+            continue;
+        }
+        for rule in &policy.rules {
+            for clause in rule.from.as_deref().unwrap_or_default() {
+                for field in clause
+                    .fields
+                    .iter()
+                    .filter(|f| f.name == "trustDomains" || f.name == "notTrustDomains")
+                {
+                    let alone = clause
+                        .fields
+                        .iter()
+                        .all(|f| f.name == "trustDomains" || f.name == "notTrustDomains");
+                    let effect = if alone {
+                        "this source holds nothing else, so it never matches"
+                    } else {
+                        "the rest of this source is enforced without it"
+                    };
+                    out.push(
+                        finding(
+                            &RULE,
+                            Location::field(policy.meta.object, field.path.clone()),
+                            format!("ztunnel drops `{}`: {effect}", field.name),
+                        )
+                        .help("name the trust domain inside `principals` (`<trust-domain>/ns/<ns>/sa/<sa>`, wildcards allowed), or attach the policy to a waypoint with `targetRefs`"),
+                    );
+                }
+            }
+        }
+    }
+}
