@@ -75,7 +75,12 @@ pub static RULES: &[&Rule] = &[
     &netpol::al301_missing_hbone_egress::RULE,
     &netpol::al302_missing_hbone_ingress::RULE,
     &netpol::al303_missing_dns_egress::RULE,
+    &netpol::al304_probe_snat_blocked::RULE,
+    &netpol::al305_app_port_to_mesh_destination::RULE,
     &netpol::al306_unknown_namespace_selector::RULE,
+    &netpol::al307_policy_selects_no_pods::RULE,
+    &netpol::al308_rules_ignored_by_policytypes::RULE,
+    &netpol::al309_named_port_not_found::RULE,
     &routes::al401_route_matches_any_method::RULE,
     &routes::al403_internal_path_exposed::RULE,
 ];

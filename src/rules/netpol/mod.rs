@@ -3,7 +3,12 @@
 pub mod al301_missing_hbone_egress;
 pub mod al302_missing_hbone_ingress;
 pub mod al303_missing_dns_egress;
+pub mod al304_probe_snat_blocked;
+pub mod al305_app_port_to_mesh_destination;
 pub mod al306_unknown_namespace_selector;
+pub mod al307_policy_selects_no_pods;
+pub mod al308_rules_ignored_by_policytypes;
+pub mod al309_named_port_not_found;
 
 use std::collections::BTreeMap;
 
@@ -215,4 +220,35 @@ pub fn namespace_selector_refs(model: &Model) -> Vec<NamespaceSelectorRef<'_>> {
         }
     }
     out
+}
+
+/// Workloads a peer may select, narrowed by the namespaces it names when it names them, so that
+/// the cost follows the peer rather than the whole input.
+pub fn peer_candidates(model: &Model, policy_namespace: &str, peer: &Peer) -> Vec<usize> {
+    let Peer::Pods {
+        namespace_selector, ..
+    } = peer
+    else {
+        return Vec::new();
+    };
+    let namespaces: Vec<String> = match namespace_selector {
+        None => vec![policy_namespace.to_string()],
+        Some(sel) => {
+            let named = sel.required_values(METADATA_NAME);
+            if named.is_empty() {
+                return (0..model.workloads.len())
+                    .filter(|&i| {
+                        model.peer_selects(policy_namespace, peer, &model.workloads[i])
+                            == Some(true)
+                    })
+                    .collect();
+            }
+            named.into_iter().map(|(v, _)| v).collect()
+        }
+    };
+    namespaces
+        .iter()
+        .flat_map(|ns| model.workloads_in(ns).map(|(i, _)| i))
+        .filter(|&i| model.peer_selects(policy_namespace, peer, &model.workloads[i]) == Some(true))
+        .collect()
 }
