@@ -90,6 +90,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "[METHOD] PATH")]
     pub internal_path: Vec<String>,
 
+    /// A mutating request that is meant to be public, e.g. 'POST /ecom/checkout' or
+    /// 'POST /api/cart/*': AL402 stays quiet about routes within it; repeatable.
+    #[arg(long, value_name = "METHOD PATH")]
+    pub public_mutation: Vec<String>,
+
     /// A namespace that exists in the cluster but not in these manifests; repeatable.
     #[arg(long, value_name = "NAMESPACE")]
     pub known_namespace: Vec<String>,

@@ -14,14 +14,14 @@ pub mod rules;
 use finding::{Finding, Severity};
 use load::{Inputs, LoadOptions};
 use model::{Model, ModelOptions};
-use rules::{Context, RuleOptions, routes::InternalPath};
+use rules::{Context, RuleOptions, routes::RequestPattern};
 
 /// Everything a lint run is told.
 #[derive(Debug, Clone)]
 pub struct LintOptions {
     pub load: LoadOptions,
     pub model: ModelOptions,
-    pub internal_paths: Vec<InternalPath>,
+    pub rules: RuleOptions,
 }
 
 /// What stops a run before any finding: exit status 2.
@@ -42,11 +42,12 @@ impl std::fmt::Display for RunError {
 
 impl LintOptions {
     pub fn from_args(args: &cli::CheckArgs) -> Result<LintOptions, RunError> {
-        let internal_paths = args
-            .internal_path
-            .iter()
-            .map(|s| InternalPath::parse(s).map_err(RunError::Usage))
-            .collect::<Result<_, _>>()?;
+        let patterns = |specs: &[String]| {
+            specs
+                .iter()
+                .map(|s| RequestPattern::parse(s).map_err(RunError::Usage))
+                .collect::<Result<Vec<_>, _>>()
+        };
         Ok(LintOptions {
             load: LoadOptions {
                 paths: args.paths.clone(),
@@ -60,7 +61,10 @@ impl LintOptions {
                 known_namespaces: args.known_namespace.clone(),
                 assume_complete: args.assume_complete,
             },
-            internal_paths,
+            rules: RuleOptions {
+                internal_paths: patterns(&args.internal_path)?,
+                public_mutations: patterns(&args.public_mutation)?,
+            },
         })
     }
 }
@@ -75,13 +79,10 @@ pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     let model = Model::build(inputs, options.model.clone());
-    let rule_options = RuleOptions {
-        internal_paths: options.internal_paths.clone(),
-    };
     let ctx = Context {
         model: &model,
         inputs,
-        options: &rule_options,
+        options: &options.rules,
     };
     let mut findings = inputs.findings.clone();
     findings.extend(model.findings.iter().cloned());
@@ -110,7 +111,7 @@ impl Default for LintOptions {
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,
             },
             model: ModelOptions::default(),
-            internal_paths: vec![],
+            rules: RuleOptions::default(),
         }
     }
 }

@@ -936,7 +936,26 @@ pub struct Listener {
     pub port: Option<i64>,
     pub protocol: String,
     pub routes_from: RoutesFrom,
+    /// `allowedRoutes.kinds[].kind`; empty means the protocol's default kinds.
+    pub kinds: Vec<String>,
     pub path: FieldPath,
+}
+
+impl Listener {
+    /// Whether the listener accepts routes of this kind: the kinds it lists, else the kinds its
+    /// protocol carries (Gateway API `gateway_types.go`; Istio also serves GRPCRoute on HTTP).
+    pub fn accepts_kind(&self, kind: &str) -> bool {
+        if !self.kinds.is_empty() {
+            return self.kinds.iter().any(|k| k == kind);
+        }
+        match self.protocol.as_str() {
+            "HTTP" | "HTTPS" => matches!(kind, "HTTPRoute" | "GRPCRoute"),
+            "TLS" => kind == "TLSRoute",
+            "TCP" => kind == "TCPRoute",
+            "UDP" => kind == "UDPRoute",
+            _ => true,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -993,7 +1012,21 @@ impl Gateway {
                     RoutesFrom::Same
                 }
             };
+            let kinds = l
+                .get("allowedRoutes")
+                .map(|a| {
+                    r.items(a, "kinds", &lp.key("allowedRoutes"))
+                        .into_iter()
+                        .filter_map(|(k, kp)| {
+                            r.map(Some(k), &kp)
+                                .and_then(|k| r.field_string(k, "kind", &kp))
+                        })
+                        .map(|s| s.value)
+                        .collect()
+                })
+                .unwrap_or_default();
             listeners.push(Listener {
+                kinds,
                 name: r
                     .field_string(l, "name", &lp)
                     .map(|s| s.value)

@@ -21,7 +21,9 @@ pub struct Context<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct RuleOptions {
     /// Routes that must never be reachable through a north-south gateway (`POST /inven/stock/reserve`).
-    pub internal_paths: Vec<routes::InternalPath>,
+    pub internal_paths: Vec<routes::RequestPattern>,
+    /// Mutating requests that are meant to be public (`POST /ecom/checkout`).
+    pub public_mutations: Vec<routes::RequestPattern>,
 }
 
 pub type Check = fn(&Context, &mut Vec<Finding>);
@@ -82,7 +84,12 @@ pub static RULES: &[&Rule] = &[
     &netpol::al308_rules_ignored_by_policytypes::RULE,
     &netpol::al309_named_port_not_found::RULE,
     &routes::al401_route_matches_any_method::RULE,
+    &routes::al402_mutating_method_exposed::RULE,
     &routes::al403_internal_path_exposed::RULE,
+    &routes::al404_route_parent_not_found::RULE,
+    &routes::al405_route_not_allowed_by_listener::RULE,
+    &routes::al406_backend_not_found::RULE,
+    &routes::al407_backend_reference_not_granted::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -1,4 +1,4 @@
-use super::{InternalPath, describe, exposing_gateways, matches};
+use super::{RequestPattern, describe, exposing_gateways, matches};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -25,7 +25,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         for rule in &route.rules {
             // Declarations that apply: the command line's, and the backends' annotations.
-            let mut declared: Vec<(InternalPath, Option<Location>)> = ctx
+            let mut declared: Vec<(RequestPattern, Option<Location>)> = ctx
                 .options
                 .internal_paths
                 .iter()
@@ -39,7 +39,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     continue;
                 };
                 for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
-                    if let Ok(p) = InternalPath::parse(spec) {
+                    if let Ok(p) = RequestPattern::parse(spec) {
                         let at = Location::field(
                             svc.meta.object,
                             crate::load::node::FieldPath::new("metadata.annotations")

@@ -1,24 +1,32 @@
 //! AL4xx: what Gateway API routes expose through north-south gateways (§7).
 
 pub mod al401_route_matches_any_method;
+pub mod al402_mutating_method_exposed;
 pub mod al403_internal_path_exposed;
+pub mod al404_route_parent_not_found;
+pub mod al405_route_not_allowed_by_listener;
+pub mod al406_backend_not_found;
+pub mod al407_backend_reference_not_granted;
 
 use crate::load::node::FieldPath;
 use crate::model::Model;
-use crate::model::resources::{Gateway, HttpRoute, ParentRef, PathMatch, RouteMatch, RouteRule};
+use crate::model::resources::{
+    BackendRef, Gateway, HttpRoute, Listener, Meta, ParentRef, PathMatch, RouteMatch, RouteRule,
+    RoutesFrom,
+};
 
-/// A request declared internal: `POST /inven/stock/reserve`, `/admin/*` (any method, any path
-/// below `/admin/`).
+/// A set of requests: `POST /inven/stock/reserve`, `/admin/*` (any method, any path below
+/// `/admin/`). Used for requests declared internal and for mutations declared public.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InternalPath {
+pub struct RequestPattern {
     pub method: Option<String>,
     pub path: String,
     /// A trailing `*`: the path and everything below it.
     pub subtree: bool,
 }
 
-impl InternalPath {
-    pub fn parse(spec: &str) -> Result<InternalPath, String> {
+impl RequestPattern {
+    pub fn parse(spec: &str) -> Result<RequestPattern, String> {
         let spec = spec.trim();
         let (method, path) = match spec.split_once(char::is_whitespace) {
             Some((m, p)) => (Some(m.trim().to_ascii_uppercase()), p.trim()),
@@ -40,7 +48,7 @@ impl InternalPath {
             Some(p) => (p.trim_end_matches('/').to_string(), true),
             None => (path.to_string(), false),
         };
-        Ok(InternalPath {
+        Ok(RequestPattern {
             method,
             path,
             subtree,
@@ -59,7 +67,23 @@ impl InternalPath {
         }
     }
 
-    /// Whether a route match admits some request this declaration calls internal.
+    /// Whether every request a match with an explicit method admits lies inside this pattern.
+    pub fn covers(&self, m: &Match) -> bool {
+        if let Some(mine) = &self.method
+            && m.method != Some(mine.as_str())
+        {
+            return false;
+        }
+        match m.path {
+            PathMatch::Exact(e) => {
+                trim(e) == trim(&self.path) || (self.subtree && element_prefix(&self.path, e))
+            }
+            PathMatch::Prefix(p) => self.subtree && element_prefix(&self.path, p),
+            PathMatch::Regex(_) => false,
+        }
+    }
+
+    /// Whether a route match admits some request of this pattern.
     pub fn exposed_by(&self, m: &Match) -> bool {
         if let (Some(mine), Some(theirs)) = (&self.method, m.method) {
             if mine != theirs {
@@ -140,8 +164,54 @@ pub fn describe(path: &PathMatch) -> String {
     }
 }
 
+/// Why a listener refuses a route of `kind` from `route_ns`, or Ok when it admits it. A Selector
+/// over a namespace whose labels the input does not hold is taken to admit.
+pub fn listener_admits(
+    model: &Model,
+    g: &Gateway,
+    l: &Listener,
+    route_ns: &str,
+    kind: &str,
+) -> Result<(), String> {
+    let ns_ok = match &l.routes_from {
+        RoutesFrom::All => true,
+        RoutesFrom::Same => route_ns == g.meta.namespace,
+        RoutesFrom::None => false,
+        RoutesFrom::Selector(sel) => {
+            let (labels, complete) = model.namespace_labels(route_ns);
+            sel.matches(&labels) || !complete
+        }
+    };
+    if !ns_ok {
+        let from = match &l.routes_from {
+            RoutesFrom::Same => format!(
+                "its own namespace `{}` only (the default)",
+                g.meta.namespace
+            ),
+            RoutesFrom::None => "no namespace".to_string(),
+            _ => "namespaces matching its selector, not this one".to_string(),
+        };
+        return Err(format!("listener `{}` admits routes from {from}", l.name));
+    }
+    if !l.accepts_kind(kind) {
+        return Err(format!(
+            "listener `{}` ({}) does not accept {kind}s",
+            l.name, l.protocol
+        ));
+    }
+    Ok(())
+}
+
+/// The listeners of `g` a parentRef addresses (its `sectionName`, or all).
+pub fn addressed_listeners<'g>(g: &'g Gateway, p: &ParentRef) -> Vec<&'g Listener> {
+    g.listeners
+        .iter()
+        .filter(|l| p.section_name.as_ref().is_none_or(|s| &l.name == s))
+        .collect()
+}
+
 /// The north-south Gateways (in the input, class other than `istio-waypoint`) a route attaches
-/// to. Parents not in the input say nothing about exposure, and stay out.
+/// to and is admitted by. Parents not in the input say nothing about exposure, and stay out.
 pub fn exposing_gateways<'m>(
     model: &'m Model,
     route: &'m HttpRoute,
@@ -152,7 +222,37 @@ pub fn exposing_gateways<'m>(
         .filter(|p| p.is_gateway())
         .filter_map(|p| model.gateway(&p.namespace, &p.name).map(|g| (p, g)))
         .filter(|(_, g)| !g.is_waypoint())
+        .filter(|(p, g)| {
+            addressed_listeners(g, p)
+                .iter()
+                .any(|l| listener_admits(model, g, l, &route.meta.namespace, "HTTPRoute").is_ok())
+        })
         .collect()
+}
+
+/// What the reference rules need of any route kind.
+pub struct RouteView<'m> {
+    pub kind: &'static str,
+    pub meta: &'m Meta,
+    pub parent_refs: &'m [ParentRef],
+    pub backend_refs: Vec<&'m BackendRef>,
+}
+
+/// HTTPRoutes and GRPCRoutes alike.
+pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
+    let http = model.http_routes.iter().map(|r| RouteView {
+        kind: "HTTPRoute",
+        meta: &r.meta,
+        parent_refs: &r.parent_refs,
+        backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
+    });
+    let grpc = model.grpc_routes.iter().map(|r| RouteView {
+        kind: "GRPCRoute",
+        meta: &r.meta,
+        parent_refs: &r.parent_refs,
+        backend_refs: r.backend_refs.iter().collect(),
+    });
+    http.chain(grpc).collect()
 }
 
 #[cfg(test)]
@@ -177,7 +277,7 @@ mod tests {
 
     #[test]
     fn internal_paths_against_matches() {
-        let reserve = InternalPath::parse("POST /inven/stock/reserve").unwrap();
+        let reserve = RequestPattern::parse("POST /inven/stock/reserve").unwrap();
         let prefix = PathMatch::Prefix("/inven/stock".into());
         assert!(reserve.exposed_by(&m(&prefix, None)));
         assert!(reserve.exposed_by(&m(&prefix, Some("POST"))));
@@ -185,7 +285,7 @@ mod tests {
         let health = PathMatch::Exact("/inven/health".into());
         assert!(!reserve.exposed_by(&m(&health, None)));
 
-        let admin = InternalPath::parse("/admin/*").unwrap();
+        let admin = RequestPattern::parse("/admin/*").unwrap();
         assert!(admin.exposed_by(&m(&PathMatch::Prefix("/".into()), Some("GET"))));
         assert!(admin.exposed_by(&m(&PathMatch::Prefix("/admin/users".into()), None)));
         assert!(admin.exposed_by(&m(&PathMatch::Exact("/admin/x".into()), None)));
@@ -195,10 +295,10 @@ mod tests {
 
     #[test]
     fn internal_path_specs_are_validated() {
-        assert!(InternalPath::parse("FETCH /x").is_err());
-        assert!(InternalPath::parse("x").is_err());
+        assert!(RequestPattern::parse("FETCH /x").is_err());
+        assert!(RequestPattern::parse("x").is_err());
         assert_eq!(
-            InternalPath::parse("get /a").unwrap().method.as_deref(),
+            RequestPattern::parse("get /a").unwrap().method.as_deref(),
             Some("GET")
         );
     }
