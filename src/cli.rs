@@ -73,6 +73,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
+    /// List suppressed findings too (marked); they never change the exit status.
+    #[arg(long)]
+    pub show_suppressed: bool,
+
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,

@@ -62,6 +62,8 @@ pub struct Finding {
     pub message: String,
     pub help: String,
     pub related: Vec<Related>,
+    /// Set when a suppression covers this finding: the reason given (possibly empty).
+    pub suppressed: Option<String>,
 }
 
 impl Finding {
@@ -78,6 +80,7 @@ impl Finding {
             message: message.into(),
             help: String::new(),
             related: Vec::new(),
+            suppressed: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 
 use finding::{Finding, Severity};
 use load::{Inputs, LoadOptions};
@@ -87,6 +88,7 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     let mut findings = inputs.findings.clone();
     findings.extend(model.findings.iter().cloned());
     findings.extend(rules::run(&ctx));
+    suppress::apply(inputs, &mut findings);
     findings
 }
 
@@ -98,7 +100,9 @@ pub fn fails(findings: &[Finding], fail_on: cli::FailOn) -> bool {
         cli::FailOn::Info => Severity::Info,
         cli::FailOn::Never => return false,
     };
-    findings.iter().any(|f| f.severity >= threshold)
+    findings
+        .iter()
+        .any(|f| f.suppressed.is_none() && f.severity >= threshold)
 }
 
 impl Default for LintOptions {

@@ -31,7 +31,7 @@ fn check(args: &CheckArgs) -> u8 {
         }
     };
     let failed = fails(&findings, args.fail_on);
-    let report = Report::new(&inputs, findings);
+    let report = Report::new(&inputs, findings, args.show_suppressed);
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

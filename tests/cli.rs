@@ -421,3 +421,39 @@ fn rules_lists_every_rule_and_explain_prints_documents() {
     let by_name = run(&["explain", "l7-rule-in-ztunnel-allow"]);
     assert_eq!(stdout(&by_name), stdout(&o));
 }
+
+#[test]
+fn suppressed_findings_are_counted_not_failed_and_shown_on_request() {
+    let suppressed = SPIFFE_POLICY.replace(
+        "        - source:",
+        "        # ambient-lint: ignore[AL208] migrating\n        - source:",
+    );
+    let o = run_stdin(&["-"], &suppressed);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("0 errors, 0 warnings in 1 file (1 resource); 1 suppressed\n"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A comment above a line where nothing fires suppresses nothing: AL005 says so.
+    let stale = format!("# ambient-lint: ignore[AL208] old\n{suppressed}");
+    let o = run_stdin(&["-", "--format", "json", "--show-suppressed"], &stale);
+    let v = json(&o);
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["AL005", "AL208"], "{}", stdout(&o));
+    assert_eq!(v["findings"][0]["suppressed"], serde_json::Value::Null);
+    assert_eq!(v["findings"][1]["suppressed"], "migrating");
+    assert_eq!(v["summary"]["suppressed"], 1);
+    assert_eq!(v["summary"]["errors"], 0);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the unused suppression is a warning"
+    );
+}

@@ -148,7 +148,7 @@ fn mutated_manifests_never_panic_and_spans_stay_inside_their_file() {
             );
             assert!(!f.message.is_empty());
         }
-        let report = Report::new(&inputs, findings);
+        let report = Report::new(&inputs, findings, true);
         let mut sink = Vec::new();
         for format in [
             ambient_lint::report::Format::Human,

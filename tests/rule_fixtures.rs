@@ -51,8 +51,12 @@ fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
             f.code
         );
     }
-    let codes = findings.iter().map(|f| f.code).collect();
-    let report = Report::new(&inputs, findings);
+    let codes = findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .map(|f| f.code)
+        .collect();
+    let report = Report::new(&inputs, findings, true);
     let mut out = Vec::new();
     report.write(Format::Human, false, &mut out).unwrap();
     (String::from_utf8(out).unwrap(), codes)

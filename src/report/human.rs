@@ -136,10 +136,11 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
             });
         }
     }
+    let note = super::suppressed_note(&e.finding);
     let message = if has_text {
-        e.finding.message.clone()
+        format!("{}{note}", e.finding.message)
     } else {
-        format!("{}: {}", file.path, e.finding.message)
+        format!("{}: {}{note}", file.path, e.finding.message)
     };
     Diag {
         message,

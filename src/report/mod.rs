@@ -43,6 +43,8 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings a suppression covers; not in the counts above.
+    pub suppressed: usize,
 }
 
 pub struct Report<'a> {
@@ -52,9 +54,13 @@ pub struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(inputs: &'a Inputs, findings: Vec<Finding>) -> Report<'a> {
+    /// Resolves and sorts the findings; suppressed ones are counted, and listed only when
+    /// `show_suppressed` is set.
+    pub fn new(inputs: &'a Inputs, findings: Vec<Finding>, show_suppressed: bool) -> Report<'a> {
+        let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
         let mut entries: Vec<Entry> = findings
             .into_iter()
+            .filter(|f| show_suppressed || f.suppressed.is_none())
             .map(|f| Entry {
                 at: inputs.resolve(&f.location),
                 resource: inputs.resource_of(&f.location),
@@ -82,7 +88,12 @@ impl<'a> Report<'a> {
                 && a.finding.code == b.finding.code
                 && a.finding.message == b.finding.message
         });
-        let count = |s| entries.iter().filter(|e| e.finding.severity == s).count();
+        let count = |s| {
+            entries
+                .iter()
+                .filter(|e| e.finding.severity == s && e.finding.suppressed.is_none())
+                .count()
+        };
         let summary = Summary {
             files: inputs.files.len(),
             documents: inputs.documents,
@@ -90,6 +101,7 @@ impl<'a> Report<'a> {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
+            suppressed,
         };
         Report {
             inputs,
@@ -114,13 +126,14 @@ impl<'a> Report<'a> {
         for e in &self.entries {
             writeln!(
                 out,
-                "{}:{}:{}: {}[{}] {}",
+                "{}:{}:{}: {}[{}] {}{}",
                 self.path(&e.at),
                 e.at.start.line,
                 e.at.start.column,
                 e.finding.severity.as_str(),
                 e.finding.code,
-                e.finding.message
+                e.finding.message,
+                suppressed_note(&e.finding)
             )?;
         }
         Ok(())
@@ -149,6 +162,8 @@ impl<'a> Report<'a> {
             path: Option<&'r str>,
             resource: Option<&'r ResourceRef>,
             related: Vec<RelatedJson<'r>>,
+            /// The suppression's reason, when a suppression covers the finding.
+            suppressed: Option<&'r str>,
         }
         #[derive(Serialize)]
         struct Doc<'r> {
@@ -174,6 +189,7 @@ impl<'a> Report<'a> {
                     end_column: e.at.end.column,
                     path: e.at.path.as_deref(),
                     resource: e.resource.as_ref(),
+                    suppressed: e.finding.suppressed.as_deref(),
                     related: e
                         .related
                         .iter()
@@ -206,11 +222,25 @@ impl<'a> Report<'a> {
         if s.infos > 0 {
             parts.push(plural(s.infos, "info"));
         }
+        let suppressed = if s.suppressed > 0 {
+            format!("; {} suppressed", s.suppressed)
+        } else {
+            String::new()
+        };
         format!(
-            "{} in {} ({})",
+            "{} in {} ({}){suppressed}",
             parts.join(", "),
             plural(s.files, "file"),
             plural(s.resources, "resource")
         )
+    }
+}
+
+/// ` (suppressed: reason)` for a suppressed finding shown with `--show-suppressed`.
+pub fn suppressed_note(f: &Finding) -> String {
+    match f.suppressed.as_deref() {
+        None => String::new(),
+        Some("") => " (suppressed)".to_string(),
+        Some(reason) => format!(" (suppressed: {reason})"),
     }
 }

@@ -5,3 +5,4 @@ pub mod al001_invalid_yaml;
 pub mod al002_invalid_resource;
 pub mod al003_templated_file;
 pub mod al004_duplicate_resource;
+pub mod al005_unused_suppression;

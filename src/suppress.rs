@@ -1,0 +1,201 @@
+//! Suppressions, as kube-linter and ruff users know them:
+//! - on a resource, the annotation `ambient-lint.io/ignore: "AL401, AL304: reason"`;
+//! - in YAML, a comment `# ambient-lint: ignore[AL401] reason` on the offending line or the line
+//!   above it.
+//!
+//! A suppressed finding is kept, marked, so that it is counted and can be shown; one that
+//! suppresses nothing is reported as AL005.
+
+use crate::finding::{Finding, Location, Severity};
+use crate::load::node::FieldPath;
+use crate::load::source::{FileId, Span};
+use crate::load::{Inputs, ObjectId};
+use crate::rules;
+
+pub const ANNOTATION: &str = "ambient-lint.io/ignore";
+const COMMENT_MARK: &str = "ambient-lint: ignore[";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Every finding located in this object.
+    Object(ObjectId),
+    /// Findings starting on these 1-based lines of a file.
+    Lines {
+        file: FileId,
+        first: usize,
+        last: usize,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Suppression {
+    code: String,
+    reason: String,
+    scope: Scope,
+    at: Location,
+    used: bool,
+}
+
+/// Splits `AL401, AL304: reason` into (code, reason) pairs.
+fn parse_annotation(value: &str) -> Vec<(String, String)> {
+    value
+        .split(',')
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| match e.split_once(':') {
+            Some((code, reason)) => (code.trim().to_string(), reason.trim().to_string()),
+            None => (e.trim().to_string(), String::new()),
+        })
+        .collect()
+}
+
+fn collect(inputs: &Inputs) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for (id, obj) in inputs.objects.iter().enumerate() {
+        let value = obj
+            .node
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(ANNOTATION))
+            .and_then(|v| v.as_str());
+        if let Some(value) = value {
+            let at = Location::field(id, FieldPath::new("metadata.annotations").key(ANNOTATION));
+            for (code, reason) in parse_annotation(value) {
+                out.push(Suppression {
+                    code,
+                    reason,
+                    scope: Scope::Object(id),
+                    at: at.clone(),
+                    used: false,
+                });
+            }
+        }
+    }
+    for (file, source) in inputs.files.iter().enumerate() {
+        let mut offset = 0;
+        for (index, line) in source.text.split_inclusive('\n').enumerate() {
+            let line_no = index + 1;
+            if let Some(hash) = comment_start(line)
+                && let Some(rest) = line[hash + 1..].trim_start().strip_prefix(COMMENT_MARK)
+                && let Some((codes, reason)) = rest.split_once(']')
+            {
+                let whole_line = line[..hash].trim().is_empty();
+                let start = offset + hash;
+                let span = Span::new(start, offset + line.trim_end().len());
+                for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    out.push(Suppression {
+                        code: code.to_string(),
+                        reason: reason.trim().to_string(),
+                        // A comment on its own line covers the next line too.
+                        scope: Scope::Lines {
+                            file,
+                            first: line_no,
+                            last: if whole_line { line_no + 1 } else { line_no },
+                        },
+                        at: Location::File { file, span },
+                        used: false,
+                    });
+                }
+            }
+            offset += line.len();
+        }
+    }
+    out
+}
+
+/// Byte index of a `#` that starts a YAML comment: at the line start or after whitespace, and
+/// not inside quotes (a cheap reading that is right for the lines this mark appears on).
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_single = false;
+    let mut in_double = false;
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        match c {
+            '\'' if !in_double => in_single = !in_single,
+            '"' if !in_single && prev != '\\' => in_double = !in_double,
+            '#' if !in_single && !in_double && prev.is_whitespace() => return Some(i),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+fn matches_code(written: &str, code: &str) -> bool {
+    written.eq_ignore_ascii_case(code) || rules::find(written).is_some_and(|r| r.code == code)
+}
+
+/// Marks suppressed findings and adds AL005 for suppressions that matched nothing.
+pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>) {
+    let mut suppressions = collect(inputs);
+    if suppressions.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        let object = match &f.location {
+            Location::Field { object, .. } => Some(*object),
+            Location::File { .. } => None,
+        };
+        let at = inputs.resolve(&f.location);
+        for s in suppressions.iter_mut() {
+            if !matches_code(&s.code, f.code) {
+                continue;
+            }
+            let hit = match &s.scope {
+                Scope::Object(id) => object == Some(*id),
+                Scope::Lines { file, first, last } => {
+                    *file == at.file && (*first..=*last).contains(&at.start.line)
+                }
+            };
+            if hit {
+                s.used = true;
+                f.suppressed = Some(s.reason.clone());
+            }
+        }
+    }
+    let rule = &rules::input::al005_unused_suppression::RULE;
+    for s in suppressions.into_iter().filter(|s| !s.used) {
+        let known = rules::find(&s.code).is_some();
+        let message = if known {
+            format!(
+                "this suppression of {} suppresses nothing: no such finding here",
+                s.code
+            )
+        } else {
+            format!(
+                "`{}` is not a rule code, so this suppression suppresses nothing",
+                s.code
+            )
+        };
+        findings.push(
+            Finding::new(rule.code, Severity::Warning, s.at, message).help(if known {
+                "remove it, or move it onto the resource or line the finding points at"
+            } else {
+                "use a code from `ambient-lint rules` (e.g. AL401)"
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_values_split_into_codes_and_reasons() {
+        assert_eq!(
+            parse_annotation("AL401: public API, AL304"),
+            vec![
+                ("AL401".to_string(), "public API".to_string()),
+                ("AL304".to_string(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_are_found_outside_quotes_only() {
+        assert_eq!(comment_start("  # ambient-lint: ignore[AL1]"), Some(2));
+        assert_eq!(comment_start("a: b # c"), Some(5));
+        assert_eq!(comment_start("a: \"x # y\""), None);
+        assert_eq!(comment_start("url: http://x#frag"), None);
+    }
+}
