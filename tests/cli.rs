@@ -382,7 +382,7 @@ fn lists_crlf_and_bom_are_read() {
 
 #[test]
 fn internal_path_flag_declares_routes_internal() {
-    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: shop}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: edge}]\n  rules:\n    - matches: [{path: {type: PathPrefix, value: /admin}, method: GET}]\n";
+    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: shop}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: edge}]\n  rules:\n    - matches: [{path: {type: PathPrefix, value: /admin}, method: GET}]\n      backendRefs: [{name: admin, port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: admin, namespace: shop}\nspec: {ports: [{port: 80}]}\n";
     let without = run_stdin(&["-", "--format", "json"], route);
     assert_eq!(json(&without)["findings"].as_array().unwrap().len(), 0);
     let with = run_stdin(
@@ -456,4 +456,34 @@ fn suppressed_findings_are_counted_not_failed_and_shown_on_request() {
         Some(1),
         "the unused suppression is a warning"
     );
+}
+
+#[test]
+fn the_definition_applied_last_is_the_one_linted() {
+    let dir = scratch("last_wins");
+    let route = |method: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: edge, namespace: shop}}\nspec:\n  gatewayClassName: istio\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: shop}}\nspec: {{ports: [{{port: 80}}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: shop}}\nspec:\n  parentRefs: [{{name: edge}}]\n  rules:\n    - matches: [{{path: {{type: PathPrefix, value: /}}{method}}}]\n      backendRefs: [{{name: api, port: 80}}]\n"
+        )
+    };
+    write(&dir, "a.yaml", &route(", method: GET"));
+    // b.yaml comes later and drops the method: it is what the cluster ends up with.
+    write(&dir, "b.yaml", &route(""));
+    let o = bin()
+        .args([".", "--format", "concise"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("b.yaml:") && l.contains("[AL401]")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("b.yaml:") && l.contains("[AL004] duplicate HTTPRoute")),
+        "{out}"
+    );
+    assert!(out.contains("[AL004] identical duplicate Gateway"), "{out}");
 }

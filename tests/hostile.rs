@@ -31,8 +31,13 @@ fn hostile_files_get_findings_and_the_rest_is_still_linted() {
     let mut rng = Lcg(7);
     let random: Vec<u8> = (0..100_000).map(|_| rng.next() as u8).collect();
     std::fs::write(dir.join("random.yaml"), random).unwrap();
-    std::fs::write(dir.join("deep.yaml"), format!("a: {}", "[".repeat(100_000))).unwrap();
-    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+    std::fs::write(
+        dir.join("deep.yaml"),
+        format!("{head}data: {}", "[".repeat(100_000)),
+    )
+    .unwrap();
+    let mut bomb = format!("{head}a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..15 {
         let refs = vec![format!("*a{}", i - 1); 10].join(", ");
         bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
@@ -40,6 +45,8 @@ fn hostile_files_get_findings_and_the_rest_is_still_linted() {
     std::fs::write(dir.join("bomb.yaml"), bomb).unwrap();
     std::fs::write(dir.join("utf16.yaml"), [0xFF, 0xFE, b'a', 0, b':', 0]).unwrap();
     std::fs::write(dir.join("empty.yaml"), "").unwrap();
+    // A data file that is not YAML either: no apiVersion, so not a manifest at all.
+    std::fs::write(dir.join("data.json"), "{rating: 5}\n{rating: 4}\n").unwrap();
     std::fs::write(dir.join("dashes.yaml"), "---\n---\n").unwrap();
     std::fs::write(dir.join("scalar.yaml"), "just text\n---\n- a list\n").unwrap();
     std::fs::create_dir_all(dir.join("dir.yaml")).unwrap();
@@ -70,7 +77,7 @@ fn hostile_files_get_findings_and_the_rest_is_still_linted() {
     let out = String::from_utf8_lossy(&o.stdout);
     for expected in [
         "random.yaml:1:1: error[AL001] file is not valid UTF-8",
-        "deep.yaml:1:",
+        "deep.yaml:4:",
         "bomb.yaml:",
         "utf16.yaml:1:1: error[AL001] file is UTF-16 encoded",
         "wrong-types.yaml:3:12: error[AL002] `name` must be a string, found `5`",
@@ -81,6 +88,7 @@ fn hostile_files_get_findings_and_the_rest_is_still_linted() {
     }
     assert!(out.contains("alias bomb"), "{out}");
     for quiet in [
+        "data.json",
         "empty.yaml",
         "dashes.yaml",
         "scalar.yaml",

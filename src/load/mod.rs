@@ -248,7 +248,7 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// Files below `dir` with a manifest extension, skipping hidden entries and what .gitignore
 /// (or .ignore) excludes, in a stable order.
 fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+    let found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
@@ -262,11 +262,65 @@ fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         })
+        .collect();
+    let patches = kustomize_patches(&found);
+    let mut files: Vec<PathBuf> = found
+        .into_iter()
         .filter(|p| !is_known_non_manifest(p))
+        .filter(|p| !patches.contains(&normalize(p)))
         .filter(|p| !excludes.is_excluded(p))
         .collect();
     files.sort();
     files
+}
+
+/// Files that kustomizations beside them use as patches: partial objects, not manifests.
+fn kustomize_patches(files: &[PathBuf]) -> std::collections::HashSet<PathBuf> {
+    let mut out = std::collections::HashSet::new();
+    for k in files.iter().filter(|p| {
+        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            matches!(
+                n,
+                "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+            )
+        })
+    }) {
+        let Ok(text) = std::fs::read_to_string(k) else {
+            continue;
+        };
+        let base = k.parent().unwrap_or(Path::new(""));
+        for doc in yaml::parse_stream(&text) {
+            let Ok(Some(root)) = doc.result else { continue };
+            for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
+                for item in root.get(key).and_then(Node::as_seq).unwrap_or_default() {
+                    let rel = item
+                        .as_str()
+                        .or_else(|| item.get("path").and_then(Node::as_str));
+                    if let Some(rel) = rel.filter(|r| !r.contains('\n')) {
+                        out.insert(normalize(&base.join(rel)));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Files that sit beside manifests but are not manifests.
@@ -317,6 +371,11 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str) {
         return;
     }
     let text = &inputs.files[file_id].text;
+    if !errors.is_empty() && !text.contains("apiVersion") {
+        // Not a manifest that failed to parse but some other YAML or JSON (a data file, a
+        // config): nothing Kubernetes would read, so nothing to report.
+        return;
+    }
     let len = text.len();
     for e in errors {
         // One character at the error, clamped: parsers report end-of-input one past the end.
@@ -417,6 +476,10 @@ fn add_objects(
         // Not a Kubernetes object (a values file, a config): skipped quietly.
         return;
     };
+    if root.get("$patch").is_some() {
+        // A strategic-merge patch (kustomize), not an object of its own.
+        return;
+    }
     if kind == "List" || (kind.ends_with("List") && root.get("items").is_some()) {
         if let Some(Value::Seq(items)) = root.get("items").map(|n| n.value.clone()) {
             for (i, item) in items.into_iter().enumerate() {

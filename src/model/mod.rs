@@ -117,6 +117,58 @@ enum Typed {
     Workload(Workload),
 }
 
+/// AL004 on a later definition of an object already defined at `original`. Copies identical
+/// to the original change nothing in the cluster, so they are only noted.
+fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Finding {
+    let obj = &inputs.objects[id];
+    let first = &inputs.objects[original];
+    let name = qualified(obj.namespace.as_deref(), &obj.name);
+    let where_ = &inputs.files[first.file].path;
+    let (severity, message) = if same_tree(&first.node, &obj.node) {
+        (
+            Severity::Info,
+            format!(
+                "identical duplicate {} `{name}`: applying both changes nothing, but the copies can drift apart",
+                obj.kind
+            ),
+        )
+    } else {
+        (
+            Severity::Error,
+            format!(
+                "duplicate {} `{name}`: the definitions differ and the one applied last silently replaces the other",
+                obj.kind
+            ),
+        )
+    };
+    Finding::new("AL004", severity, Location::field(id, "metadata.name"), message)
+        .help(format!(
+            "keep one definition (the other is in {where_}), rename one, or lint the variants separately (`--exclude`)"
+        ))
+        .related(Location::field(original, "metadata.name"), "first defined here")
+}
+
+/// Structural equality of two trees, spans aside.
+fn same_tree(a: &crate::load::node::Node, b: &crate::load::node::Node) -> bool {
+    use crate::load::node::Value;
+    match (&a.value, &b.value) {
+        (Value::Scalar(x), Value::Scalar(y)) => {
+            x.text == y.text && (x.plain == y.plain || x.is_null() == y.is_null())
+        }
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_tree(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|e| {
+                    y.iter()
+                        .any(|f| same_tree(&e.key, &f.key) && same_tree(&e.value, &f.value))
+                })
+        }
+        _ => false,
+    }
+}
+
 fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
@@ -127,41 +179,40 @@ impl Model {
             options,
             ..Model::default()
         };
-        let mut seen: HashMap<(String, String, String, String), ObjectId> = HashMap::new();
+        // Same group, kind, namespace and name: the definition applied last wins in the
+        // cluster, so that is the one the rules see; earlier ones are reported (AL004).
+        let key = |obj: &crate::load::Object| {
+            (
+                group_of(&obj.api_version).to_string(),
+                obj.kind.clone(),
+                obj.namespace_or_empty().to_string(),
+                obj.name.clone(),
+            )
+        };
+        let mut first: HashMap<_, ObjectId> = HashMap::new();
+        let mut last: HashMap<_, ObjectId> = HashMap::new();
+        for (id, obj) in inputs.objects.iter().enumerate() {
+            if !obj.name.is_empty() {
+                first.entry(key(obj)).or_insert(id);
+                last.insert(key(obj), id);
+            }
+        }
         for (id, obj) in inputs.objects.iter().enumerate() {
             if let Some(ns) = &obj.namespace {
                 m.namespaces_in_input.insert(ns.clone());
             }
-            // AL004: same group, kind, namespace and name twice.
-            if !obj.name.is_empty() {
-                let key = (
-                    group_of(&obj.api_version).to_string(),
-                    obj.kind.clone(),
-                    obj.namespace_or_empty().to_string(),
-                    obj.name.clone(),
-                );
-                if let Some(&first) = seen.get(&key) {
-                    let first_obj = &inputs.objects[first];
-                    let where_ = &inputs.files[first_obj.file].path;
-                    m.findings.push(
-                        Finding::new(
-                            "AL004",
-                            Severity::Error,
-                            Location::field(id, "metadata.name"),
-                            format!(
-                                "duplicate {} `{}`: the one applied last silently replaces the other",
-                                obj.kind,
-                                qualified(obj.namespace.as_deref(), &obj.name)
-                            ),
-                        )
-                        .help(format!("keep one definition (the other is in {where_}), or rename one of them"))
-                        .related(Location::field(first, "metadata.name"), "first defined here"),
-                    );
-                    continue;
-                }
-                seen.insert(key, id);
+            if obj.name.is_empty() {
+                m.add_object(inputs, id);
+                continue;
             }
-            m.add_object(inputs, id);
+            let k = key(obj);
+            let original = first[&k];
+            if original != id {
+                m.findings.push(duplicate_finding(inputs, original, id));
+            }
+            if last[&k] == id {
+                m.add_object(inputs, id);
+            }
         }
         m.index();
         m

@@ -20,6 +20,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         for rule in &route.rules {
+            // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
+            if rule.backend_refs.is_empty() {
+                continue;
+            }
             let backends: Vec<String> = rule
                 .backend_refs
                 .iter()

@@ -21,6 +21,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         for rule in &route.rules {
+            // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
+            if rule.backend_refs.is_empty() {
+                continue;
+            }
             for m in matches(rule) {
                 let Some(method) = m.method.filter(|x| MUTATING.contains(x)) else {
                     continue;

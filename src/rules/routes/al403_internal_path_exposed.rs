@@ -24,6 +24,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         for rule in &route.rules {
+            // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
+            if rule.backend_refs.is_empty() {
+                continue;
+            }
             // Declarations that apply: the command line's, and the backends' annotations.
             let mut declared: Vec<(RequestPattern, Option<Location>)> = ctx
                 .options
