@@ -935,6 +935,7 @@ pub struct Listener {
     pub name: String,
     pub port: Option<i64>,
     pub protocol: String,
+    pub hostname: Option<String>,
     pub routes_from: RoutesFrom,
     /// `allowedRoutes.kinds[].kind`; empty means the protocol's default kinds.
     pub kinds: Vec<String>,
@@ -1027,6 +1028,7 @@ impl Gateway {
                 .unwrap_or_default();
             listeners.push(Listener {
                 kinds,
+                hostname: r.field_string(l, "hostname", &lp).map(|s| s.value),
                 name: r
                     .field_string(l, "name", &lp)
                     .map(|s| s.value)
@@ -1055,6 +1057,8 @@ pub struct ParentRef {
     pub namespace: String,
     pub name: String,
     pub section_name: Option<String>,
+    /// `port`: only listeners on this port.
+    pub port: Option<i64>,
     pub path: FieldPath,
 }
 
@@ -1101,6 +1105,8 @@ pub struct RouteRule {
 pub struct HttpRoute {
     pub meta: Meta,
     pub parent_refs: Vec<ParentRef>,
+    /// `spec.hostnames`; empty means every hostname.
+    pub hostnames: Vec<String>,
     pub rules: Vec<RouteRule>,
 }
 
@@ -1108,6 +1114,11 @@ impl HttpRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<HttpRoute> {
         let spec = r.map(obj.node.get("spec"), &p("spec"))?;
         let parent_refs = read_parent_refs(r, spec, &meta);
+        let hostnames = r
+            .strings(spec, "hostnames", &p("spec"))
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
         let mut rules = Vec::new();
         for (rule, rp) in r.items(spec, "rules", &p("spec")) {
             if r.map(Some(rule), &rp).is_none() {
@@ -1163,6 +1174,7 @@ impl HttpRoute {
         Some(HttpRoute {
             meta,
             parent_refs,
+            hostnames,
             rules,
         })
     }
@@ -1221,6 +1233,7 @@ fn read_parent_refs(r: &mut Reader, spec: &Node, meta: &Meta) -> Vec<ParentRef> 
                 .map_or(meta.namespace.clone(), |s| s.value),
             name: name.value,
             section_name: r.field_string(n, "sectionName", &pp).map(|s| s.value),
+            port: r.int(n.get("port"), &pp.key("port")),
             path: pp,
         });
     }

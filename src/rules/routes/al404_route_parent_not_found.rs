@@ -42,6 +42,23 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                                 .help(format!("use one of its listeners: {}", crate::rules::list(&names)))
                                 .related(Location::field(g.meta.object, "spec.listeners"), "the Gateway's listeners"),
                             );
+                        } else if super::addressed_listeners(g, p).is_empty() && !g.listeners.is_empty() {
+                            // The sectionName exists (or is absent) but no listener is on `port`.
+                            let ports: Vec<String> = g.listeners.iter().filter_map(|l| l.port.map(|n| n.to_string())).collect();
+                            out.push(
+                                finding(
+                                    &RULE,
+                                    Location::field(route.meta.object, p.path.key("port")),
+                                    format!(
+                                        "no listener of Gateway `{target}`{} is on port {}: the {} is attached to nothing",
+                                        p.section_name.as_ref().map_or(String::new(), |s| format!(" named `{s}`")),
+                                        p.port.unwrap_or_default(),
+                                        route.kind
+                                    ),
+                                )
+                                .help(format!("use a port of its listeners ({}), or drop `port`", crate::rules::list(&ports)))
+                                .related(Location::field(g.meta.object, "spec.listeners"), "the Gateway's listeners"),
+                            );
                         }
                     }
                     None => {}

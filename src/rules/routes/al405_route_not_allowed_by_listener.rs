@@ -1,4 +1,4 @@
-use super::{addressed_listeners, all_routes, listener_admits};
+use super::{addressed_listeners, all_routes, hostname_admits, listener_admits};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -30,7 +30,18 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
             let results: Vec<Result<(), String>> = listeners
                 .iter()
-                .map(|l| listener_admits(model, g, l, route_ns, route.kind))
+                .map(|l| {
+                    listener_admits(model, g, l, route_ns, route.kind)?;
+                    if hostname_admits(l, route.hostnames) {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "listener `{}` serves hostname `{}`, which none of the route's hostnames matches",
+                            l.name,
+                            l.hostname.as_deref().unwrap_or("")
+                        ))
+                    }
+                })
                 .collect();
             let admitted = results.iter().any(Result::is_ok);
             let reasons: Vec<String> = results.into_iter().filter_map(Result::err).collect();

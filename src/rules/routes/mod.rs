@@ -202,12 +202,33 @@ pub fn listener_admits(
     Ok(())
 }
 
-/// The listeners of `g` a parentRef addresses (its `sectionName`, or all).
+/// The listeners of `g` a parentRef addresses (its `sectionName` and `port`, or all).
 pub fn addressed_listeners<'g>(g: &'g Gateway, p: &ParentRef) -> Vec<&'g Listener> {
     g.listeners
         .iter()
         .filter(|l| p.section_name.as_ref().is_none_or(|s| &l.name == s))
+        .filter(|l| p.port.is_none_or(|port| l.port == Some(port)))
         .collect()
+}
+
+/// Whether two Gateway API hostnames intersect: equal, or a `*.` wildcard whose suffix the other
+/// ends with (a wildcard covers one or more labels).
+pub fn hostnames_intersect(a: &str, b: &str) -> bool {
+    let covers = |wild: &str, other: &str| {
+        wild.strip_prefix('*')
+            .is_some_and(|suffix| other.len() > suffix.len() && other.ends_with(suffix))
+    };
+    a.eq_ignore_ascii_case(b) || covers(a, b) || covers(b, a)
+}
+
+/// Whether a listener and a route have a hostname in common (no hostname means every one).
+pub fn hostname_admits(l: &Listener, route_hostnames: &[String]) -> bool {
+    match &l.hostname {
+        None => true,
+        Some(h) => {
+            route_hostnames.is_empty() || route_hostnames.iter().any(|r| hostnames_intersect(h, r))
+        }
+    }
 }
 
 /// The north-south Gateways (in the input, class other than `istio-waypoint`) a route attaches
@@ -223,9 +244,10 @@ pub fn exposing_gateways<'m>(
         .filter_map(|p| model.gateway(&p.namespace, &p.name).map(|g| (p, g)))
         .filter(|(_, g)| !g.is_waypoint())
         .filter(|(p, g)| {
-            addressed_listeners(g, p)
-                .iter()
-                .any(|l| listener_admits(model, g, l, &route.meta.namespace, "HTTPRoute").is_ok())
+            addressed_listeners(g, p).iter().any(|l| {
+                listener_admits(model, g, l, &route.meta.namespace, "HTTPRoute").is_ok()
+                    && hostname_admits(l, &route.hostnames)
+            })
         })
         .collect()
 }
@@ -235,6 +257,7 @@ pub struct RouteView<'m> {
     pub kind: &'static str,
     pub meta: &'m Meta,
     pub parent_refs: &'m [ParentRef],
+    pub hostnames: &'m [String],
     pub backend_refs: Vec<&'m BackendRef>,
 }
 
@@ -244,12 +267,14 @@ pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
         kind: "HTTPRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
+        hostnames: &r.hostnames,
         backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
     });
     let grpc = model.grpc_routes.iter().map(|r| RouteView {
         kind: "GRPCRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
+        hostnames: &[],
         backend_refs: r.backend_refs.iter().collect(),
     });
     http.chain(grpc).collect()
@@ -291,6 +316,15 @@ mod tests {
         assert!(admin.exposed_by(&m(&PathMatch::Exact("/admin/x".into()), None)));
         assert!(!admin.exposed_by(&m(&PathMatch::Prefix("/administrator".into()), None)));
         assert!(!admin.exposed_by(&m(&PathMatch::Regex("/admin/.*".into()), None)));
+    }
+
+    #[test]
+    fn hostnames_intersect_like_the_gateway_api() {
+        assert!(hostnames_intersect("api.example.com", "API.example.com"));
+        assert!(hostnames_intersect("*.example.com", "api.example.com"));
+        assert!(hostnames_intersect("a.b.example.com", "*.example.com"));
+        assert!(!hostnames_intersect("*.example.com", "example.com"));
+        assert!(!hostnames_intersect("api.example.com", "web.example.com"));
     }
 
     #[test]
