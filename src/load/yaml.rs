@@ -77,31 +77,47 @@ fn is_blank_document(chunk: &str) -> bool {
     })
 }
 
-/// Converts the parser's character positions in a chunk to byte offsets in the file.
+/// Converts the parser's character positions to byte offsets in the file. The parser may have
+/// read a copy of the chunk with spaces inserted (see [`parse_document`]); positions in that copy
+/// are mapped back onto the original text.
 struct Offsets<'a> {
+    /// The chunk as written.
     chunk: &'a str,
     base: usize,
-    /// Byte offset of each character, only for chunks that are not ASCII.
+    /// Byte offset of each character of the text the parser read, only when it is not ASCII.
     char_bytes: Option<Vec<usize>>,
+    /// Length of the text the parser read.
+    parsed_len: usize,
+    /// Sorted chunk offsets before which the parsed text has one inserted space.
+    inserted: &'a [usize],
 }
 
 impl<'a> Offsets<'a> {
-    fn new(chunk: &'a str, base: usize) -> Self {
+    fn new(chunk: &'a str, parsed: &str, base: usize, inserted: &'a [usize]) -> Self {
         let char_bytes =
-            (!chunk.is_ascii()).then(|| chunk.char_indices().map(|(i, _)| i).collect());
+            (!parsed.is_ascii()).then(|| parsed.char_indices().map(|(i, _)| i).collect());
         Offsets {
             chunk,
             base,
             char_bytes,
+            parsed_len: parsed.len(),
+            inserted,
         }
     }
 
     fn byte(&self, char_index: usize) -> usize {
         let within = match &self.char_bytes {
-            None => char_index.min(self.chunk.len()),
-            Some(v) => v.get(char_index).copied().unwrap_or(self.chunk.len()),
+            None => char_index.min(self.parsed_len),
+            Some(v) => v.get(char_index).copied().unwrap_or(self.parsed_len),
         };
-        self.base + within
+        // The k-th inserted space sits at `inserted[k] + k` in the parsed text.
+        let shift = self
+            .inserted
+            .iter()
+            .enumerate()
+            .take_while(|(k, at)| **at + k < within)
+            .count();
+        self.base + (within - shift).min(self.chunk.len())
     }
 
     fn span(&self, s: &YSpan) -> Span {
@@ -333,16 +349,65 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     own
 }
 
+/// How many closing brackets [`parse_document`] will indent before giving up.
+const MAX_LENIENT_BRACKETS: usize = 64;
+
 /// Parses one document chunk that starts at byte `base` of its file.
+///
+/// YAML 1.2 wants the lines of a flow collection indented deeper than the key that holds it;
+/// libyaml and go-yaml, and so kubectl, accept a closing `]` or `}` at the key's own
+/// indentation, and real manifests have it. On exactly that error the chunk is read again with a
+/// space before the bracket, and every position is mapped back onto the text as written.
 fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
+    let mut inserted: Vec<usize> = Vec::new();
+    loop {
+        let parsed = if inserted.is_empty() {
+            std::borrow::Cow::Borrowed(chunk)
+        } else {
+            let mut text = String::with_capacity(chunk.len() + inserted.len());
+            let mut from = 0;
+            for &at in &inserted {
+                text.push_str(&chunk[from..at]);
+                text.push(' ');
+                from = at;
+            }
+            text.push_str(&chunk[from..]);
+            std::borrow::Cow::Owned(text)
+        };
+        match parse_once(chunk, &parsed, base, &inserted) {
+            Err(e)
+                if e.message == "invalid indentation" && inserted.len() < MAX_LENIENT_BRACKETS =>
+            {
+                let within = e.offset.saturating_sub(base).min(chunk.len());
+                let line_start = chunk[..within].rfind('\n').map_or(0, |i| i + 1);
+                let line = &chunk[line_start..];
+                let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+                let bracket = line_start + indent;
+                if !line[indent..].starts_with([']', '}']) || inserted.contains(&bracket) {
+                    return Err(e);
+                }
+                let pos = inserted.partition_point(|&x| x < bracket);
+                inserted.insert(pos, bracket);
+            }
+            other => return other,
+        }
+    }
+}
+
+fn parse_once(
+    chunk: &str,
+    parsed: &str,
+    base: usize,
+    inserted: &[usize],
+) -> Result<Option<Node>, YamlError> {
     let mut b = Builder {
-        offsets: Offsets::new(chunk, base),
+        offsets: Offsets::new(chunk, parsed, base, inserted),
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
         root: None,
     };
-    let parser = Parser::new_from_str(chunk);
+    let parser = Parser::new_from_str(parsed);
     let mut documents = 0;
     for item in parser {
         match item {
@@ -450,6 +515,30 @@ mod tests {
         let m = root.get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
         assert_eq!(m.get("y").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn closing_brackets_at_the_key_indentation_are_accepted_as_kubectl_does() {
+        let text = "data:\n  k: [\n      \"a\",\n  ]\n  m: {\n    x: 1,\n  }\nnext: é\n";
+        let root = one(text);
+        let k = root.get("data").unwrap().entry("k").unwrap();
+        assert_eq!(&text[k.key.span.start..k.key.span.end], "k");
+        let item = &k.value.as_seq().unwrap()[0];
+        assert_eq!(&text[item.span.start..item.span.end], "\"a\"");
+        assert_eq!(
+            &text[k.value.span.start..k.value.span.end],
+            "[\n      \"a\",\n  ]"
+        );
+        let x = root
+            .get("data")
+            .unwrap()
+            .get("m")
+            .unwrap()
+            .entry("x")
+            .unwrap();
+        assert_eq!(&text[x.key.span.start..x.key.span.end], "x");
+        let next = root.entry("next").unwrap();
+        assert_eq!(&text[next.value.span.start..next.value.span.end], "é");
     }
 
     #[test]
