@@ -42,6 +42,8 @@ pub enum Command {
 pub enum ListFormat {
     Text,
     Json,
+    /// The rules index of `docs/rules.md`.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

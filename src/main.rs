@@ -66,6 +66,7 @@ fn list_rules(format: ListFormat) -> u8 {
                 );
             }
         }
+        ListFormat::Markdown => print!("{}", rules::index_markdown()),
         ListFormat::Json => {
             let list: Vec<serde_json::Value> = rules::RULES
                 .iter()

@@ -199,3 +199,17 @@ fn messages_follow_the_house_style() {
         }
     }
 }
+
+#[test]
+fn docs_rules_index_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let expected = rules::index_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test --test rule_docs` (or `ambient-lint rules --format markdown > docs/rules.md`)"
+    );
+}

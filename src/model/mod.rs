@@ -380,6 +380,17 @@ impl Model {
         self.options.assume_complete || self.described.contains(namespace)
     }
 
+    /// Whether the input holds the Services of a namespace (some Service there), so that a
+    /// Service missing from it can be called missing.
+    pub fn holds_services(&self, namespace: &str) -> bool {
+        self.options.assume_complete || self.services_by_namespace.contains_key(namespace)
+    }
+
+    /// Whether the input holds the Gateways of a namespace (some Gateway there).
+    pub fn holds_gateways(&self, namespace: &str) -> bool {
+        self.options.assume_complete || self.gateways.iter().any(|g| g.meta.namespace == namespace)
+    }
+
     /// Whether the input holds anything in this namespace.
     pub fn namespace_in_input(&self, name: &str) -> bool {
         self.namespaces_in_input.contains(name)

@@ -27,7 +27,6 @@ fn problem(model: &Model, meta: &Meta, t: &TargetRef) -> Option<(String, String,
             Severity::Error,
         ));
     }
-    let described = model.describes(&meta.namespace);
     let missing = |what: &str| {
         Some((
             format!(
@@ -40,7 +39,7 @@ fn problem(model: &Model, meta: &Meta, t: &TargetRef) -> Option<(String, String,
     };
     match (t.group.as_str(), t.kind.as_str()) {
         ("gateway.networking.k8s.io", "Gateway") => {
-            (described && model.gateway(&meta.namespace, &t.name).is_none())
+            (model.holds_gateways(&meta.namespace) && model.gateway(&meta.namespace, &t.name).is_none())
                 .then(|| missing("Gateway"))
                 .flatten()
         }
@@ -61,7 +60,7 @@ fn problem(model: &Model, meta: &Meta, t: &TargetRef) -> Option<(String, String,
             Severity::Error,
         )),
         ("" | "core", "Service") => match model.service(&meta.namespace, &t.name) {
-            None if described => missing("Service"),
+            None if model.holds_services(&meta.namespace) => missing("Service"),
             Some(svc) if model
                 .service_waypoint(svc)
                 .and_then(|u| model.waypoint_gateway(&u))

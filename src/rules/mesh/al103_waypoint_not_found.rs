@@ -20,7 +20,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         // A namespace the input says nothing about may hold the waypoint.
-        if !model.describes(&u.namespace) {
+        if !model.holds_gateways(&u.namespace) {
             continue;
         }
         let other = model.gateway(&u.namespace, &u.name);

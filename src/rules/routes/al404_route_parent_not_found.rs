@@ -20,7 +20,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let target = qualified(Some(&p.namespace), &p.name);
             if p.is_gateway() {
                 match model.gateway(&p.namespace, &p.name) {
-                    None if model.describes(&p.namespace) => out.push(
+                    None if model.holds_gateways(&p.namespace) => out.push(
                         finding(
                             &RULE,
                             Location::field(route.meta.object, p.path.clone()),
@@ -66,7 +66,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             } else if (p.group.is_empty() || p.group == "core")
                 && p.kind == "Service"
                 && model.service(&p.namespace, &p.name).is_none()
-                && model.describes(&p.namespace)
+                && model.holds_services(&p.namespace)
             {
                 out.push(
                     finding(

@@ -22,7 +22,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
             let target = qualified(Some(&b.namespace), &b.name);
             match model.service(&b.namespace, &b.name) {
-                None if model.describes(&b.namespace) => out.push(
+                None if model.holds_services(&b.namespace) => out.push(
                     finding(
                         &RULE,
                         Location::field(route.meta.object, b.path.clone()),
