@@ -487,3 +487,18 @@ fn the_definition_applied_last_is_the_one_linted() {
     );
     assert!(out.contains("[AL004] identical duplicate Gateway"), "{out}");
 }
+
+#[test]
+fn the_readme_excerpt_is_what_the_run_command_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let excerpt = readme
+        .split("An excerpt of what the first command prints:")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .expect("the README has an excerpt block");
+    let out = stdout(&run(&["examples/bookstore", "--color", "never"]));
+    let printed: Vec<&str> = out.lines().collect();
+    for line in excerpt.lines().filter(|l| !l.trim().is_empty() && l.trim() != "...") {
+        assert!(printed.contains(&line), "README line not in the output: {line:?}\n{out}");
+    }
+}
