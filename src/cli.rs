@@ -36,6 +36,17 @@ pub enum Command {
         /// A rule code (AL201) or name (l7-rule-in-ztunnel-allow).
         rule: String,
     },
+    /// Write a commented starter `.ambient-lint.yaml` in the current directory.
+    Init {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,23 +82,54 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Write the report to this file instead of standard output (the exit status still follows
+    /// `--fail-on`).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// When to colour the human format (NO_COLOR is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Print how many findings each rule made, after the report (to standard error when the
+    /// report is machine-readable).
+    #[arg(long)]
+    pub statistics: bool,
 
     /// List suppressed findings too (marked); they never change the exit status.
     #[arg(long)]
     pub show_suppressed: bool,
 
-    /// Lowest severity that makes the exit status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit status 1 [default: warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 
-    /// Namespace for resources that do not name one, as `kubectl -n`.
-    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
-    pub namespace: String,
+    /// Load DIR too, for cross-references, but report only on the PATHs given (what a
+    /// pre-commit hook needs: the changed files, judged against the whole tree).
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
 
-    /// Skip paths matching this glob (.gitignore syntax); repeatable.
+    /// Use this config file instead of looking for `.ambient-lint.yaml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any `.ambient-lint.yaml`.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Run only these rules: codes, prefixes (`AL3`) or names, comma-separated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules: codes, prefixes or names, comma-separated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Namespace for resources that do not name one, as `kubectl -n` [default: default].
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Skip paths matching this glob (.gitignore syntax); repeatable, added to the config's.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
@@ -111,11 +153,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub assume_complete: bool,
 
-    /// Istio's root namespace (mesh-wide policies live there).
-    #[arg(long, value_name = "NAMESPACE", default_value = "istio-system")]
-    pub root_namespace: String,
+    /// Istio's root namespace, where mesh-wide policies live [default: istio-system].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub root_namespace: Option<String>,
 
-    /// The mesh's trust domain.
-    #[arg(long, value_name = "DOMAIN", default_value = "cluster.local")]
-    pub trust_domain: String,
+    /// The mesh's trust domain [default: cluster.local].
+    #[arg(long, value_name = "DOMAIN")]
+    pub trust_domain: Option<String>,
 }

@@ -5,6 +5,7 @@
 //! indexes) → [`rules`] (pure functions of the model reporting field paths) → [`report`].
 
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod load;
 pub mod model;
@@ -29,6 +30,7 @@ pub struct LintOptions {
 #[derive(Debug)]
 pub enum RunError {
     Load(load::LoadError),
+    Config(config::ConfigError),
     Usage(String),
 }
 
@@ -36,36 +38,128 @@ impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Load(e) => e.fmt(f),
+            RunError::Config(e) => e.fmt(f),
             RunError::Usage(s) => f.write_str(s),
         }
     }
 }
 
-impl LintOptions {
-    pub fn from_args(args: &cli::CheckArgs) -> Result<LintOptions, RunError> {
+/// A run's settings: the config file's, with the command line's on top.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lint: LintOptions,
+    pub fail_on: cli::FailOn,
+    /// The config file used, if any.
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl Settings {
+    pub fn from_args(args: &cli::CheckArgs) -> Result<Settings, RunError> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let path = match (&args.config, args.no_config) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => None,
+            (None, false) => config::discover(&cwd),
+        };
+        let file = match &path {
+            Some(p) => config::load(p).map_err(RunError::Config)?,
+            None => config::Config::default(),
+        };
+        let base = file.dir();
+        let base = if base.as_os_str().is_empty() {
+            cwd.clone()
+        } else {
+            base
+        };
         let patterns = |specs: &[String]| {
             specs
                 .iter()
                 .map(|s| RequestPattern::parse(s).map_err(RunError::Usage))
                 .collect::<Result<Vec<_>, _>>()
         };
-        Ok(LintOptions {
+        // Lists from the command line replace the file's, like single values do.
+        let pick = |cli: &[String], file: &[String]| {
+            if cli.is_empty() {
+                file.to_vec()
+            } else {
+                cli.to_vec()
+            }
+        };
+        for code in args.select.iter().chain(&args.ignore) {
+            if !config::selector_known(code) {
+                return Err(RunError::Usage(format!(
+                    "`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)"
+                )));
+            }
+        }
+        let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
+            (Some(f), _) => f,
+            (None, Some("error")) => cli::FailOn::Error,
+            (None, Some("info")) => cli::FailOn::Info,
+            (None, Some("never")) => cli::FailOn::Never,
+            (None, _) => cli::FailOn::Warning,
+        };
+        let mut exclude: Vec<load::ExcludeGlob> = file
+            .exclude
+            .iter()
+            .map(|g| load::ExcludeGlob {
+                glob: g.clone(),
+                base: base.clone(),
+            })
+            .collect();
+        exclude.extend(args.exclude.iter().map(|g| load::ExcludeGlob {
+            glob: g.clone(),
+            base: cwd.clone(),
+        }));
+        let lint = LintOptions {
             load: LoadOptions {
                 paths: args.paths.clone(),
-                exclude: args.exclude.clone(),
-                default_namespace: args.namespace.clone(),
+                context: args.context.clone(),
+                exclude,
+                default_namespace: args
+                    .namespace
+                    .clone()
+                    .or(file.namespace.clone())
+                    .unwrap_or_else(|| "default".to_string()),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,
             },
             model: ModelOptions {
-                root_namespace: args.root_namespace.clone(),
-                trust_domain: args.trust_domain.clone(),
-                known_namespaces: args.known_namespace.clone(),
-                assume_complete: args.assume_complete,
+                root_namespace: args
+                    .root_namespace
+                    .clone()
+                    .or(file.root_namespace.clone())
+                    .unwrap_or_else(|| "istio-system".to_string()),
+                trust_domain: args
+                    .trust_domain
+                    .clone()
+                    .or(file.trust_domain.clone())
+                    .unwrap_or_else(|| "cluster.local".to_string()),
+                known_namespaces: pick(&args.known_namespace, &file.known_namespaces),
+                assume_complete: args.assume_complete || file.assume_complete.unwrap_or(false),
             },
             rules: RuleOptions {
-                internal_paths: patterns(&args.internal_path)?,
-                public_mutations: patterns(&args.public_mutation)?,
+                internal_paths: patterns(&pick(&args.internal_path, &file.routes_internal))?,
+                public_mutations: patterns(&pick(
+                    &args.public_mutation,
+                    &file.routes_public_mutations,
+                ))?,
+                selection: config::Selection {
+                    select: if args.select.is_empty() {
+                        file.select.clone()
+                    } else {
+                        Some(args.select.clone())
+                    },
+                    ignore: pick(&args.ignore, &file.ignore),
+                    severity: file.severity.clone(),
+                    per_path_ignores: file.per_path_ignores.clone(),
+                    base,
+                },
             },
+        };
+        Ok(Settings {
+            lint,
+            fail_on,
+            config: path,
         })
     }
 }
@@ -85,10 +179,25 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
         inputs,
         options: &options.rules,
     };
+    let selection = &options.rules.selection;
     let mut findings = inputs.findings.clone();
     findings.extend(model.findings.iter().cloned());
     findings.extend(rules::run(&ctx));
-    suppress::apply(inputs, &mut findings);
+    // Selection applies to every finding, the loader's and the model's included.
+    findings.retain(|f| {
+        selection.enabled(f.code)
+            && !selection.ignored_at(f.code, &inputs.files[inputs.resolve(&f.location).file].path)
+    });
+    for f in &mut findings {
+        if let Some(s) = selection.severity(f.code) {
+            f.severity = s;
+        }
+    }
+    suppress::apply(inputs, &mut findings, selection);
+    // With `--context`, only the files given are reported on.
+    if let Some(reported) = &inputs.reported {
+        findings.retain(|f| reported.contains(&inputs.resolve(&f.location).file));
+    }
     findings
 }
 
@@ -110,6 +219,7 @@ impl Default for LintOptions {
         LintOptions {
             load: LoadOptions {
                 paths: vec![],
+                context: None,
                 exclude: vec![],
                 default_namespace: "default".to_string(),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,

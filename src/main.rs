@@ -3,8 +3,8 @@ use std::process::ExitCode;
 
 use ambient_lint::cli::{CheckArgs, Cli, Color, Command, ListFormat};
 use ambient_lint::report::Report;
-use ambient_lint::{LintOptions, fails, lint, rules};
-use clap::Parser;
+use ambient_lint::{Settings, config, fails, lint, rules};
+use clap::{CommandFactory, Parser};
 
 const CLEAN: u8 = 0;
 const FINDINGS: u8 = 1;
@@ -16,41 +16,100 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Init { force }) => init(force),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ambient-lint",
+                &mut std::io::stdout(),
+            );
+            CLEAN
+        }
         None => check(&cli.check),
     };
     ExitCode::from(code)
 }
 
+fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("ambient-lint: error: {message}");
+    CANNOT_RUN
+}
+
 fn check(args: &CheckArgs) -> u8 {
-    let run = LintOptions::from_args(args).and_then(|o| lint(&o));
-    let (inputs, findings) = match run {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ambient-lint: error: {e}");
-            return CANNOT_RUN;
-        }
+    let settings = match Settings::from_args(args) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
-    let failed = fails(&findings, args.fail_on);
+    let (inputs, findings) = match lint(&settings.lint) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let failed = fails(&findings, settings.fail_on);
     let report = Report::new(&inputs, findings, args.show_suppressed);
+    let to_file = args.output.is_some();
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => {
-            std::io::stdout().is_terminal()
+            !to_file
+                && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = report
-        .write(args.format, color, &mut out)
-        .and_then(|_| out.flush())
-    {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("ambient-lint: error: cannot write the report: {e}");
-            return CANNOT_RUN;
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .and_then(|mut f| {
+                report.write(args.format, color, &mut f)?;
+                f.flush()
+            })
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match report
+                .write(args.format, color, &mut out)
+                .and_then(|_| out.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the report: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = written {
+        return fail(e);
+    }
+    if args.statistics {
+        // Keep machine-readable output parseable: statistics then go to standard error.
+        let result = if args.format.machine_readable() && !to_file {
+            report.write_statistics(&mut std::io::stderr().lock())
+        } else {
+            report.write_statistics(&mut std::io::stdout().lock())
+        };
+        if let Err(e) = result {
+            return fail(format!("cannot write statistics: {e}"));
         }
     }
     if failed { FINDINGS } else { CLEAN }
+}
+
+fn init(force: bool) -> u8 {
+    let path = std::path::Path::new(config::FILE_NAME);
+    if path.exists() && !force {
+        return fail(format!(
+            "{} already exists (use --force to replace it)",
+            config::FILE_NAME
+        ));
+    }
+    match std::fs::write(path, config::STARTER) {
+        Ok(()) => {
+            println!("wrote {}", config::FILE_NAME);
+            CLEAN
+        }
+        Err(e) => fail(format!("cannot write {}: {e}", config::FILE_NAME)),
+    }
 }
 
 fn list_rules(format: ListFormat) -> u8 {
@@ -94,9 +153,6 @@ fn explain(rule: &str) -> u8 {
             print!("{}", r.doc);
             CLEAN
         }
-        None => {
-            eprintln!("ambient-lint: error: no rule `{rule}`; `ambient-lint rules` lists them");
-            CANNOT_RUN
-        }
+        None => fail(format!("no rule `{rule}`; `ambient-lint rules` lists them")),
     }
 }

@@ -125,7 +125,7 @@ fn matches_code(written: &str, code: &str) -> bool {
 }
 
 /// Marks suppressed findings and adds AL005 for suppressions that matched nothing.
-pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>) {
+pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>, selection: &crate::config::Selection) {
     let mut suppressions = collect(inputs);
     if suppressions.is_empty() {
         return;
@@ -153,7 +153,12 @@ pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>) {
         }
     }
     let rule = &rules::input::al005_unused_suppression::RULE;
-    for s in suppressions.into_iter().filter(|s| !s.used) {
+    if !selection.enabled(rule.code) {
+        return;
+    }
+    // A suppression of a rule that is not running cannot be judged, so it is left alone.
+    let judged = |s: &Suppression| rules::find(&s.code).is_none_or(|r| selection.enabled(r.code));
+    for s in suppressions.into_iter().filter(|s| !s.used && judged(s)) {
         let known = rules::find(&s.code).is_some();
         let message = if known {
             format!(

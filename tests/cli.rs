@@ -490,7 +490,8 @@ fn the_definition_applied_last_is_the_one_linted() {
 
 #[test]
 fn the_readme_excerpt_is_what_the_run_command_prints() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let excerpt = readme
         .split("An excerpt of what the first command prints:")
         .nth(1)
@@ -498,7 +499,13 @@ fn the_readme_excerpt_is_what_the_run_command_prints() {
         .expect("the README has an excerpt block");
     let out = stdout(&run(&["examples/bookstore", "--color", "never"]));
     let printed: Vec<&str> = out.lines().collect();
-    for line in excerpt.lines().filter(|l| !l.trim().is_empty() && l.trim() != "...") {
-        assert!(printed.contains(&line), "README line not in the output: {line:?}\n{out}");
+    for line in excerpt
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "...")
+    {
+        assert!(
+            printed.contains(&line),
+            "README line not in the output: {line:?}\n{out}"
+        );
     }
 }

@@ -55,15 +55,27 @@ pub struct Inputs {
     /// YAML documents read, manifests or not.
     pub documents: usize,
     pub findings: Vec<Finding>,
+    /// With `--context`: the files to report on (the others are read for cross-references).
+    pub reported: Option<std::collections::HashSet<FileId>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub paths: Vec<PathBuf>,
-    pub exclude: Vec<String>,
+    /// A tree read for cross-references only; findings are reported on `paths`.
+    pub context: Option<PathBuf>,
+    pub exclude: Vec<ExcludeGlob>,
     /// Namespace for objects that do not name one (kubectl's `-n`).
     pub default_namespace: String,
     pub max_file_size: u64,
+}
+
+/// A path to leave out, in .gitignore syntax, relative to `base` (the config file's folder, or
+/// the current directory for `--exclude`).
+#[derive(Debug, Clone)]
+pub struct ExcludeGlob {
+    pub glob: String,
+    pub base: PathBuf,
 }
 
 /// Errors that stop the run (exit code 2), as opposed to findings about the input.
@@ -89,6 +101,10 @@ const STDIN: &str = "-";
 pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     let excludes = build_excludes(&opts.exclude)?;
     let mut sources: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    // Files already read, so that a `--context` tree does not read a given file twice.
+    let mut seen = std::collections::HashSet::new();
+    let mut seen_file =
+        |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
     for path in &opts.paths {
         if path.as_os_str() == STDIN {
             let mut buf = Vec::new();
@@ -107,16 +123,32 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
             for file in walk(path, &excludes) {
-                sources.push((display(&file), read_file(&file, opts.max_file_size)));
+                if seen_file(&file) {
+                    sources.push((display(&file), read_file(&file, opts.max_file_size)));
+                }
             }
-        } else if !excludes.is_excluded(path) {
+        } else if !excludes.is_excluded(path) && seen_file(path) {
             sources.push((display(path), read_file(path, opts.max_file_size)));
+        }
+    }
+    let reported_count = sources.len();
+    if let Some(dir) = &opts.context {
+        let meta = std::fs::metadata(dir).map_err(|_| LoadError::PathNotFound(dir.clone()))?;
+        if meta.is_dir() {
+            for file in walk(dir, &excludes) {
+                if seen_file(&file) {
+                    sources.push((display(&file), read_file(&file, opts.max_file_size)));
+                }
+            }
         }
     }
 
     let mut inputs = Inputs::default();
     for (path, content) in sources {
         inputs.add_source(path, content.and_then(decode), &opts.default_namespace);
+    }
+    if opts.context.is_some() {
+        inputs.reported = Some((0..reported_count).collect());
     }
     Ok(inputs)
 }
@@ -222,25 +254,47 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
 }
 
 /// `--exclude` globs, read with .gitignore syntax (`vendor/`, `*.generated.yaml`, `/tmp`).
-struct Excludes(ignore::gitignore::Gitignore);
+/// Exclude globs grouped by the folder they are relative to.
+struct Excludes(Vec<(PathBuf, ignore::gitignore::Gitignore)>);
 
 impl Excludes {
     fn is_excluded(&self, path: &Path) -> bool {
-        let path = path.strip_prefix("./").unwrap_or(path);
-        self.0.matched_path_or_any_parents(path, false).is_ignore()
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let absolute = normalize(&cwd.join(path));
+        self.0.iter().any(|(base, gi)| {
+            absolute
+                .strip_prefix(base)
+                .is_ok_and(|rel| gi.matched_path_or_any_parents(rel, false).is_ignore())
+        })
     }
 }
 
-fn build_excludes(globs: &[String]) -> Result<Excludes, LoadError> {
-    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+fn build_excludes(globs: &[ExcludeGlob]) -> Result<Excludes, LoadError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut by_base: Vec<(PathBuf, ignore::gitignore::GitignoreBuilder)> = Vec::new();
     for g in globs {
-        b.add_line(None, g)
-            .map_err(|e| LoadError::BadExclude(g.clone(), e.to_string()))?;
+        let base = normalize(&cwd.join(&g.base));
+        let i = match by_base.iter().position(|(b, _)| *b == base) {
+            Some(i) => i,
+            None => {
+                by_base.push((base, ignore::gitignore::GitignoreBuilder::new("")));
+                by_base.len() - 1
+            }
+        };
+        by_base[i]
+            .1
+            .add_line(None, &g.glob)
+            .map_err(|e| LoadError::BadExclude(g.glob.clone(), e.to_string()))?;
     }
-    let gi = b
-        .build()
-        .map_err(|e| LoadError::BadExclude(globs.join(","), e.to_string()))?;
-    Ok(Excludes(gi))
+    by_base
+        .into_iter()
+        .map(|(base, b)| {
+            b.build()
+                .map(|gi| (base, gi))
+                .map_err(|e| LoadError::BadExclude(String::new(), e.to_string()))
+        })
+        .collect::<Result<_, _>>()
+        .map(Excludes)
 }
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];

@@ -1,6 +1,7 @@
 //! Reporting: findings resolved to files, lines and columns, then written in the chosen format.
 //! This is the only layer that knows about miette.
 
+mod ci;
 mod human;
 
 use std::io::{self, Write};
@@ -19,6 +20,19 @@ pub enum Format {
     Concise,
     /// Machine-readable, versioned.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+}
+
+impl Format {
+    /// Whether the format is read by machines (statistics then go to standard error).
+    pub fn machine_readable(self) -> bool {
+        !matches!(self, Format::Human | Format::Concise)
+    }
 }
 
 /// A related location, resolved.
@@ -115,6 +129,9 @@ impl<'a> Report<'a> {
             Format::Human => human::write(self, color, out),
             Format::Concise => self.write_concise(out),
             Format::Json => self.write_json(out),
+            Format::Sarif => self.write_sarif(out),
+            Format::Github => self.write_github(out),
+            Format::Gitlab => self.write_gitlab(out),
         }
     }
 
@@ -204,7 +221,7 @@ impl<'a> Report<'a> {
                 .collect(),
             summary: &self.summary,
         };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(json_io)?;
         writeln!(out)
     }
 
@@ -242,5 +259,36 @@ pub fn suppressed_note(f: &Finding) -> String {
         None => String::new(),
         Some("") => " (suppressed)".to_string(),
         Some(reason) => format!(" (suppressed: {reason})"),
+    }
+}
+
+impl Report<'_> {
+    /// Findings per rule, most frequent first, as ruff's `--statistics` prints them.
+    pub fn write_statistics(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut counts: Vec<(&'static str, Severity, usize)> = Vec::new();
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.finding.suppressed.is_none())
+        {
+            match counts.iter_mut().find(|(c, _, _)| *c == e.finding.code) {
+                Some(entry) => entry.2 += 1,
+                None => counts.push((e.finding.code, e.finding.severity, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+        for (code, severity, n) in counts {
+            let name = rules::find(code).map_or("", |r| r.name);
+            writeln!(out, "{n:>5}  {code}  {:<8} {name}", severity.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// A JSON writer's error as the I/O error it wraps, so that a closed pipe stays a closed pipe.
+pub(crate) fn json_io(e: serde_json::Error) -> io::Error {
+    match e.io_error_kind() {
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
     }
 }

@@ -24,6 +24,8 @@ pub struct RuleOptions {
     pub internal_paths: Vec<routes::RequestPattern>,
     /// Mutating requests that are meant to be public (`POST /ecom/checkout`).
     pub public_mutations: Vec<routes::RequestPattern>,
+    /// Which rules run and at which severity.
+    pub selection: crate::config::Selection,
 }
 
 pub type Check = fn(&Context, &mut Vec<Finding>);
@@ -105,6 +107,9 @@ pub fn find(code: &str) -> Option<&'static Rule> {
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in RULES {
+        if !ctx.options.selection.enabled(rule.code) {
+            continue;
+        }
         if let Some(check) = rule.check {
             let start = findings.len();
             check(ctx, &mut findings);

@@ -1,0 +1,466 @@
+//! `.ambient-lint.yaml`: found by walking up from the current directory to the repository root,
+//! or given with `--config`. Every mistake in it is an error at its line and column (exit 2),
+//! never silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use crate::finding::Severity;
+use crate::load::node::{Node, Value};
+use crate::load::source::SourceFile;
+use crate::rules;
+
+pub const FILE_NAME: &str = ".ambient-lint.yaml";
+
+/// The keys a config file may hold, for messages and the JSON Schema test.
+pub const KEYS: &[&str] = &[
+    "select",
+    "ignore",
+    "severity",
+    "fail-on",
+    "exclude",
+    "per-path-ignores",
+    "namespace",
+    "root-namespace",
+    "trust-domain",
+    "known-namespaces",
+    "assume-complete",
+    "routes",
+];
+pub const ROUTE_KEYS: &[&str] = &["internal", "public-mutations"];
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub severity: Vec<(String, Severity)>,
+    pub fail_on: Option<String>,
+    pub exclude: Vec<String>,
+    pub per_path_ignores: Vec<(String, Vec<String>)>,
+    pub namespace: Option<String>,
+    pub root_namespace: Option<String>,
+    pub trust_domain: Option<String>,
+    pub known_namespaces: Vec<String>,
+    pub assume_complete: Option<bool>,
+    pub routes_internal: Vec<String>,
+    pub routes_public_mutations: Vec<String>,
+}
+
+impl Config {
+    /// The folder the file's relative globs start from.
+    pub fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path, self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+/// The nearest `.ambient-lint.yaml` from `start` upwards, stopping at the repository root (the
+/// first folder holding `.git`).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let mut dir = start.to_path_buf();
+    loop {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() || !dir.pop() {
+            return None;
+        }
+    }
+}
+
+/// Whether a written code selects `code`: the code itself, a prefix of codes (`AL3`, `AL`), or
+/// the rule's name.
+pub fn selector_matches(written: &str, code: &str) -> bool {
+    let w = written.trim();
+    code.starts_with(&w.to_ascii_uppercase()) || rules::find(w).is_some_and(|r| r.code == code)
+}
+
+/// Whether a written selector names at least one rule.
+pub fn selector_known(written: &str) -> bool {
+    rules::RULES
+        .iter()
+        .any(|r| selector_matches(written, r.code))
+        && !written.trim().is_empty()
+}
+
+struct Reader<'a> {
+    file: &'a SourceFile,
+}
+
+impl Reader<'_> {
+    fn err(&self, node: &Node, message: impl Into<String>) -> ConfigError {
+        let at = self.file.line_col(node.span.start);
+        ConfigError {
+            path: self.file.path.clone(),
+            line: at.line,
+            column: at.column,
+            message: message.into(),
+        }
+    }
+
+    fn string(&self, node: &Node, what: &str) -> Result<String, ConfigError> {
+        match node.as_scalar() {
+            Some(s) if !s.plain || s.type_name() == "a string" => Ok(s.text.clone()),
+            _ => Err(self.err(
+                node,
+                format!("`{what}` must be a string, found {}", node.type_name()),
+            )),
+        }
+    }
+
+    fn strings(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
+        match &node.value {
+            Value::Seq(items) => items.iter().map(|n| self.string(n, what)).collect(),
+            _ => Err(self.err(
+                node,
+                format!(
+                    "`{what}` must be a list of strings, found {}",
+                    node.type_name()
+                ),
+            )),
+        }
+    }
+
+    fn codes(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
+        let list = match &node.value {
+            Value::Seq(items) => items.iter().collect::<Vec<_>>(),
+            _ => {
+                return Err(self.err(
+                    node,
+                    format!(
+                        "`{what}` must be a list of rule codes, found {}",
+                        node.type_name()
+                    ),
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        for item in list {
+            let code = self.string(item, what)?;
+            if !selector_known(&code) {
+                return Err(self.err(
+                    item,
+                    format!(
+                        "`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)"
+                    ),
+                ));
+            }
+            out.push(code);
+        }
+        Ok(out)
+    }
+
+    fn map<'n>(
+        &self,
+        node: &'n Node,
+        what: &str,
+    ) -> Result<&'n [crate::load::node::Entry], ConfigError> {
+        node.as_map().ok_or_else(|| {
+            self.err(
+                node,
+                format!("`{what}` must be a mapping, found {}", node.type_name()),
+            )
+        })
+    }
+}
+
+/// Reads a config file's text.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let file = SourceFile::new(path.display().to_string(), text.to_string());
+    let r = Reader { file: &file };
+    let mut config = Config {
+        path: path.to_path_buf(),
+        ..Config::default()
+    };
+    let docs = crate::load::yaml::parse_stream(text);
+    let root = match docs.into_iter().next().map(|d| d.result) {
+        None | Some(Ok(None)) => return Ok(config),
+        Some(Err(e)) => {
+            let at = file.line_col(e.offset);
+            return Err(ConfigError {
+                path: file.path.clone(),
+                line: at.line,
+                column: at.column,
+                message: format!("invalid YAML: {}", e.message),
+            });
+        }
+        Some(Ok(Some(root))) => root,
+    };
+    for e in r.map(&root, "the config file")? {
+        let key = r.string(&e.key, "key")?;
+        let v = &e.value;
+        match key.as_str() {
+            "select" => config.select = Some(r.codes(v, "select")?),
+            "ignore" => config.ignore = r.codes(v, "ignore")?,
+            "severity" => {
+                for s in r.map(v, "severity")? {
+                    let code = r.string(&s.key, "severity")?;
+                    if !selector_known(&code) {
+                        return Err(r.err(&s.key, format!("`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)")));
+                    }
+                    let level = match r.string(&s.value, "severity")?.as_str() {
+                        "error" => Severity::Error,
+                        "warning" => Severity::Warning,
+                        "info" => Severity::Info,
+                        other => {
+                            return Err(r.err(
+                                &s.value,
+                                format!("`{other}` is not a severity (error, warning, info)"),
+                            ));
+                        }
+                    };
+                    config.severity.push((code, level));
+                }
+            }
+            "fail-on" => {
+                let level = r.string(v, "fail-on")?;
+                if !matches!(level.as_str(), "error" | "warning" | "info" | "never") {
+                    return Err(r.err(
+                        v,
+                        format!("`{level}` is not a fail-on level (error, warning, info, never)"),
+                    ));
+                }
+                config.fail_on = Some(level);
+            }
+            "exclude" => config.exclude = r.strings(v, "exclude")?,
+            "per-path-ignores" => {
+                for p in r.map(v, "per-path-ignores")? {
+                    let glob = r.string(&p.key, "per-path-ignores")?;
+                    config
+                        .per_path_ignores
+                        .push((glob, r.codes(&p.value, "per-path-ignores")?));
+                }
+            }
+            "namespace" => config.namespace = Some(r.string(v, "namespace")?),
+            "root-namespace" => config.root_namespace = Some(r.string(v, "root-namespace")?),
+            "trust-domain" => config.trust_domain = Some(r.string(v, "trust-domain")?),
+            "known-namespaces" => config.known_namespaces = r.strings(v, "known-namespaces")?,
+            "assume-complete" => {
+                config.assume_complete =
+                    Some(v.as_scalar().and_then(|s| s.as_bool()).ok_or_else(|| {
+                        r.err(
+                            v,
+                            format!(
+                                "`assume-complete` must be true or false, found {}",
+                                v.type_name()
+                            ),
+                        )
+                    })?)
+            }
+            "routes" => {
+                for rt in r.map(v, "routes")? {
+                    let k = r.string(&rt.key, "routes")?;
+                    let list = r.strings(&rt.value, &format!("routes.{k}"))?;
+                    for spec in &list {
+                        if let Err(m) = rules::routes::RequestPattern::parse(spec) {
+                            return Err(r.err(&rt.value, m));
+                        }
+                    }
+                    match k.as_str() {
+                        "internal" => config.routes_internal = list,
+                        "public-mutations" => config.routes_public_mutations = list,
+                        other => {
+                            return Err(r.err(
+                                &rt.key,
+                                format!(
+                                    "unknown key `routes.{other}` (expected one of: {})",
+                                    ROUTE_KEYS.join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(r.err(
+                    &e.key,
+                    format!(
+                        "unknown key `{other}` (expected one of: {})",
+                        KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
+
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.display().to_string(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the config file: {e}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Which rules run, at which severity, and where findings are ignored.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub severity: Vec<(String, Severity)>,
+    /// (glob, codes), with globs relative to `base`.
+    pub per_path_ignores: Vec<(String, Vec<String>)>,
+    pub base: PathBuf,
+}
+
+impl Selection {
+    pub fn enabled(&self, code: &str) -> bool {
+        self.select
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|w| selector_matches(w, code)))
+            && !self.ignore.iter().any(|w| selector_matches(w, code))
+    }
+
+    /// The severity configured for a code, the most specific selector winning.
+    pub fn severity(&self, code: &str) -> Option<Severity> {
+        self.severity
+            .iter()
+            .filter(|(w, _)| selector_matches(w, code))
+            .max_by_key(|(w, _)| {
+                if rules::find(w).is_some() {
+                    usize::MAX
+                } else {
+                    w.len()
+                }
+            })
+            .map(|(_, s)| *s)
+    }
+
+    /// Whether `code` is ignored for a file (its path as displayed, relative to the current
+    /// directory).
+    pub fn ignored_at(&self, code: &str, file: &str) -> bool {
+        if self.per_path_ignores.is_empty() || file == "<stdin>" {
+            return false;
+        }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let absolute = normalize(&cwd.join(file));
+        let base = normalize(&if self.base.is_absolute() {
+            self.base.clone()
+        } else {
+            cwd.join(&self.base)
+        });
+        let Ok(relative) = absolute.strip_prefix(&base) else {
+            return false;
+        };
+        self.per_path_ignores.iter().any(|(glob, codes)| {
+            codes.iter().any(|w| selector_matches(w, code)) && glob_matches(glob, relative)
+        })
+    }
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A .gitignore-style glob against a relative path (or any of its parents).
+fn glob_matches(glob: &str, relative: &Path) -> bool {
+    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+    if b.add_line(None, glob).is_err() {
+        return false;
+    }
+    b.build()
+        .map(|g| g.matched_path_or_any_parents(relative, false).is_ignore())
+        .unwrap_or(false)
+}
+
+/// The starter config `ambient-lint init` writes.
+pub const STARTER: &str = include_str!("../docs/starter.ambient-lint.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("c.yaml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn mistakes_are_errors_at_their_position() {
+        assert_eq!(
+            err("selct: [AL2]\n"),
+            format!(
+                "c.yaml:1:1: unknown key `selct` (expected one of: {})",
+                KEYS.join(", ")
+            )
+        );
+        assert_eq!(
+            err("ignore: [AL999]\n"),
+            "c.yaml:1:10: `AL999` is not a rule code, prefix or name (see `ambient-lint rules`)"
+        );
+        assert_eq!(
+            err("fail-on: sometimes\n"),
+            "c.yaml:1:10: `sometimes` is not a fail-on level (error, warning, info, never)"
+        );
+        assert_eq!(
+            err("exclude: vendor/\n"),
+            "c.yaml:1:10: `exclude` must be a list of strings, found a string"
+        );
+        assert_eq!(
+            err("routes:\n  internal: [\"FETCH /x\"]\n"),
+            "c.yaml:2:13: `FETCH` is not an HTTP method in internal path `FETCH /x`"
+        );
+        assert!(err("select: [\n").starts_with("c.yaml:2:1: invalid YAML"));
+    }
+
+    #[test]
+    fn selection_by_code_prefix_and_name() {
+        let s = Selection {
+            select: Some(vec!["AL2".into(), "route-matches-any-method".into()]),
+            ignore: vec!["AL217".into()],
+            severity: vec![
+                ("AL2".into(), Severity::Warning),
+                ("AL201".into(), Severity::Info),
+            ],
+            ..Selection::default()
+        };
+        assert!(s.enabled("AL201") && s.enabled("AL401"));
+        assert!(!s.enabled("AL301") && !s.enabled("AL217"));
+        assert_eq!(s.severity("AL201"), Some(Severity::Info));
+        assert_eq!(s.severity("AL206"), Some(Severity::Warning));
+        assert_eq!(s.severity("AL301"), None);
+    }
+
+    #[test]
+    fn the_starter_config_parses() {
+        parse(Path::new(FILE_NAME), STARTER).unwrap();
+    }
+}
