@@ -92,6 +92,8 @@ pub struct Model {
     described: std::collections::HashSet<String>,
     workloads_by_namespace: HashMap<String, Vec<usize>>,
     workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
+    /// (key, value) → workloads in every namespace.
+    workloads_by_any_label: HashMap<(String, String), Vec<usize>>,
     workloads_by_account: HashMap<(String, String), Vec<usize>>,
     accounts: HashMap<(String, String), usize>,
     accounts_by_namespace: HashMap<String, Vec<usize>>,
@@ -321,6 +323,10 @@ impl Model {
                     .entry((ns.clone(), k.clone(), v.clone()))
                     .or_default()
                     .push(i);
+                self.workloads_by_any_label
+                    .entry((k.clone(), v.clone()))
+                    .or_default()
+                    .push(i);
             }
             self.workloads_by_account
                 .entry((ns, w.service_account_name().to_string()))
@@ -436,7 +442,18 @@ impl Model {
                 .get(ns)
                 .cloned()
                 .unwrap_or_default(),
-            (None, _) => (0..self.workloads.len()).collect(),
+            (None, Some(_)) => selector
+                .match_labels
+                .iter()
+                .map(|(k, v)| {
+                    self.workloads_by_any_label
+                        .get(&(k.clone(), v.clone()))
+                        .map_or(&[][..], |v| v.as_slice())
+                })
+                .min_by_key(|c| c.len())
+                .unwrap_or(&[])
+                .to_vec(),
+            (None, None) => (0..self.workloads.len()).collect(),
         };
         candidates
             .into_iter()

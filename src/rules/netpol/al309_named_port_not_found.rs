@@ -26,6 +26,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .collect();
         for (rules, ingress) in [(&p.ingress, true), (&p.egress, false)] {
             for rule in rules.iter() {
+                let named = |p: &&crate::model::resources::NetPolPort| {
+                    matches!(p.port, Some(IntOrString::String(_)))
+                };
+                if !rule.ports.iter().any(|p| named(&p)) {
+                    continue;
+                }
                 // Named ports are resolved on the destination: the selected pods for ingress,
                 // the peers for egress.
                 let destinations: BTreeSet<usize> = if ingress {

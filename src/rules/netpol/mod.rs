@@ -222,33 +222,37 @@ pub fn namespace_selector_refs(model: &Model) -> Vec<NamespaceSelectorRef<'_>> {
     out
 }
 
-/// Workloads a peer may select, narrowed by the namespaces it names when it names them, so that
-/// the cost follows the peer rather than the whole input.
+/// Workloads a peer may select, narrowed by the namespaces it names or the pod labels it
+/// requires, so that the cost follows the peer rather than the whole input.
 pub fn peer_candidates(model: &Model, policy_namespace: &str, peer: &Peer) -> Vec<usize> {
     let Peer::Pods {
-        namespace_selector, ..
+        namespace_selector,
+        pod_selector,
+        ..
     } = peer
     else {
         return Vec::new();
     };
-    let namespaces: Vec<String> = match namespace_selector {
+    let named: Vec<String> = match namespace_selector {
         None => vec![policy_namespace.to_string()],
-        Some(sel) => {
-            let named = sel.required_values(METADATA_NAME);
-            if named.is_empty() {
-                return (0..model.workloads.len())
-                    .filter(|&i| {
-                        model.peer_selects(policy_namespace, peer, &model.workloads[i])
-                            == Some(true)
-                    })
-                    .collect();
-            }
-            named.into_iter().map(|(v, _)| v).collect()
-        }
+        Some(sel) => sel
+            .required_values(METADATA_NAME)
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect(),
     };
-    namespaces
-        .iter()
-        .flat_map(|ns| model.workloads_in(ns).map(|(i, _)| i))
+    let candidates: Vec<usize> = if !named.is_empty() {
+        named
+            .iter()
+            .flat_map(|ns| model.workloads_in(ns).map(|(i, _)| i))
+            .collect()
+    } else if let Some(pods) = pod_selector.as_ref().filter(|s| !s.match_labels.is_empty()) {
+        model.select_workloads(None, pods)
+    } else {
+        (0..model.workloads.len()).collect()
+    };
+    candidates
+        .into_iter()
         .filter(|&i| model.peer_selects(policy_namespace, peer, &model.workloads[i]) == Some(true))
         .collect()
 }
