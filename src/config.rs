@@ -126,7 +126,7 @@ impl Reader<'_> {
 
     fn string(&self, node: &Node, what: &str) -> Result<String, ConfigError> {
         match node.as_scalar() {
-            Some(s) if !s.plain || s.type_name() == "a string" => Ok(s.text.clone()),
+            Some(s) if !s.plain || s.type_name() == "a string" => Ok(s.text.to_string()),
             _ => Err(self.err(
                 node,
                 format!("`{what}` must be a string, found {}", node.type_name()),

@@ -259,7 +259,7 @@ fn yaml_to_json(text: &str) -> Value {
             V::Scalar(s) => match (s.as_bool(), s.as_int()) {
                 (Some(b), _) => Value::Bool(b),
                 (_, Some(i)) => Value::from(i),
-                _ => Value::String(s.text.clone()),
+                _ => Value::String(s.text.to_string()),
             },
         }
     }

@@ -98,10 +98,18 @@ impl std::fmt::Display for LoadError {
 
 const STDIN: &str = "-";
 
+/// Where a file's bytes come from: standard input is read up front, files when they are parsed.
+enum Origin {
+    Read(Result<Vec<u8>, String>),
+    File(PathBuf),
+}
+
 pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
+    use rayon::prelude::*;
+
     let excludes = build_excludes(&opts.exclude)?;
-    let mut sources: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
-    // Files already read, so that a `--context` tree does not read a given file twice.
+    let mut sources: Vec<(String, Origin)> = Vec::new();
+    // Files already listed, so that a `--context` tree does not read a given file twice.
     let mut seen = std::collections::HashSet::new();
     let mut seen_file =
         |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
@@ -117,18 +125,18 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
             } else {
                 Ok(buf)
             };
-            sources.push(("<stdin>".to_string(), content));
+            sources.push(("<stdin>".to_string(), Origin::Read(content)));
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
             for file in walk(path, &excludes) {
                 if seen_file(&file) {
-                    sources.push((display(&file), read_file(&file, opts.max_file_size)));
+                    sources.push((display(&file), Origin::File(file)));
                 }
             }
         } else if !excludes.is_excluded(path) && seen_file(path) {
-            sources.push((display(path), read_file(path, opts.max_file_size)));
+            sources.push((display(path), Origin::File(path.clone())));
         }
     }
     let reported_count = sources.len();
@@ -137,15 +145,28 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         if meta.is_dir() {
             for file in walk(dir, &excludes) {
                 if seen_file(&file) {
-                    sources.push((display(&file), read_file(&file, opts.max_file_size)));
+                    sources.push((display(&file), Origin::File(file)));
                 }
             }
         }
     }
 
+    // Files are read and parsed on every core; merged in order, so output stays deterministic.
+    let parts: Vec<Inputs> = sources
+        .into_par_iter()
+        .map(|(display, origin)| {
+            let content = match origin {
+                Origin::Read(c) => c,
+                Origin::File(p) => read_file(&p, opts.max_file_size),
+            };
+            let mut part = Inputs::default();
+            part.add_source(display, content.and_then(decode), &opts.default_namespace);
+            part
+        })
+        .collect();
     let mut inputs = Inputs::default();
-    for (path, content) in sources {
-        inputs.add_source(path, content.and_then(decode), &opts.default_namespace);
+    for part in parts {
+        inputs.absorb(part);
     }
     if opts.context.is_some() {
         inputs.reported = Some((0..reported_count).collect());
@@ -154,6 +175,24 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
 }
 
 impl Inputs {
+    /// Appends another loaded set of files, renumbering its file ids after ours.
+    fn absorb(&mut self, other: Inputs) {
+        let offset = self.files.len();
+        self.files.extend(other.files);
+        self.documents += other.documents;
+        self.objects.extend(other.objects.into_iter().map(|mut o| {
+            o.file += offset;
+            o
+        }));
+        self.findings
+            .extend(other.findings.into_iter().map(|mut f| {
+                if let Location::File { file, .. } = &mut f.location {
+                    *file += offset;
+                }
+                f
+            }));
+    }
+
     /// Adds one file's text (or the reason it could not be read, reported as AL001) and the
     /// objects it holds.
     pub fn add_source(

@@ -11,11 +11,12 @@ pub struct Node {
     pub value: Value,
 }
 
+/// Collections are boxed slices, sized exactly: a manifest tree is built once and only read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Scalar(Scalar),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    Seq(Box<[Node]>),
+    Map(Box<[Entry]>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,7 +27,8 @@ pub struct Entry {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    /// Most scalars are short: kept inline, without an allocation of their own.
+    pub text: compact_str::CompactString,
     /// Quoted or block scalars are always strings; plain ones may be numbers, booleans or null.
     pub plain: bool,
 }

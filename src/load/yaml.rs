@@ -201,7 +201,7 @@ impl Builder<'_> {
                 None => *pending_key = Some(node),
                 Some(key) => {
                     if let Some(k) = key.as_scalar().filter(|s| !(s.plain && s.text == "<<")) {
-                        if !keys.insert(k.text.clone()) {
+                        if !keys.insert(k.text.to_string()) {
                             return Err(YamlError {
                                 offset: key.span.start,
                                 message: format!("duplicate key `{}` in a mapping", k.text),
@@ -227,7 +227,7 @@ impl Builder<'_> {
                 items,
             } => {
                 let end = collection_end(start, flow, end_span, items.last().map(|n| n.span.end));
-                let value = Value::Seq(items);
+                let value = Value::Seq(items.into_boxed_slice());
                 (
                     Node {
                         span: Span::new(start, end),
@@ -245,7 +245,7 @@ impl Builder<'_> {
             } => {
                 let last = entries.last().map(|e| e.value.span.end);
                 let end = collection_end(start, flow, end_span, last);
-                let value = Value::Map(apply_merge_keys(entries));
+                let value = Value::Map(apply_merge_keys(entries).into_boxed_slice());
                 (
                     Node {
                         span: Span::new(start, end),
@@ -265,7 +265,7 @@ impl Builder<'_> {
                 let node = Node {
                     span,
                     value: Value::Scalar(Scalar {
-                        text: text.into_owned(),
+                        text: compact_str::CompactString::from(text.as_ref()),
                         plain: style == ScalarStyle::Plain,
                     }),
                 };
@@ -332,7 +332,7 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     for m in merges {
         let sources: Vec<Node> = match m.value.value {
             Value::Map(_) => vec![m.value],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => vec![],
         };
         for src in sources {

@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
         let node = node.filter(|n| !n.is_null())?;
         match node.as_scalar() {
             Some(s) if !s.plain || s.type_name() == "a string" => Some(Str {
-                value: s.text.clone(),
+                value: s.text.to_string(),
                 path: path.clone(),
             }),
             _ => {
@@ -183,7 +183,7 @@ impl<'a> Reader<'a> {
             && !name.ends_with('-')
             && !name.contains("--");
         if valid {
-            Some(IntOrString::String(name.clone()))
+            Some(IntOrString::String(name.to_string()))
         } else if name.parse::<i64>().is_ok() {
             self.invalid(
                 path,

@@ -686,7 +686,7 @@ impl AuthorizationPolicy {
         let spec = r.map(obj.node.get("spec"), &p("spec"));
         let empty = Node {
             span: Default::default(),
-            value: crate::load::node::Value::Map(vec![]),
+            value: crate::load::node::Value::Map(Box::new([])),
         };
         let spec = spec.unwrap_or(&empty);
         let selector = read_istio_selector(r, spec);
