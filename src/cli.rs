@@ -49,6 +49,23 @@ pub enum Command {
     },
 }
 
+/// `1048576`, `512K`, `64M`, `1G`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, factor) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| format!("`{s}` is not a size (a number of bytes, or with K, M or G)"))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     Text,
@@ -152,6 +169,19 @@ pub struct CheckArgs {
     /// and backends, targetRefs in namespaces the input does not describe) then report them.
     #[arg(long)]
     pub assume_complete: bool,
+
+    /// Files larger than this many bytes are reported (AL001) and not read; `K`, `M`, `G`
+    /// suffixes allowed [default: 64M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// Documents read from one file at most; the rest is reported (AL001) [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+
+    /// Print where the time went (load, model, rules, report) to standard error.
+    #[arg(long)]
+    pub stats: bool,
 
     /// Istio's root namespace, where mesh-wide policies live [default: istio-system].
     #[arg(long, value_name = "NAMESPACE")]

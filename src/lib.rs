@@ -121,7 +121,8 @@ impl Settings {
                     .clone()
                     .or(file.namespace.clone())
                     .unwrap_or_else(|| "default".to_string()),
-                max_file_size: load::DEFAULT_MAX_FILE_SIZE,
+                max_file_size: args.max_file_size.unwrap_or(load::DEFAULT_MAX_FILE_SIZE),
+                max_documents: args.max_documents.unwrap_or(load::DEFAULT_MAX_DOCUMENTS),
             },
             model: ModelOptions {
                 root_namespace: args
@@ -164,16 +165,39 @@ impl Settings {
     }
 }
 
+/// Where a run's time went, for `--stats`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub load: std::time::Duration,
+    pub model: std::time::Duration,
+    pub rules: std::time::Duration,
+}
+
 /// Loads, models and checks: the inputs and every finding, unsorted.
 pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
+    lint_timed(options).map(|(i, f, _)| (i, f))
+}
+
+/// [`lint`], timing each phase.
+pub fn lint_timed(options: &LintOptions) -> Result<(Inputs, Vec<Finding>, Timings), RunError> {
+    let start = std::time::Instant::now();
     let inputs = load::load(&options.load).map_err(RunError::Load)?;
-    let findings = check(&inputs, options);
-    Ok((inputs, findings))
+    let load = start.elapsed();
+    let (findings, mut timings) = check_timed(&inputs, options);
+    timings.load = load;
+    Ok((inputs, findings, timings))
 }
 
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
+    check_timed(inputs, options).0
+}
+
+fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings) {
+    let start = std::time::Instant::now();
     let model = Model::build(inputs, options.model.clone());
+    let model_time = start.elapsed();
+    let start = std::time::Instant::now();
     let ctx = Context {
         model: &model,
         inputs,
@@ -198,7 +222,12 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     if let Some(reported) = &inputs.reported {
         findings.retain(|f| reported.contains(&inputs.resolve(&f.location).file));
     }
-    findings
+    let timings = Timings {
+        model: model_time,
+        rules: start.elapsed(),
+        ..Timings::default()
+    };
+    (findings, timings)
 }
 
 /// Whether findings at these severities fail the run under `--fail-on`.
@@ -223,6 +252,7 @@ impl Default for LintOptions {
                 exclude: vec![],
                 default_namespace: "default".to_string(),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,
+                max_documents: load::DEFAULT_MAX_DOCUMENTS,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use ambient_lint::cli::{CheckArgs, Cli, Color, Command, ListFormat};
 use ambient_lint::report::Report;
-use ambient_lint::{Settings, config, fails, lint, rules};
+use ambient_lint::{Settings, config, fails, lint_timed, rules};
 use clap::{CommandFactory, Parser};
 
 const CLEAN: u8 = 0;
@@ -41,10 +41,11 @@ fn check(args: &CheckArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let (inputs, findings) = match lint(&settings.lint) {
+    let (inputs, findings, timings) = match lint_timed(&settings.lint) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
     let report = Report::new(&inputs, findings, args.show_suppressed);
     let to_file = args.output.is_some();
@@ -80,6 +81,20 @@ fn check(args: &CheckArgs) -> u8 {
     };
     if let Err(e) = written {
         return fail(e);
+    }
+    if args.stats {
+        let bytes: usize = inputs.files.iter().map(|f| f.text.len()).sum();
+        eprintln!(
+            "load {:.3} s ({} files, {} bytes, {} documents, {} resources), model {:.3} s, rules {:.3} s, report {:.3} s",
+            timings.load.as_secs_f64(),
+            inputs.files.len(),
+            bytes,
+            inputs.documents,
+            inputs.objects.len(),
+            timings.model.as_secs_f64(),
+            timings.rules.as_secs_f64(),
+            report_start.elapsed().as_secs_f64()
+        );
     }
     if args.statistics {
         // Keep machine-readable output parseable: statistics then go to standard error.

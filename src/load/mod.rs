@@ -19,6 +19,8 @@ pub type ObjectId = usize;
 
 /// Files larger than this are reported and not read.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+/// Documents read from one file at most.
+pub const DEFAULT_MAX_DOCUMENTS: usize = 100_000;
 
 /// A Kubernetes object as loaded: where it is, what it is, and its tree.
 #[derive(Debug)]
@@ -68,6 +70,8 @@ pub struct LoadOptions {
     /// Namespace for objects that do not name one (kubectl's `-n`).
     pub default_namespace: String,
     pub max_file_size: u64,
+    /// Documents read from one file at most.
+    pub max_documents: usize,
 }
 
 /// A path to leave out, in .gitignore syntax, relative to `base` (the config file's folder, or
@@ -160,7 +164,12 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 Origin::File(p) => read_file(&p, opts.max_file_size),
             };
             let mut part = Inputs::default();
-            part.add_source(display, content.and_then(decode), &opts.default_namespace);
+            part.add_source_limited(
+                display,
+                content.and_then(decode),
+                &opts.default_namespace,
+                opts.max_documents,
+            );
             part
         })
         .collect();
@@ -201,11 +210,21 @@ impl Inputs {
         text: Result<String, String>,
         default_namespace: &str,
     ) {
+        self.add_source_limited(path, text, default_namespace, DEFAULT_MAX_DOCUMENTS);
+    }
+
+    fn add_source_limited(
+        &mut self,
+        path: String,
+        text: Result<String, String>,
+        default_namespace: &str,
+        max_documents: usize,
+    ) {
         let file_id = self.files.len();
         match text {
             Ok(text) => {
                 self.files.push(SourceFile::new(path, text));
-                load_file(self, file_id, default_namespace);
+                load_file(self, file_id, default_namespace, max_documents);
             }
             Err(message) => {
                 self.files.push(SourceFile::new(path, String::new()));
@@ -432,9 +451,9 @@ fn is_known_non_manifest(p: &Path) -> bool {
         || name == "chart.lock"
 }
 
-fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str) {
+fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_documents: usize) {
     let text = &inputs.files[file_id].text;
-    let docs = yaml::parse_stream(text);
+    let docs = yaml::parse_stream_limited(text, max_documents);
     inputs.documents += docs.len();
     let has_template = template_marker(text);
     let mut parsed = Vec::new();
@@ -624,7 +643,7 @@ mod tests {
             "t.yaml".into(),
             decode(text.as_bytes().to_vec()).unwrap(),
         ));
-        load_file(&mut inputs, 0, "default");
+        load_file(&mut inputs, 0, "default", DEFAULT_MAX_DOCUMENTS);
         inputs
     }
 

@@ -34,19 +34,36 @@ pub struct YamlError {
 
 /// Splits `text` into documents and parses each one.
 pub fn parse_stream(text: &str) -> Vec<RawDocument> {
-    split_documents(text)
-        .into_iter()
-        .filter_map(|(start, end)| {
-            let chunk = &text[start..end];
-            if is_blank_document(chunk) {
-                return None;
-            }
-            Some(RawDocument {
-                span: Span::new(start, end),
-                result: parse_document(chunk, start),
-            })
-        })
-        .collect()
+    parse_stream_limited(text, usize::MAX)
+}
+
+/// Like [`parse_stream`], reading at most `limit` documents; past that, one more entry carries
+/// the error that says so, at the first document left unread.
+pub fn parse_stream_limited(text: &str, limit: usize) -> Vec<RawDocument> {
+    let mut out = Vec::new();
+    for (start, end) in split_documents(text) {
+        let chunk = &text[start..end];
+        if is_blank_document(chunk) {
+            continue;
+        }
+        if out.len() == limit {
+            out.push(RawDocument {
+                span: Span::new(start, text.len()),
+                result: Err(YamlError {
+                    offset: start,
+                    message: format!(
+                        "the file holds more than {limit} documents; the rest was not read (raise --max-documents)"
+                    ),
+                }),
+            });
+            break;
+        }
+        out.push(RawDocument {
+            span: Span::new(start, end),
+            result: parse_document(chunk, start),
+        });
+    }
+    out
 }
 
 /// Byte ranges of the documents: cut before every line that starts with `---` followed by
