@@ -167,3 +167,160 @@ fn mutated_manifests_never_panic_and_spans_stay_inside_their_file() {
         }
     }
 }
+
+fn lint_dir(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "concise", "--fail-on", "never"])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+    )
+}
+
+fn fresh(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const GOOD: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok, namespace: shop}\n";
+
+#[test]
+fn oversized_files_and_special_files_are_reported_not_read() {
+    let dir = fresh("hostile_sizes");
+    // 100 MB, sparse: its size is checked before anything is read.
+    let big = std::fs::File::create(dir.join("big.yaml")).unwrap();
+    big.set_len(100 * 1024 * 1024).unwrap();
+    std::fs::write(
+        dir.join("medium.yaml"),
+        format!(
+            "{}{}",
+            GOOD.replace("name: ok", "name: medium"),
+            "# padding\n".repeat(200_000)
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("good.yaml"), GOOD).unwrap();
+    let (code, out) = lint_dir(&dir, &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("big.yaml:1:1: error[AL001] file is larger than the limit of 67108864 bytes"),
+        "{out}"
+    );
+    assert!(!out.contains("medium.yaml"), "{out}");
+    let (_, out) = lint_dir(&dir, &["--max-file-size", "1M"]);
+    assert!(
+        out.contains(
+            "medium.yaml:1:1: error[AL001] file is larger than the limit of 1048576 bytes"
+        ),
+        "{out}"
+    );
+    let (code, _) = lint_dir(&dir, &["--max-file-size", "lots"]);
+    assert_eq!(code, Some(2));
+
+    // A FIFO named like a manifest: skipped when walking, refused when named, never read.
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("pipe.yaml");
+        let made = Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if made {
+            let (code, out) = lint_dir(&dir, &[]);
+            assert_eq!(code, Some(0));
+            assert!(!out.contains("pipe.yaml"), "{out}");
+            let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+                .args(["pipe.yaml", "good.yaml", "--format", "concise"])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&o.stdout)
+                    .contains("pipe.yaml:1:1: error[AL001] is not a regular file")
+            );
+        }
+    }
+}
+
+#[test]
+fn many_files_and_many_documents() {
+    let dir = fresh("hostile_many");
+    for i in 0..10_000 {
+        std::fs::write(
+            dir.join(format!("sa-{i:05}.yaml")),
+            GOOD.replace("name: ok", &format!("name: sa-{i}")),
+        )
+        .unwrap();
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 10_000);
+    assert_eq!(v["summary"]["resources"], 10_000);
+    assert_eq!(o.status.code(), Some(0));
+
+    let dir = fresh("hostile_documents");
+    let stream: String = (0..50)
+        .map(|i| {
+            format!(
+                "---\n{}",
+                GOOD.replace("name: ok", &format!("name: sa-{i}"))
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("stream.yaml"), stream).unwrap();
+    let (_, out) = lint_dir(&dir, &["--max-documents", "20"]);
+    assert!(out.contains("stream.yaml:81:1: error[AL001] invalid YAML: the file holds more than 20 documents; the rest was not read"), "{out}");
+}
+
+#[test]
+fn malformed_yaml_of_many_kinds_is_located() {
+    let dir = fresh("hostile_malformed");
+    for (name, text, at) in [
+        (
+            "quote.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \"unclosed\n",
+            "quote.yaml:4:",
+        ),
+        (
+            "indent.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n namespace: b\n",
+            "indent.yaml:5:",
+        ),
+        (
+            "tabs.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n\tname: a\n",
+            "tabs.yaml:4:",
+        ),
+        (
+            "flow.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a\n",
+            "flow.yaml:",
+        ),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+        std::fs::write(
+            dir.join(format!("z-{name}")),
+            GOOD.replace("name: ok", &format!("name: {}", name.replace('.', "-"))),
+        )
+        .unwrap();
+        let (code, out) = lint_dir(&dir, &[]);
+        assert_eq!(code, Some(0), "{name}: {out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(at) && l.contains("error[AL001] invalid YAML")),
+            "{name}: {out}"
+        );
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+}

@@ -269,6 +269,10 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     if meta.is_dir() {
         return Err("is a directory, not a file".to_string());
     }
+    if !meta.is_file() {
+        // A FIFO, socket or device: reading it could block forever.
+        return Err("is not a regular file".to_string());
+    }
     if meta.len() > max {
         return Err(too_large(max));
     }

@@ -1,0 +1,183 @@
+//! Property test: structural mutations of valid manifests (fields dropped, duplicated, retyped,
+//! reordered; documents spliced) never make the linter panic, every span lies inside its file,
+//! and a finding on a field points at that field.
+
+use ambient_lint::finding::Location;
+use ambient_lint::load::Inputs;
+use ambient_lint::load::node::{Node, Segment, Value as V};
+use ambient_lint::{LintOptions, check};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// The corrected bookstore's documents as JSON values (JSON is YAML, and easy to mutate).
+fn corpus() -> Vec<Value> {
+    fn conv(n: &Node) -> Value {
+        match &n.value {
+            V::Seq(items) => Value::Array(items.iter().map(conv).collect()),
+            V::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.as_str().unwrap_or("").to_string(), conv(&e.value)))
+                    .collect::<Map<String, Value>>(),
+            ),
+            V::Scalar(s) if s.is_null() => Value::Null,
+            V::Scalar(s) => match (s.plain, s.as_int(), s.as_bool()) {
+                (true, Some(i), _) => Value::from(i),
+                (true, _, Some(b)) => Value::Bool(b),
+                _ => Value::String(s.text.to_string()),
+            },
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore-fixed");
+    let mut files = Vec::new();
+    let mut stack = vec![root];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| ambient_lint::load::yaml::parse_stream(&std::fs::read_to_string(f).unwrap()))
+        .filter_map(|d| d.result.ok().flatten())
+        .map(|n| conv(&n))
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Drop(usize),
+    Duplicate(usize),
+    Retype(usize, u8),
+    Reorder(usize),
+    Splice(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Drop),
+        any::<usize>().prop_map(Mutation::Duplicate),
+        (any::<usize>(), 0u8..6).prop_map(|(a, b)| Mutation::Retype(a, b)),
+        any::<usize>().prop_map(Mutation::Reorder),
+        any::<usize>().prop_map(Mutation::Splice),
+    ]
+}
+
+/// Visits containers in a fixed order and applies `f` to the `target`-th one.
+fn nth_container(v: &mut Value, target: &mut usize, f: &mut dyn FnMut(&mut Value)) -> bool {
+    if v.is_object() || v.is_array() {
+        if *target == 0 {
+            f(v);
+            return true;
+        }
+        *target -= 1;
+    }
+    match v {
+        Value::Object(m) => m.values_mut().any(|c| nth_container(c, target, f)),
+        Value::Array(a) => a.iter_mut().any(|c| nth_container(c, target, f)),
+        _ => false,
+    }
+}
+
+fn count_containers(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(count_containers).sum::<usize>(),
+        Value::Array(a) => 1 + a.iter().map(count_containers).sum::<usize>(),
+        _ => 0,
+    }
+}
+
+fn apply(docs: &mut Vec<Value>, corpus: &[Value], m: &Mutation) {
+    let Some(doc) = docs.last_mut() else { return };
+    let n = count_containers(doc).max(1);
+    let mut at = match m {
+        Mutation::Drop(i)
+        | Mutation::Duplicate(i)
+        | Mutation::Retype(i, _)
+        | Mutation::Reorder(i) => i % n,
+        Mutation::Splice(i) => {
+            docs.push(corpus[i % corpus.len()].clone());
+            return;
+        }
+    };
+    let m = m.clone();
+    nth_container(doc, &mut at, &mut |c: &mut Value| match (&m, c) {
+        (Mutation::Drop(i), Value::Object(map)) if !map.is_empty() => {
+            let k = map.keys().nth(i % map.len()).unwrap().clone();
+            map.remove(&k);
+        }
+        (Mutation::Drop(i), Value::Array(a)) if !a.is_empty() => {
+            let len = a.len();
+            a.remove(i % len);
+        }
+        (Mutation::Duplicate(i), Value::Array(a)) if !a.is_empty() => {
+            let item = a[i % a.len()].clone();
+            a.push(item);
+        }
+        (Mutation::Duplicate(i), Value::Object(map)) if !map.is_empty() => {
+            let k = map.keys().nth(i % map.len()).unwrap().clone();
+            let v = map[&k].clone();
+            map.insert(format!("{k}-copy"), v);
+        }
+        (Mutation::Retype(i, t), Value::Object(map)) if !map.is_empty() => {
+            let k = map.keys().nth(i % map.len()).unwrap().clone();
+            map[&k] = match t {
+                0 => Value::from(8080),
+                1 => Value::from("8080"),
+                2 => Value::Null,
+                3 => Value::Array(vec![Value::from(1), Value::from("x")]),
+                4 => serde_json::json!({"a": {"b": []}}),
+                _ => Value::Bool(true),
+            };
+        }
+        (Mutation::Reorder(_), Value::Object(map)) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            entries.reverse();
+            map.extend(entries);
+        }
+        (Mutation::Reorder(_), Value::Array(a)) => a.reverse(),
+        _ => {}
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_manifests_lint_without_panicking_and_spans_point_at_their_fields(
+        seed in 0usize..1000,
+        mutations in prop::collection::vec(mutation(), 1..8),
+    ) {
+        let corpus = corpus();
+        let mut docs = vec![corpus[seed % corpus.len()].clone()];
+        for m in &mutations {
+            apply(&mut docs, &corpus, m);
+        }
+        let text: String = docs
+            .iter()
+            .map(|d| format!("---\n{}\n", serde_json::to_string_pretty(d).unwrap()))
+            .collect();
+        let inputs = Inputs::from_texts([("m.yaml", text.as_str())]);
+        let findings = check(&inputs, &LintOptions::default());
+        let file = &inputs.files[0].text;
+        for f in &findings {
+            let at = inputs.resolve(&f.location);
+            prop_assert!(at.span.start <= at.span.end && at.span.end <= file.len(), "{} {:?}", f.code, at.span);
+            prop_assert!(file.is_char_boundary(at.span.start) && file.is_char_boundary(at.span.end));
+            if let Location::Field { object, path } = &f.location {
+                let obj = &inputs.objects[*object];
+                let (span, found) = obj.node.span_of(path, file);
+                if let (true, Some(Segment::Key(key))) = (found, path.segments().last()) {
+                    let shown = file[span.start..span.end].trim_start_matches('"');
+                    prop_assert!(shown.starts_with(key.as_str()), "{}: {path} shows {shown:?}", f.code);
+                }
+            }
+        }
+    }
+}
