@@ -47,14 +47,15 @@ pub fn principal_namespace(value: &str) -> Option<&str> {
 
 /// Istio's string match used in every AuthorizationPolicy string field.
 pub fn wildcard_match(pattern: &str, value: &str) -> bool {
+    // Istio's order: presence, then a leading `*` (suffix match), then a trailing one (prefix).
     if pattern == "*" {
         return !value.is_empty();
     }
-    if let Some(prefix) = pattern.strip_suffix('*') {
-        return value.starts_with(prefix);
-    }
     if let Some(suffix) = pattern.strip_prefix('*') {
         return value.ends_with(suffix);
+    }
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        return value.starts_with(prefix);
     }
     pattern == value
 }

@@ -352,7 +352,7 @@ impl Model {
         for (i, g) in self.gateways.iter().enumerate() {
             self.gateways_by_key
                 .insert((g.meta.namespace.clone(), g.meta.name.clone()), i);
-            if let Some(sa) = generated_service_account(g) {
+            if let Some(sa) = generated_service_account(g, &self.gateway_classes) {
                 self.gateway_deployments.push(GatewayDeployment {
                     gateway: i,
                     namespace: g.meta.namespace.clone(),
@@ -492,6 +492,27 @@ impl Model {
             .filter(move |d| d.namespace == namespace)
     }
 
+    /// The Gateway (in `namespace`, or any when None) whose Istio-deployed pods `sel` matches:
+    /// they carry the Gateway's labels and its name under the gateway-name labels.
+    pub fn gateway_selected_by(
+        &self,
+        namespace: Option<&str>,
+        sel: &LabelSelector,
+    ) -> Option<&Gateway> {
+        self.gateway_deployments
+            .iter()
+            .map(|d| &self.gateways[d.gateway])
+            .find(|g| {
+                namespace.is_none_or(|ns| ns == g.meta.namespace) && {
+                    let mut labels = g.meta.labels.clone();
+                    for key in selector::GATEWAY_POD_LABELS {
+                        labels.push((key.to_string(), g.meta.name.clone()));
+                    }
+                    sel.matches(&labels)
+                }
+            })
+    }
+
     /// Services whose selector picks this workload.
     pub fn services_selecting(&self, w: &Workload) -> impl Iterator<Item = &Service> {
         self.services_by_namespace
@@ -554,17 +575,28 @@ impl Model {
     }
 }
 
-fn injection_enabled(labels: &selector::Labels) -> bool {
+/// Whether a namespace's labels make the injector add sidecars (§1).
+pub fn injection_enabled(labels: &selector::Labels) -> bool {
     label(labels, "istio-injection") == Some("enabled")
         || (label(labels, "istio.io/rev").is_some() && label(labels, "istio-injection").is_none())
 }
 
-/// The ServiceAccount Istio creates for a Gateway's pods (§5): `<name>-istio` for class `istio`
-/// (or the `gateway.istio.io/service-account` annotation), `<name>` for waypoints.
-pub fn generated_service_account(g: &Gateway) -> Option<String> {
-    let generated = match g.class_name.value.as_str() {
-        "istio" => format!("{}-istio", g.meta.name),
-        WAYPOINT_CLASS => g.meta.name.clone(),
+/// Controllers of Istio's GatewayClasses: Istio deploys the pods of their Gateways.
+const ISTIO_GATEWAY_CONTROLLER: &str = "istio.io/gateway-controller";
+const ISTIO_MESH_CONTROLLER: &str = "istio.io/mesh-controller";
+
+/// The ServiceAccount Istio creates for a Gateway's pods (§5): `<name>-<class>` for `istio`
+/// and any class Istio's gateway controller runs (or the `gateway.istio.io/service-account`
+/// annotation), `<name>` for waypoints.
+pub fn generated_service_account(g: &Gateway, classes: &[GatewayClass]) -> Option<String> {
+    let class = g.class_name.value.as_str();
+    let controller = classes
+        .iter()
+        .find(|c| c.meta.name == class)
+        .and_then(|c| c.controller.as_deref());
+    let generated = match (class, controller) {
+        (WAYPOINT_CLASS, _) | (_, Some(ISTIO_MESH_CONTROLLER)) => g.meta.name.clone(),
+        ("istio", _) | (_, Some(ISTIO_GATEWAY_CONTROLLER)) => format!("{}-{class}", g.meta.name),
         _ => return None,
     };
     Some(

@@ -357,8 +357,21 @@ pub struct NetPolPort {
 }
 
 impl NetPolPort {
-    /// Whether this entry admits `protocol`/`number` (a named port never names 15008 or 53: those
-    /// are not container ports of the pods involved).
+    /// Whether this entry admits `protocol`/`number`. A named port is resolved against the
+    /// destination pods' container ports, which the input may not hold: it admits `number` only
+    /// when `named_may_match` says such a name could be that port (DNS pods name port 53 `dns`;
+    /// no pod declares ztunnel's 15008).
+    pub fn admits_maybe_named(&self, protocol: &str, number: i64, named_may_match: bool) -> bool {
+        if !self.protocol.eq_ignore_ascii_case(protocol) {
+            return false;
+        }
+        match &self.port {
+            Some(IntOrString::String(_)) => named_may_match,
+            _ => self.admits(protocol, number),
+        }
+    }
+
+    /// Whether this entry admits `protocol`/`number`; a named port never does.
     pub fn admits(&self, protocol: &str, number: i64) -> bool {
         if !self.protocol.eq_ignore_ascii_case(protocol) {
             return false;

@@ -143,6 +143,19 @@ impl LabelSelector {
     }
 }
 
+/// Labels Istio puts on the pods it deploys for a Gateway.
+pub const GATEWAY_POD_LABELS: [&str; 2] = [
+    "gateway.networking.k8s.io/gateway-name",
+    "istio.io/gateway-name",
+];
+
+/// Whether a selector asks for gateway pods by name (of a Gateway the input may not hold).
+pub fn names_gateway_pods(sel: &LabelSelector) -> bool {
+    sel.match_labels
+        .iter()
+        .any(|(k, _)| GATEWAY_POD_LABELS.contains(&k.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

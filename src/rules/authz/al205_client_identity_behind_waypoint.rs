@@ -34,7 +34,7 @@ fn waypoint_in_front(model: &Model, w: usize) -> Option<(usize, String)> {
     });
     let g = via_service.or(via_pod)?;
     let index = model.gateways.iter().position(|x| std::ptr::eq(x, g))?;
-    let sa = generated_service_account(g)?;
+    let sa = generated_service_account(g, &model.gateway_classes)?;
     Some((
         index,
         format!(

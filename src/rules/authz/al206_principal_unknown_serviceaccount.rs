@@ -77,8 +77,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
         f.message = format!(
-            "principal `{}` names ServiceAccount `{sa}`, which does not exist in namespace `{ns}`: no workload presents this identity, so the rule never matches",
-            r.value
+            "principal `{}` names ServiceAccount `{sa}`, which does not exist in namespace `{ns}`: no workload presents this identity, so {}",
+            r.value,
+            super::never_matches_effect(&r.path)
         );
         f.help = format!(
             "create ServiceAccount `{ns}/{sa}` and set `serviceAccountName: {sa}` in the pod template of the workload meant to have this identity, or name an account that exists ({})",

@@ -37,8 +37,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             Location::field(r.policy.meta.object, r.path.clone()),
             format!(
-                "principal `{}` matches no traffic: ServiceAccount `{ns}/{sa}` exists but no workload runs as it",
-                r.value
+                "no workload runs as ServiceAccount `{ns}/{sa}`, so for principal `{}` {}",
+                r.value,
+                super::never_matches_effect(&r.path)
             ),
         )
         .help(format!(

@@ -27,8 +27,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 &RULE,
                 Location::field(r.policy.meta.object, r.path.clone()),
                 format!(
-                    "{what} `{}` does not exist: no Namespace object or resource in the input lives there, so this matches no traffic",
-                    r.value
+                    "{what} `{}` does not exist: no Namespace object or resource in the input lives there, so {}",
+                    r.value,
+                    super::never_matches_effect(&r.path)
                 ),
             )
             .help(format!(

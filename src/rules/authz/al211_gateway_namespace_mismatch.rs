@@ -29,7 +29,10 @@ fn misdirected(model: &Model, ns: &str) -> Option<RealGateway> {
     if !(lower.contains("gateway") || lower.contains("ingress")) {
         return None;
     }
-    if model.gateways.iter().any(|g| g.meta.namespace == ns)
+    // A namespace that exists (a Namespace object, `--known-namespace`) may well run a gateway
+    // deployed outside these manifests, as Istio's Helm charts put one in `istio-ingress`.
+    if model.namespace_known(ns)
+        || model.gateways.iter().any(|g| g.meta.namespace == ns)
         || model.workloads_in(ns).next().is_some()
     {
         return None;

@@ -1,6 +1,6 @@
 use crate::finding::{Finding, Location, Severity};
-use crate::model::selector::LabelSelector;
-use crate::model::{Model, qualified};
+use crate::model::qualified;
+use crate::model::selector::names_gateway_pods;
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -12,25 +12,6 @@ pub static RULE: Rule = Rule {
     check: Some(check),
     supersedes: &[],
 };
-
-/// Labels on the pods Istio deploys for Gateways: the Gateway's labels plus its name.
-pub fn matches_gateway_pods<'m>(
-    model: &'m Model,
-    namespace: Option<&str>,
-    sel: &LabelSelector,
-) -> Option<&'m crate::model::resources::Gateway> {
-    model.gateways.iter().find(|g| {
-        namespace.is_none_or(|ns| ns == g.meta.namespace) && {
-            let mut labels = g.meta.labels.clone();
-            labels.push((
-                "gateway.networking.k8s.io/gateway-name".into(),
-                g.meta.name.clone(),
-            ));
-            labels.push(("istio.io/gateway-name".into(), g.meta.name.clone()));
-            sel.matches(&labels)
-        }
-    })
-}
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
@@ -57,15 +38,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let root = meta.namespace == model.options.root_namespace;
         let ns = (!root).then_some(meta.namespace.as_str());
         if !model.select_workloads(ns, sel).is_empty()
-            || matches_gateway_pods(model, ns, sel).is_some()
+            || model.gateway_selected_by(ns, sel).is_some()
         {
             continue;
         }
-        if sel
-            .match_labels
-            .iter()
-            .any(|(k, _)| k.ends_with("gateway-name"))
-        {
+        if names_gateway_pods(sel) {
             continue; // gateway pods of a Gateway not in the input
         }
         // Judge only where the input shows the namespace's workloads.

@@ -1,4 +1,3 @@
-use super::al212_selector_matches_no_workload::matches_gateway_pods;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -30,7 +29,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let root = meta.namespace == model.options.root_namespace;
-        let gateway = matches_gateway_pods(model, (!root).then_some(meta.namespace.as_str()), sel);
+        let gateway = model.gateway_selected_by((!root).then_some(meta.namespace.as_str()), sel);
         let by_label = sel.match_labels.iter().find(|(k, _)| {
             k == "gateway.networking.k8s.io/gateway-name" || k == "istio.io/gateway-name"
         });

@@ -61,10 +61,11 @@ fn problem(model: &Model, meta: &Meta, t: &TargetRef) -> Option<(String, String,
         )),
         ("" | "core", "Service") => match model.service(&meta.namespace, &t.name) {
             None if model.holds_services(&meta.namespace) => missing("Service"),
+            // Served by no waypoint: no binding, or one to a waypoint missing from a namespace
+            // whose Gateways the input holds (elsewhere it may exist; AL103 judges the binding).
             Some(svc) if model
                 .service_waypoint(svc)
-                .and_then(|u| model.waypoint_gateway(&u))
-                .is_none() =>
+                .is_none_or(|u| model.waypoint_gateway(&u).is_none() && model.holds_gateways(&u.namespace)) =>
             {
                 Some((
                     format!(

@@ -20,12 +20,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(sel) = &ra.selector
-            && super::al212_selector_matches_no_workload::matches_gateway_pods(
-                model,
-                Some(&ra.meta.namespace),
-                sel,
-            )
-            .is_some()
+            && model
+                .gateway_selected_by(Some(&ra.meta.namespace), sel)
+                .is_some()
         {
             continue; // AL213: it selects gateway pods
         }

@@ -373,3 +373,22 @@ pub fn covered_workloads(
         (None, None) => (0..model.workloads.len()).collect(),
     }
 }
+
+/// Whether a reference sits in a negated field (`notPrincipals`, `notNamespaces`,
+/// `notServiceAccounts`, a `when` entry's `notValues`). A negated value that matches no caller
+/// excludes nobody: the condition then matches every caller, the opposite of a positive one.
+pub fn is_negated(path: &FieldPath) -> bool {
+    path.segments().iter().any(|s| {
+        matches!(s, crate::load::node::Segment::Key(k)
+            if matches!(k.as_str(), "notPrincipals" | "notNamespaces" | "notServiceAccounts" | "notValues"))
+    })
+}
+
+/// What a condition naming something that matches no caller does, for messages.
+pub fn never_matches_effect(path: &FieldPath) -> &'static str {
+    if is_negated(path) {
+        "this exclusion excludes nobody and the condition matches every caller (a DENY denies everyone, an ALLOW admits everyone)"
+    } else {
+        "the rule never matches"
+    }
+}

@@ -21,12 +21,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if ns.label(DATAPLANE_MODE) != Some("ambient") {
             continue;
         }
-        let injection = if ns.label("istio-injection") == Some("enabled") {
-            "istio-injection"
-        } else if ns.label("istio.io/rev").is_some() {
-            "istio.io/rev"
-        } else {
+        // `istio.io/rev` injects only where `istio-injection` is absent (§1).
+        if !crate::model::injection_enabled(&ns.labels) {
             continue;
+        }
+        let injection = if ns.label("istio-injection").is_some() {
+            "istio-injection"
+        } else {
+            "istio.io/rev"
         };
         out.push(
             finding(

@@ -19,6 +19,20 @@ fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool
     if meta.namespace == model.options.root_namespace {
         return false; // mesh-wide
     }
+    // Istio-deployed gateway pods (not in the input) enforce selector and namespace policies.
+    let gateway_here = model
+        .gateway_deployments
+        .iter()
+        .any(|d| d.namespace == meta.namespace && !model.gateways[d.gateway].is_waypoint());
+    let selects_gateway = selector.is_some_and(|s| {
+        crate::model::selector::names_gateway_pods(s)
+            || model
+                .gateway_selected_by(Some(&meta.namespace), s)
+                .is_some()
+    });
+    if selects_gateway || (selector.is_none() && gateway_here) {
+        return false;
+    }
     let mode = model.namespace_dataplane(&meta.namespace);
     let covered: Vec<usize> = match selector {
         Some(sel) => model.select_workloads(Some(&meta.namespace), sel),

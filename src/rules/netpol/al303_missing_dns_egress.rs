@@ -1,6 +1,7 @@
 use super::{Coverage, Direction, Grouped, selecting_policies};
 use crate::finding::{Finding, Severity};
 use crate::model::qualified;
+use crate::model::resources::Peer;
 use crate::rules::{Context, Rule};
 
 pub static RULE: Rule = Rule {
@@ -12,6 +13,33 @@ pub static RULE: Rule = Rule {
     check: Some(check),
     supersedes: &[],
 };
+
+/// Whether some egress rule lets DNS over `protocol` reach kube-dns, which runs in kube-system:
+/// to any destination, to an `ipBlock` (node-local DNS caches), or to a peer that can select pods
+/// of another namespace. A lone `podSelector` means the policy's own namespace (§8), so it
+/// reaches kube-dns only from kube-system. A named port may be CoreDNS's `dns`/`dns-tcp`.
+fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
+    cov.restricting.iter().any(|policy| {
+        policy.egress.iter().any(|r| {
+            let port = r.ports.is_empty()
+                || r.ports
+                    .iter()
+                    .any(|p| p.admits_maybe_named(protocol, 53, true));
+            let peer = r.peers.is_empty()
+                || policy.meta.namespace == "kube-system"
+                || r.peers.iter().any(|peer| {
+                    !matches!(
+                        peer,
+                        Peer::Pods {
+                            namespace_selector: None,
+                            ..
+                        }
+                    )
+                });
+            port && peer
+        })
+    })
+}
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
@@ -27,9 +55,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Some(p) = cov.primary(Direction::Egress) else {
             continue;
         };
-        if !cov.admits(Direction::Egress, "UDP", 53) {
+        if !allows_dns(&cov, "UDP") {
             no_dns.add(p, w);
-        } else if !cov.admits(Direction::Egress, "TCP", 53) {
+        } else if !allows_dns(&cov, "TCP") {
             no_tcp.add(p, w);
         }
     }
@@ -43,7 +71,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     "egress of {names} is restricted by NetworkPolicy `{}` and no policy selecting it allows DNS (UDP 53): Service names do not resolve, so every call by name fails",
                     qualified(Some(&policy.meta.namespace), &policy.meta.name)
                 ),
-                "add an egress rule for DNS: `- ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]` (optionally `to:` the kube-dns pods in kube-system)".to_string(),
+                "add an egress rule for DNS: `- ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]`, to any destination or to the kube-dns pods with a `namespaceSelector` for kube-system (a `podSelector` alone selects pods of the policy's own namespace)".to_string(),
             )
         },
         "selected by this policy",

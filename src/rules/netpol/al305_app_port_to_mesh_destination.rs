@@ -46,6 +46,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     .collect();
                 for d in destinations {
                     let dw = &model.workloads[d];
+                    // Through a waypoint, the tunnel goes to the waypoint's pods, not to these.
+                    if model.workload_waypoint(dw).is_some()
+                        || model
+                            .services_selecting(dw)
+                            .any(|s| model.service_waypoint(s).is_some())
+                    {
+                        continue;
+                    }
                     let hbone_to_d = cov.restricting.iter().any(|p| {
                         p.egress.iter().any(|r| {
                             r.admits_port("TCP", HBONE_PORT)

@@ -15,7 +15,13 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for p in &model.network_policies {
-        if p.pod_selector.is_empty() {
+        // Pods Istio deploys for Gateways and waypoints are not in the input, but exist.
+        if p.pod_selector.is_empty()
+            || crate::model::selector::names_gateway_pods(&p.pod_selector)
+            || model
+                .gateway_selected_by(Some(&p.meta.namespace), &p.pod_selector)
+                .is_some()
+        {
             continue;
         }
         let ns = &p.meta.namespace;

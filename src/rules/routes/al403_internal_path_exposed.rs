@@ -1,6 +1,7 @@
-use super::{RequestPattern, describe, exposing_gateways, matches};
+use super::{RequestPattern, describe, exposing_gateways, matches, serving_rule};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
+use crate::model::resources::HttpRoute;
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -16,6 +17,18 @@ pub static RULE: Rule = Rule {
 /// The annotation on a Service that lists its internal-only requests, comma-separated.
 pub const ANNOTATION: &str = "ambient-lint.io/internal-paths";
 
+/// Whether a concrete internal request (a method and an exact path) is served by another rule of
+/// the route that wins by precedence, such as an Exact match that redirects: then this rule does
+/// not expose it.
+fn served_elsewhere(route: &HttpRoute, rule_index: usize, p: &RequestPattern) -> bool {
+    match (&p.method, p.subtree) {
+        (Some(method), false) => {
+            serving_rule(route, method, &p.path).is_some_and(|(winner, _)| winner != rule_index)
+        }
+        _ => false,
+    }
+}
+
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in &model.http_routes {
@@ -23,7 +36,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Some((_, gw)) = gateways.first() else {
             continue;
         };
-        for rule in &route.rules {
+        for (rule_index, rule) in route.rules.iter().enumerate() {
             // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
             if rule.backend_refs.is_empty() {
                 continue;
@@ -54,7 +67,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
             }
             for m in matches(rule) {
-                let Some((internal, declared_at)) = declared.iter().find(|(p, _)| p.exposed_by(&m))
+                let Some((internal, declared_at)) = declared
+                    .iter()
+                    .find(|(p, _)| p.exposed_by(&m) && !served_elsewhere(route, rule_index, p))
                 else {
                     continue;
                 };

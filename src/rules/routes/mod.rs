@@ -91,11 +91,12 @@ impl RequestPattern {
             }
         }
         match m.path {
+            // Exact is exact: `/a/` does not match `/a`.
             PathMatch::Exact(e) => {
                 if self.subtree {
                     element_prefix(&self.path, e)
                 } else {
-                    trim(e) == trim(&self.path)
+                    e == &self.path
                 }
             }
             PathMatch::Prefix(p) => {
@@ -162,6 +163,46 @@ pub fn describe(path: &PathMatch) -> String {
         PathMatch::Prefix(v) => format!("PathPrefix `{v}`"),
         PathMatch::Regex(v) => format!("RegularExpression `{v}`"),
     }
+}
+
+/// Gateway API precedence among matches a request satisfies: an Exact path over a prefix, a
+/// longer prefix over a shorter one, a match naming the method over one that does not.
+fn precedence(m: &Match) -> (bool, usize, bool) {
+    match m.path {
+        PathMatch::Exact(e) => (true, e.len(), m.method.is_some()),
+        PathMatch::Prefix(p) => (false, trim(p).len(), m.method.is_some()),
+        PathMatch::Regex(_) => (false, 0, m.method.is_some()),
+    }
+}
+
+/// Which rule of a route serves the concrete request `method path`, by Gateway API precedence:
+/// the index of the rule and the winning match. None when no match admits it, or when a regular
+/// expression match might (its precedence is implementation-specific).
+pub fn serving_rule<'r>(
+    route: &'r HttpRoute,
+    method: &str,
+    path: &str,
+) -> Option<(usize, Match<'r>)> {
+    let mut best: Option<(usize, Match<'r>)> = None;
+    for (i, rule) in route.rules.iter().enumerate() {
+        for m in matches(rule) {
+            let path_ok = match m.path {
+                PathMatch::Exact(e) => e == path,
+                PathMatch::Prefix(p) => element_prefix(p, path),
+                PathMatch::Regex(_) => return None,
+            };
+            if !path_ok || m.method.is_some_and(|x| x != method) {
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| precedence(&m) > precedence(b))
+            {
+                best = Some((i, m));
+            }
+        }
+    }
+    best
 }
 
 /// Why a listener refuses a route of `kind` from `route_ns`, or Ok when it admits it. A Selector
