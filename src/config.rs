@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::finding::Severity;
 use crate::load::node::{Node, Value};
+use crate::load::normalize;
 use crate::load::source::SourceFile;
 use crate::rules;
 
@@ -375,20 +376,6 @@ impl Selection {
             codes.iter().any(|w| selector_matches(w, code)) && glob_matches(glob, relative)
         })
     }
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// A .gitignore-style glob against a relative path (or any of its parents).

@@ -423,7 +423,7 @@ fn kustomize_patches(files: &[PathBuf]) -> std::collections::HashSet<PathBuf> {
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -102,6 +102,15 @@ pub struct Model {
     gateways_by_key: HashMap<(String, String), usize>,
 }
 
+/// An Istio security policy seen through what selector rules need of it.
+#[derive(Clone, Copy)]
+pub struct IstioPolicy<'m> {
+    pub kind: &'static str,
+    pub meta: &'m Meta,
+    pub selector: Option<&'m LabelSelector>,
+    pub has_target_refs: bool,
+}
+
 /// One object read into its typed form, before it joins the model.
 enum Typed {
     Namespace(Meta),
@@ -511,6 +520,30 @@ impl Model {
                     sel.matches(&labels)
                 }
             })
+    }
+
+    /// AuthorizationPolicies, PeerAuthentications and RequestAuthentications, with their kind and
+    /// selector, for the rules that treat them alike.
+    pub fn istio_policies(&self) -> impl Iterator<Item = IstioPolicy<'_>> {
+        let ap = self.authorization_policies.iter().map(|p| IstioPolicy {
+            kind: "AuthorizationPolicy",
+            meta: &p.meta,
+            selector: p.selector.as_ref(),
+            has_target_refs: !p.target_refs.is_empty(),
+        });
+        let pa = self.peer_authentications.iter().map(|p| IstioPolicy {
+            kind: "PeerAuthentication",
+            meta: &p.meta,
+            selector: p.selector.as_ref(),
+            has_target_refs: false,
+        });
+        let ra = self.request_authentications.iter().map(|p| IstioPolicy {
+            kind: "RequestAuthentication",
+            meta: &p.meta,
+            selector: p.selector.as_ref(),
+            has_target_refs: !p.target_refs.is_empty(),
+        });
+        ap.chain(pa).chain(ra)
     }
 
     /// Services whose selector picks this workload.

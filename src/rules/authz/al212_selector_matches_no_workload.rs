@@ -15,22 +15,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let policies = model
-        .authorization_policies
-        .iter()
-        .map(|p| ("AuthorizationPolicy", &p.meta, p.selector.as_ref()))
-        .chain(
-            model
-                .peer_authentications
-                .iter()
-                .map(|p| ("PeerAuthentication", &p.meta, p.selector.as_ref())),
-        )
-        .chain(
-            model
-                .request_authentications
-                .iter()
-                .map(|p| ("RequestAuthentication", &p.meta, p.selector.as_ref())),
-        );
+    let policies = model.istio_policies().map(|p| (p.kind, p.meta, p.selector));
     for (kind, meta, selector) in policies {
         let Some(sel) = selector.filter(|s| !s.is_empty()) else {
             continue;

@@ -15,15 +15,9 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let policies = model
-        .authorization_policies
-        .iter()
-        .map(|p| ("AuthorizationPolicy", &p.meta, p.selector.as_ref()))
-        .chain(
-            model
-                .request_authentications
-                .iter()
-                .map(|p| ("RequestAuthentication", &p.meta, p.selector.as_ref())),
-        );
+        .istio_policies()
+        .filter(|p| matches!(p.kind, "AuthorizationPolicy" | "RequestAuthentication"))
+        .map(|p| (p.kind, p.meta, p.selector));
     for (kind, meta, selector) in policies {
         let Some(sel) = selector.filter(|s| !s.is_empty()) else {
             continue;

@@ -1,6 +1,6 @@
-use super::covered_workloads;
+use super::covers_ambient;
 use crate::finding::{Finding, Location, Severity};
-use crate::model::{Dataplane, qualified};
+use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -26,14 +26,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         {
             continue; // AL213: it selects gateway pods
         }
-        let covered = covered_workloads(model, &ra.meta, ra.selector.as_ref());
-        let ambient = if covered.is_empty() {
-            model.namespace_dataplane(&ra.meta.namespace) == Dataplane::Ambient
-        } else {
-            covered
-                .iter()
-                .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient)
-        };
+        let ambient = covers_ambient(model, &ra.meta, ra.selector.as_ref());
         if !ambient {
             continue;
         }

@@ -1,6 +1,6 @@
-use super::covered_workloads;
+use super::covers_ambient;
 use crate::finding::{Finding, Location, Severity};
-use crate::model::{Dataplane, qualified};
+use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -16,16 +16,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for pa in &model.peer_authentications {
-        let covered = covered_workloads(model, &pa.meta, pa.selector.as_ref());
-        let root = pa.meta.namespace == model.options.root_namespace;
-        let ambient = root
-            || if covered.is_empty() {
-                model.namespace_dataplane(&pa.meta.namespace) == Dataplane::Ambient
-            } else {
-                covered
-                    .iter()
-                    .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient)
-            };
+        let ambient = covers_ambient(model, &pa.meta, pa.selector.as_ref());
         if !ambient {
             continue;
         }

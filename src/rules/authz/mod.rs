@@ -359,6 +359,26 @@ pub fn deny_rule_broadened(parts: &RuleParts) -> bool {
         .any(|s| s.keeps_l4 && !s.l7.is_empty())
 }
 
+/// Whether a selector or namespace-wide policy applies to ambient workloads: those it covers, or
+/// when the input shows none, its namespace's enrolment (the root namespace covers the mesh).
+pub fn covers_ambient(
+    model: &Model,
+    meta: &crate::model::resources::Meta,
+    selector: Option<&crate::model::selector::LabelSelector>,
+) -> bool {
+    if meta.namespace == model.options.root_namespace {
+        return true;
+    }
+    let covered = covered_workloads(model, meta, selector);
+    if covered.is_empty() {
+        model.namespace_dataplane(&meta.namespace) == Dataplane::Ambient
+    } else {
+        covered
+            .iter()
+            .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient)
+    }
+}
+
 /// Workloads a selector or namespace-wide policy applies to (all namespaces from the root).
 pub fn covered_workloads(
     model: &Model,

@@ -53,16 +53,9 @@ fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let policies = model
-        .authorization_policies
-        .iter()
-        .filter(|p| p.target_refs.is_empty())
-        .map(|p| ("AuthorizationPolicy", &p.meta, p.selector.as_ref()))
-        .chain(
-            model
-                .peer_authentications
-                .iter()
-                .map(|p| ("PeerAuthentication", &p.meta, p.selector.as_ref())),
-        );
+        .istio_policies()
+        .filter(|p| p.kind != "RequestAuthentication" && !p.has_target_refs)
+        .map(|p| (p.kind, p.meta, p.selector));
     for (kind, meta, selector) in policies {
         if !outside(model, meta, selector) {
             continue;
