@@ -4,30 +4,15 @@
 
 use ambient_lint::finding::Location;
 use ambient_lint::load::Inputs;
-use ambient_lint::load::node::{Node, Segment, Value as V};
+use ambient_lint::load::node::Segment;
 use ambient_lint::{LintOptions, check};
 use proptest::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+mod common;
 
 /// The corrected bookstore's documents as JSON values (JSON is YAML, and easy to mutate).
 fn corpus() -> Vec<Value> {
-    fn conv(n: &Node) -> Value {
-        match &n.value {
-            V::Seq(items) => Value::Array(items.iter().map(conv).collect()),
-            V::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.as_str().unwrap_or("").to_string(), conv(&e.value)))
-                    .collect::<Map<String, Value>>(),
-            ),
-            V::Scalar(s) if s.is_null() => Value::Null,
-            V::Scalar(s) => match (s.plain, s.as_int(), s.as_bool()) {
-                (true, Some(i), _) => Value::from(i),
-                (true, _, Some(b)) => Value::Bool(b),
-                _ => Value::String(s.text.to_string()),
-            },
-        }
-    }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore-fixed");
     let mut files = Vec::new();
     let mut stack = vec![root];
@@ -46,7 +31,7 @@ fn corpus() -> Vec<Value> {
         .iter()
         .flat_map(|f| ambient_lint::load::yaml::parse_stream(&std::fs::read_to_string(f).unwrap()))
         .filter_map(|d| d.result.ok().flatten())
-        .map(|n| conv(&n))
+        .map(|n| common::to_json(&n))
         .collect()
 }
 

@@ -6,6 +6,14 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+use common::{write, yaml_to_json};
+
+/// A fresh directory under this target's own folder.
+fn scratch(name: &str) -> PathBuf {
+    common::scratch(&format!("workflow/{name}"))
+}
+
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -22,21 +30,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("workflow")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
 }
 
 /// A policy with an error (AL208) and a route with a warning (AL401) and an info (AL402).
@@ -242,33 +235,6 @@ fn documented_configs() -> Vec<String> {
         }
     }
     out
-}
-
-fn yaml_to_json(text: &str) -> Value {
-    use ambient_lint::load::node::{Node, Value as V};
-    fn conv(n: &Node) -> Value {
-        match &n.value {
-            V::Seq(items) => Value::Array(items.iter().map(conv).collect()),
-            V::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.as_str().unwrap_or("").to_string(), conv(&e.value)))
-                    .collect(),
-            ),
-            V::Scalar(s) if s.is_null() => Value::Null,
-            V::Scalar(s) => match (s.as_bool(), s.as_int()) {
-                (Some(b), _) => Value::Bool(b),
-                (_, Some(i)) => Value::from(i),
-                _ => Value::String(s.text.to_string()),
-            },
-        }
-    }
-    let docs = ambient_lint::load::yaml::parse_stream(text);
-    docs.into_iter()
-        .next()
-        .and_then(|d| d.result.ok().flatten())
-        .map(|n| conv(&n))
-        .unwrap_or(Value::Object(Default::default()))
 }
 
 #[test]
