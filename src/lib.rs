@@ -198,11 +198,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
     let model = Model::build(inputs, options.model.clone());
     let model_time = start.elapsed();
     let start = std::time::Instant::now();
-    let ctx = Context {
-        model: &model,
-        inputs,
-        options: &options.rules,
-    };
+    let ctx = Context::new(&model, inputs, &options.rules);
     let selection = &options.rules.selection;
     let mut findings = inputs.findings.clone();
     findings.extend(model.findings.iter().cloned());

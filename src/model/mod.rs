@@ -406,11 +406,6 @@ impl Model {
         self.options.assume_complete || self.gateways.iter().any(|g| g.meta.namespace == namespace)
     }
 
-    /// Whether the input holds anything in this namespace.
-    pub fn namespace_in_input(&self, name: &str) -> bool {
-        self.namespaces_in_input.contains(name)
-    }
-
     pub fn known_namespace_names(&self) -> Vec<String> {
         let mut all: BTreeSet<String> = self.namespaces_in_input.clone();
         all.extend(BUILTIN_NAMESPACES.iter().map(|s| s.to_string()));

@@ -10,12 +10,48 @@ pub mod routes;
 use crate::finding::{Finding, Severity};
 use crate::load::Inputs;
 use crate::model::Model;
+use std::sync::OnceLock;
 
-/// What a rule sees.
+/// What a rule sees: the model, and facts several rules derive from it, each computed once per
+/// run on first use.
 pub struct Context<'a> {
     pub model: &'a Model,
     pub inputs: &'a Inputs,
     pub options: &'a RuleOptions,
+    selecting: OnceLock<Vec<Vec<usize>>>,
+    principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
+    namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(model: &'a Model, inputs: &'a Inputs, options: &'a RuleOptions) -> Self {
+        Context {
+            model,
+            inputs,
+            options,
+            selecting: OnceLock::new(),
+            principals: OnceLock::new(),
+            namespaces: OnceLock::new(),
+        }
+    }
+
+    /// For each workload, the NetworkPolicies selecting it.
+    pub fn selecting_policies(&self) -> &[Vec<usize>] {
+        self.selecting
+            .get_or_init(|| netpol::selecting_policies(self.model))
+    }
+
+    /// Every principal-like reference of every AuthorizationPolicy.
+    pub fn principal_refs(&self) -> &[authz::PrincipalRef<'a>] {
+        self.principals
+            .get_or_init(|| authz::principal_refs(self.model))
+    }
+
+    /// Every namespace reference of every AuthorizationPolicy.
+    pub fn namespace_refs(&self) -> &[authz::NamespaceRef<'a>] {
+        self.namespaces
+            .get_or_init(|| authz::namespace_refs(self.model))
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -111,12 +147,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             continue;
         }
         if let Some(check) = rule.check {
-            let start = findings.len();
             check(ctx, &mut findings);
-            for f in &mut findings[start..] {
-                debug_assert_eq!(f.code, rule.code, "a rule reports only its own code");
-                f.code = rule.code;
-            }
         }
     }
     let superseded: std::collections::HashSet<(&'static str, crate::finding::Location)> = findings

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::{covered_workloads, namespace_refs, principal_refs};
+use super::covered_workloads;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::{principal_namespace, wildcard_match};
 use crate::model::{Model, generated_service_account, qualified};
@@ -67,14 +67,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let ingress = ingress_identities(model);
     let mut reported = BTreeSet::new();
-    let refs = principal_refs(model)
-        .into_iter()
-        .map(|r| (r.policy, r.path, r.value, true))
+    let refs = ctx
+        .principal_refs()
+        .iter()
+        .map(|r| (r.policy, r.path.clone(), r.value.clone(), true))
         .chain(
-            namespace_refs(model)
-                .into_iter()
+            ctx.namespace_refs()
+                .iter()
                 .filter(|r| !r.in_principal)
-                .map(|r| (r.policy, r.path, r.value.to_string(), false)),
+                .map(|r| (r.policy, r.path.clone(), r.value.to_string(), false)),
         );
     for (policy, path, value, is_principal) in refs {
         if !policy.target_refs.is_empty() {

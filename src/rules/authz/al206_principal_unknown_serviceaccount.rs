@@ -1,4 +1,3 @@
-use super::principal_refs;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::{Model, qualified};
@@ -35,7 +34,7 @@ pub fn identities_in_input(model: &Model, ns: &str) -> bool {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for r in principal_refs(model) {
+    for r in ctx.principal_refs() {
         let Some(p) = parse_principal(&r.value) else {
             continue;
         };

@@ -1,4 +1,3 @@
-use super::principal_refs;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::qualified;
@@ -16,7 +15,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for r in principal_refs(model) {
+    for r in ctx.principal_refs() {
         let Some(p) = parse_principal(&r.value) else {
             continue;
         };

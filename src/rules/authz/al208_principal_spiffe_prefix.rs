@@ -1,4 +1,3 @@
-use super::principal_refs;
 use crate::finding::{Finding, Location, Severity};
 use crate::rules::{Context, Rule, finding};
 
@@ -13,14 +12,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for r in principal_refs(ctx.model) {
+    for r in ctx.principal_refs() {
         let Some(rest) = r.value.strip_prefix("spiffe://") else {
             continue;
         };
         out.push(
             finding(
                 &RULE,
-                Location::field(r.policy.meta.object, r.path),
+                Location::field(r.policy.meta.object, r.path.clone()),
                 format!("principal `{}` starts with `spiffe://` and never matches: Istio compares principals without the scheme", r.value),
             )
             .help(format!("write it as `{rest}`")),

@@ -1,4 +1,3 @@
-use super::principal_refs;
 use crate::finding::{Finding, Location, Severity};
 use crate::rules::{Context, Rule, finding};
 
@@ -14,7 +13,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let td = &ctx.model.options.trust_domain;
-    for r in principal_refs(ctx.model) {
+    for r in ctx.principal_refs() {
         if r.value.starts_with("spiffe://") {
             continue; // AL208
         }

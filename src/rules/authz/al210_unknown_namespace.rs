@@ -1,4 +1,4 @@
-use super::{namespace_pattern_known, namespace_refs};
+use super::namespace_pattern_known;
 use crate::finding::{Finding, Location, Severity};
 use crate::rules::{Context, Rule, finding};
 
@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for r in namespace_refs(ctx.model) {
+    for r in ctx.namespace_refs() {
         if namespace_pattern_known(ctx.model, r.value) {
             continue;
         }

@@ -1,4 +1,3 @@
-use super::namespace_refs;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::{Model, qualified};
 use crate::rules::netpol::namespace_selector_refs;
@@ -55,9 +54,17 @@ fn misdirected(model: &Model, ns: &str) -> Option<RealGateway> {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let mut refs: Vec<(usize, crate::load::node::FieldPath, String, bool)> = namespace_refs(model)
-        .into_iter()
-        .map(|r| (r.policy.meta.object, r.path, r.value.to_string(), false))
+    let mut refs: Vec<(usize, crate::load::node::FieldPath, String, bool)> = ctx
+        .namespace_refs()
+        .iter()
+        .map(|r| {
+            (
+                r.policy.meta.object,
+                r.path.clone(),
+                r.value.to_string(),
+                false,
+            )
+        })
         .collect();
     refs.extend(
         namespace_selector_refs(model)

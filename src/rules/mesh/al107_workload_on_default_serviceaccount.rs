@@ -4,7 +4,6 @@ use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::resources::Workload;
 use crate::model::{Dataplane, qualified};
-use crate::rules::authz::principal_refs;
 use crate::rules::{Context, Rule, finding};
 
 fn named_like(w: &Workload, account: &str) -> bool {
@@ -27,7 +26,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // Per namespace, the first principal naming a non-default account that no pod runs as.
     let mut unmatched: BTreeMap<String, (String, Location)> = BTreeMap::new();
-    for r in principal_refs(model) {
+    for r in ctx.principal_refs() {
         let Some(p) = parse_principal(&r.value) else {
             continue;
         };

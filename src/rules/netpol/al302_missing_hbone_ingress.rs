@@ -1,4 +1,4 @@
-use super::{Coverage, Direction, Grouped, HBONE_PORT, selecting_policies};
+use super::{Coverage, Direction, Grouped, HBONE_PORT};
 use crate::finding::{Finding, Severity};
 use crate::model::Dataplane;
 use crate::model::qualified;
@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let selecting = selecting_policies(model);
+    let selecting = ctx.selecting_policies();
     let mut isolated = Grouped::new();
     let mut app_ports_only = Grouped::new();
     for (i, w) in model.workloads.iter().enumerate() {

@@ -1,4 +1,4 @@
-use super::{Coverage, Direction, Grouped, selecting_policies};
+use super::{Coverage, Direction, Grouped};
 use crate::finding::{Finding, Severity};
 use crate::model::qualified;
 use crate::model::resources::Peer;
@@ -43,7 +43,7 @@ fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let selecting = selecting_policies(model);
+    let selecting = ctx.selecting_policies();
     let mut no_dns = Grouped::new();
     let mut no_tcp = Grouped::new();
     for (i, w) in model.workloads.iter().enumerate() {

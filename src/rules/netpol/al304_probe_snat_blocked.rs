@@ -1,4 +1,4 @@
-use super::{Coverage, Direction, selecting_policies};
+use super::{Coverage, Direction};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::reader::IntOrString;
 use crate::model::resources::{Peer, Workload, cidr_contains};
@@ -30,7 +30,7 @@ fn probe_port(w: &Workload, port: &IntOrString) -> Option<i64> {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let selecting = selecting_policies(model);
+    let selecting = ctx.selecting_policies();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
             continue;

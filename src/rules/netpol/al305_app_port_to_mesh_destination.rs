@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::{Coverage, Direction, HBONE_PORT, peer_candidates, selecting_policies};
+use super::{Coverage, Direction, HBONE_PORT, peer_candidates};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::{Dataplane, qualified};
 use crate::rules::{Context, Rule, finding};
@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    let selecting = selecting_policies(model);
+    let selecting = ctx.selecting_policies();
     let mut reported = BTreeSet::new();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
