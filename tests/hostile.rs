@@ -87,6 +87,16 @@ fn hostile_files_get_findings_and_the_rest_is_still_linted() {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }
     assert!(out.contains("alias bomb"), "{out}");
+    // Every finding on hostile input also says what to do.
+    let json = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "json", "--fail-on", "never"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    for f in v["findings"].as_array().unwrap() {
+        assert!(!f["help"].as_str().unwrap().is_empty(), "no help: {f}");
+    }
     for quiet in [
         "data.json",
         "empty.yaml",

@@ -50,6 +50,12 @@ fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
             "{display}: {} help ends with a period",
             f.code
         );
+        assert!(
+            !f.help.is_empty(),
+            "{display}: {} says what is wrong but not how to fix it: {}",
+            f.code,
+            f.message
+        );
     }
     let codes = findings
         .iter()

@@ -104,7 +104,7 @@ const STDIN: &str = "-";
 
 /// Where a file's bytes come from: standard input is read up front, files when they are parsed.
 enum Origin {
-    Read(Result<Vec<u8>, String>),
+    Read(Result<Vec<u8>, Unreadable>),
     File(PathBuf),
 }
 
@@ -207,7 +207,7 @@ impl Inputs {
     pub fn add_source(
         &mut self,
         path: String,
-        text: Result<String, String>,
+        text: Result<String, Unreadable>,
         default_namespace: &str,
     ) {
         self.add_source_limited(path, text, default_namespace, DEFAULT_MAX_DOCUMENTS);
@@ -216,7 +216,7 @@ impl Inputs {
     fn add_source_limited(
         &mut self,
         path: String,
-        text: Result<String, String>,
+        text: Result<String, Unreadable>,
         default_namespace: &str,
         max_documents: usize,
     ) {
@@ -226,17 +226,20 @@ impl Inputs {
                 self.files.push(SourceFile::new(path, text));
                 load_file(self, file_id, default_namespace, max_documents);
             }
-            Err(message) => {
+            Err(why) => {
                 self.files.push(SourceFile::new(path, String::new()));
-                self.findings.push(Finding::new(
-                    "AL001",
-                    Severity::Error,
-                    Location::File {
-                        file: file_id,
-                        span: Span::default(),
-                    },
-                    message,
-                ));
+                self.findings.push(
+                    Finding::new(
+                        "AL001",
+                        Severity::Error,
+                        Location::File {
+                            file: file_id,
+                            span: Span::default(),
+                        },
+                        why.message,
+                    )
+                    .help(why.help),
+                );
             }
         }
     }
@@ -255,8 +258,37 @@ impl Inputs {
     }
 }
 
-fn too_large(max: u64) -> String {
-    format!("file is larger than the limit of {max} bytes and was not read")
+/// Why a file could not be read as text, and what to do about it.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub message: String,
+    pub help: &'static str,
+}
+
+impl Unreadable {
+    fn new(message: impl Into<String>, help: &'static str) -> Self {
+        Unreadable {
+            message: message.into(),
+            help,
+        }
+    }
+}
+
+const NOT_TEXT_HELP: &str =
+    "save it as UTF-8 text, or leave it out with --exclude if it is not a manifest";
+
+fn too_large(max: u64) -> Unreadable {
+    Unreadable::new(
+        format!("file is larger than the limit of {max} bytes and was not read"),
+        "raise --max-file-size if it is a manifest, or leave it out with --exclude",
+    )
+}
+
+fn cannot_read(e: std::io::Error) -> Unreadable {
+    Unreadable::new(
+        format!("cannot read file: {e}"),
+        "check that the file exists and is readable",
+    )
 }
 
 fn display(p: &Path) -> String {
@@ -264,14 +296,14 @@ fn display(p: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
-fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a directory, not a file".to_string());
-    }
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, Unreadable> {
+    let meta = std::fs::metadata(path).map_err(cannot_read)?;
     if !meta.is_file() {
-        // A FIFO, socket or device: reading it could block forever.
-        return Err("is not a regular file".to_string());
+        // A directory, FIFO, socket or device: reading a FIFO could block forever.
+        return Err(Unreadable::new(
+            "is not a regular file",
+            "pass manifest files, or the folders that hold them",
+        ));
     }
     if meta.len() > max {
         return Err(too_large(max));
@@ -279,7 +311,7 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
-        .map_err(|e| format!("cannot read file: {e}"))?;
+        .map_err(cannot_read)?;
     if buf.len() as u64 > max {
         return Err(too_large(max));
     }
@@ -288,9 +320,12 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 
 /// UTF-8 only (as kubectl); a BOM is dropped and CRLF line ends become LF, which keeps every
 /// line and column where the user sees it.
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
+fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err("file is UTF-16 encoded; Kubernetes manifests must be UTF-8".to_string());
+        return Err(Unreadable::new(
+            "file is UTF-16 encoded; Kubernetes manifests must be UTF-8",
+            "save it as UTF-8: kubectl reads only UTF-8",
+        ));
     }
     let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         Some(rest) => rest.to_vec(),
@@ -300,12 +335,18 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         let good = &e.as_bytes()[..at];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("file is not valid UTF-8 (first invalid byte at line {line}, byte offset {at})")
+        Unreadable::new(
+            format!(
+                "file is not valid UTF-8 (first invalid byte at line {line}, byte offset {at})"
+            ),
+            NOT_TEXT_HELP,
+        )
     })?;
     if let Some(at) = text.find('\0') {
         let line = text[..at].matches('\n').count() + 1;
-        return Err(format!(
-            "file holds a NUL byte at line {line}: binary data, not YAML"
+        return Err(Unreadable::new(
+            format!("file holds a NUL byte at line {line}: binary data, not YAML"),
+            NOT_TEXT_HELP,
         ));
     }
     Ok(if text.contains('\r') {
@@ -497,15 +538,18 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
         // One character at the error, clamped: parsers report end-of-input one past the end.
         let start = source::floor_char_boundary(text, e.offset.min(len));
         let width = text[start..].chars().next().map_or(0, char::len_utf8);
-        inputs.findings.push(Finding::new(
-            "AL001",
-            Severity::Error,
-            Location::File {
-                file: file_id,
-                span: Span::new(start, start + width),
-            },
-            format!("invalid YAML: {}", e.message),
-        ));
+        inputs.findings.push(
+            Finding::new(
+                "AL001",
+                Severity::Error,
+                Location::File {
+                    file: file_id,
+                    span: Span::new(start, start + width),
+                },
+                format!("invalid YAML: {}", e.message),
+            )
+            .help(e.help),
+        );
     }
     for root in parsed {
         add_objects(inputs, file_id, root, FieldPath::root(), default_namespace);
@@ -697,9 +741,20 @@ mod tests {
         assert!(
             decode(vec![0xFF, 0xFE, b'a', 0])
                 .unwrap_err()
+                .message
                 .contains("UTF-16")
         );
-        assert!(decode(vec![b'a', 0xC3]).unwrap_err().contains("UTF-8"));
-        assert!(decode(b"a\n\0".to_vec()).unwrap_err().contains("NUL"));
+        assert!(
+            decode(vec![b'a', 0xC3])
+                .unwrap_err()
+                .message
+                .contains("UTF-8")
+        );
+        assert!(
+            decode(b"a\n\0".to_vec())
+                .unwrap_err()
+                .message
+                .contains("NUL")
+        );
     }
 }

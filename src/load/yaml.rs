@@ -30,7 +30,12 @@ pub struct YamlError {
     /// Byte offset in the file.
     pub offset: usize,
     pub message: String,
+    /// What to do about it.
+    pub help: &'static str,
 }
+
+/// The help for a document that does not parse.
+pub const SYNTAX_HELP: &str = "fix the YAML at this position: `kubectl apply` refuses the whole file while one document does not parse (the other documents were still linted)";
 
 /// Splits `text` into documents and parses each one.
 pub fn parse_stream(text: &str) -> Vec<RawDocument> {
@@ -50,6 +55,7 @@ pub fn parse_stream_limited(text: &str, limit: usize) -> Vec<RawDocument> {
             out.push(RawDocument {
                 span: Span::new(start, text.len()),
                 result: Err(YamlError {
+                    help: "raise --max-documents, or split the stream into several files",
                     offset: start,
                     message: format!(
                         "the file holds more than {limit} documents; the rest was not read (raise --max-documents)"
@@ -185,6 +191,7 @@ fn node_count(n: &Node) -> usize {
 impl Builder<'_> {
     fn err(&self, offset: usize, message: impl Into<String>) -> YamlError {
         YamlError {
+            help: SYNTAX_HELP,
             offset,
             message: message.into(),
         }
@@ -220,6 +227,7 @@ impl Builder<'_> {
                     if let Some(k) = key.as_scalar().filter(|s| !(s.plain && s.text == "<<")) {
                         if !keys.insert(k.text.to_string()) {
                             return Err(YamlError {
+                                help: SYNTAX_HELP,
                                 offset: key.span.start,
                                 message: format!("duplicate key `{}` in a mapping", k.text),
                             });
