@@ -331,6 +331,15 @@ pub struct Selection {
     /// (glob, codes), with globs relative to `base`.
     pub per_path_ignores: Vec<(String, Vec<String>)>,
     pub base: PathBuf,
+    /// The current directory, `base` made absolute, and the globs compiled: once per run.
+    compiled: std::sync::OnceLock<CompiledIgnores>,
+}
+
+#[derive(Clone, Debug)]
+struct CompiledIgnores {
+    cwd: PathBuf,
+    base: PathBuf,
+    globs: Vec<(ignore::gitignore::Gitignore, Vec<String>)>,
 }
 
 impl Selection {
@@ -362,31 +371,31 @@ impl Selection {
         if self.per_path_ignores.is_empty() || file == "<stdin>" {
             return false;
         }
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let absolute = normalize(&cwd.join(file));
-        let base = normalize(&if self.base.is_absolute() {
-            self.base.clone()
-        } else {
-            cwd.join(&self.base)
+        let c = self.compiled.get_or_init(|| {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let base = normalize(&cwd.join(&self.base));
+            let globs = self
+                .per_path_ignores
+                .iter()
+                .filter_map(|(glob, codes)| {
+                    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+                    b.add_line(None, glob).ok()?;
+                    Some((b.build().ok()?, codes.clone()))
+                })
+                .collect();
+            CompiledIgnores { cwd, base, globs }
         });
-        let Ok(relative) = absolute.strip_prefix(&base) else {
+        let absolute = normalize(&c.cwd.join(file));
+        let Ok(relative) = absolute.strip_prefix(&c.base) else {
             return false;
         };
-        self.per_path_ignores.iter().any(|(glob, codes)| {
-            codes.iter().any(|w| selector_matches(w, code)) && glob_matches(glob, relative)
+        c.globs.iter().any(|(glob, codes)| {
+            codes.iter().any(|w| selector_matches(w, code))
+                && glob
+                    .matched_path_or_any_parents(relative, false)
+                    .is_ignore()
         })
     }
-}
-
-/// A .gitignore-style glob against a relative path (or any of its parents).
-fn glob_matches(glob: &str, relative: &Path) -> bool {
-    let mut b = ignore::gitignore::GitignoreBuilder::new("");
-    if b.add_line(None, glob).is_err() {
-        return false;
-    }
-    b.build()
-        .map(|g| g.matched_path_or_any_parents(relative, false).is_ignore())
-        .unwrap_or(false)
 }
 
 /// The starter config `ambient-lint init` writes.

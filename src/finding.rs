@@ -42,12 +42,6 @@ impl Location {
     }
 }
 
-impl From<&str> for FieldPath {
-    fn from(s: &str) -> Self {
-        FieldPath::new(s)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Related {
     pub location: Location,
@@ -117,6 +111,14 @@ pub struct ResourceRef {
 }
 
 impl Inputs {
+    /// The file a location is in, without looking up its span.
+    pub fn file_of(&self, location: &Location) -> FileId {
+        match location {
+            Location::File { file, .. } => *file,
+            Location::Field { object, .. } => self.objects[*object].file,
+        }
+    }
+
     pub fn resolve(&self, location: &Location) -> Resolved {
         let (file, span, path) = match location {
             Location::File { file, span } => (*file, *span, None),

@@ -154,6 +154,7 @@ impl Settings {
                     severity: file.severity.clone(),
                     per_path_ignores: file.per_path_ignores.clone(),
                     base,
+                    ..config::Selection::default()
                 },
             },
         };
@@ -206,7 +207,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
     // Selection applies to every finding, the loader's and the model's included.
     findings.retain(|f| {
         selection.enabled(f.code)
-            && !selection.ignored_at(f.code, &inputs.files[inputs.resolve(&f.location).file].path)
+            && !selection.ignored_at(f.code, &inputs.files[inputs.file_of(&f.location)].path)
     });
     for f in &mut findings {
         if let Some(s) = selection.severity(f.code) {
@@ -216,7 +217,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
     suppress::apply(inputs, &mut findings, selection);
     // With `--context`, only the files given are reported on.
     if let Some(reported) = &inputs.reported {
-        findings.retain(|f| reported.contains(&inputs.resolve(&f.location).file));
+        findings.retain(|f| reported.contains(&inputs.file_of(&f.location)));
     }
     let timings = Timings {
         model: model_time,

@@ -263,6 +263,12 @@ impl FieldPath {
     }
 }
 
+impl From<&str> for FieldPath {
+    fn from(s: &str) -> Self {
+        FieldPath::new(s)
+    }
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
