@@ -332,11 +332,11 @@ pub struct Selection {
     pub per_path_ignores: Vec<(String, Vec<String>)>,
     pub base: PathBuf,
     /// The current directory, `base` made absolute, and the globs compiled: once per run.
-    compiled: std::sync::OnceLock<CompiledIgnores>,
+    pub(crate) compiled: std::sync::OnceLock<CompiledIgnores>,
 }
 
 #[derive(Clone, Debug)]
-struct CompiledIgnores {
+pub(crate) struct CompiledIgnores {
     cwd: PathBuf,
     base: PathBuf,
     globs: Vec<(ignore::gitignore::Gitignore, Vec<String>)>,
