@@ -5,24 +5,12 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 fn blocks(kind: &str) -> Vec<String> {
     let doc =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md")).unwrap();
-    let fence = format!("```yaml {kind}");
-    let mut out = Vec::new();
-    let mut lines = doc.lines();
-    while let Some(l) = lines.next() {
-        if l.trim_end() == fence {
-            out.push(
-                lines
-                    .by_ref()
-                    .take_while(|l| !l.starts_with("```"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-        }
-    }
-    out
+    common::fenced_blocks(&doc, kind)
 }
 
 /// The `ambient-lint` commands of a snippet (`run:` steps or `script:` items).

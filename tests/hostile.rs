@@ -1,6 +1,8 @@
 //! Bad input gets a clear finding, never a panic, and the other files are still linted.
 
 use std::path::Path;
+
+mod common;
 use std::process::Command;
 
 use ambient_lint::load::Inputs;
@@ -119,20 +121,7 @@ const MUTATIONS: &[&str] = &[
 
 #[test]
 fn mutated_manifests_never_panic_and_spans_stay_inside_their_file() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore-fixed");
-    let mut sources = Vec::new();
-    let mut stack = vec![root];
-    while let Some(p) = stack.pop() {
-        for e in std::fs::read_dir(p).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                sources.push(std::fs::read_to_string(p).unwrap());
-            }
-        }
-    }
-    sources.sort();
+    let sources = common::files_below("examples/bookstore-fixed");
     let mut rng = Lcg(42);
     for round in 0..1000 {
         let base = &sources[rng.below(sources.len())];

@@ -13,23 +13,9 @@ mod common;
 
 /// The corrected bookstore's documents as JSON values (JSON is YAML, and easy to mutate).
 fn corpus() -> Vec<Value> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore-fixed");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(p) = stack.pop() {
-        for e in std::fs::read_dir(p).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    common::files_below("examples/bookstore-fixed")
         .iter()
-        .flat_map(|f| ambient_lint::load::yaml::parse_stream(&std::fs::read_to_string(f).unwrap()))
+        .flat_map(|text| ambient_lint::load::yaml::parse_stream(text))
         .filter_map(|d| d.result.ok().flatten())
         .map(|n| common::to_json(&n))
         .collect()

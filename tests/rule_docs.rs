@@ -3,26 +3,12 @@
 
 use std::collections::BTreeSet;
 
+mod common;
+use common::fenced_blocks as blocks;
+
 use ambient_lint::finding::{Finding, Severity};
 use ambient_lint::load::Inputs;
 use ambient_lint::{LintOptions, check, rules};
-
-/// The fenced blocks of a document whose info string is `yaml bad` or `yaml good`.
-fn blocks<'d>(doc: &'d str, kind: &str) -> Vec<String> {
-    let fence = format!("```yaml {kind}");
-    let mut out = Vec::new();
-    let mut lines = doc.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_end() == fence {
-            let body: Vec<&'d str> = lines
-                .by_ref()
-                .take_while(|l| !l.starts_with("```"))
-                .collect();
-            out.push(body.join("\n") + "\n");
-        }
-    }
-    out
-}
 
 fn lint(code: &str, text: &str) -> Vec<Finding> {
     let inputs = Inputs::from_texts([(format!("{code}.yaml").as_str(), text)]);

@@ -221,20 +221,7 @@ fn init_writes_a_starter_config_that_changes_nothing() {
 /// The YAML blocks of docs/configuration.md marked `config`.
 fn documented_configs() -> Vec<String> {
     let doc = std::fs::read_to_string(manifest_dir().join("docs/configuration.md")).unwrap();
-    let mut out = Vec::new();
-    let mut lines = doc.lines();
-    while let Some(l) = lines.next() {
-        if l.trim_end() == "```yaml config" {
-            out.push(
-                lines
-                    .by_ref()
-                    .take_while(|l| !l.starts_with("```"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-        }
-    }
-    out
+    common::fenced_blocks(&doc, "config")
 }
 
 #[test]

@@ -49,3 +49,42 @@ pub fn yaml_to_json(text: &str) -> Value {
         .map(|n| to_json(&n))
         .unwrap_or(Value::Object(Default::default()))
 }
+
+/// The bodies of a Markdown document's fenced blocks whose info string is `yaml <kind>`, each
+/// ending with a newline.
+pub fn fenced_blocks(doc: &str, kind: &str) -> Vec<String> {
+    let fence = format!("```yaml {kind}");
+    let mut out = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_end() == fence {
+            let body: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            out.push(body.join("\n") + "\n");
+        }
+    }
+    out
+}
+
+/// The text of every file below a folder of the repository, in path order.
+pub fn files_below(rel: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
+}
