@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use ambient_lint::load::Inputs;
 use ambient_lint::report::{Format, Report};
 use ambient_lint::{LintOptions, check, rules};
@@ -38,24 +40,7 @@ fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
     let inputs = Inputs::from_texts([(display, text)]);
     let findings = check(&inputs, &LintOptions::default());
     for f in &findings {
-        // House style, as clippy checks its lints: what is wrong, lowercase, no final period.
-        assert!(
-            !f.message.starts_with(char::is_uppercase) && !f.message.ends_with('.'),
-            "{display}: {} message breaks the house style: {}",
-            f.code,
-            f.message
-        );
-        assert!(
-            !f.help.ends_with('.'),
-            "{display}: {} help ends with a period",
-            f.code
-        );
-        assert!(
-            !f.help.is_empty(),
-            "{display}: {} says what is wrong but not how to fix it: {}",
-            f.code,
-            f.message
-        );
+        common::assert_house_style(f, display);
     }
     let codes = findings
         .iter()

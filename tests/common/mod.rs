@@ -88,3 +88,25 @@ pub fn files_below(rel: &str) -> Vec<String> {
         .map(|f| std::fs::read_to_string(f).unwrap())
         .collect()
 }
+
+/// House style, as clippy checks its lints: a message says what is wrong, starts lowercase and
+/// has no final period; every finding says how to fix it.
+pub fn assert_house_style(f: &ambient_lint::finding::Finding, context: &str) {
+    assert!(
+        !f.message.starts_with(char::is_uppercase) && !f.message.ends_with('.'),
+        "{context}: {} message breaks the house style: {}",
+        f.code,
+        f.message
+    );
+    assert!(
+        !f.help.is_empty(),
+        "{context}: {} says what is wrong but not how to fix it: {}",
+        f.code,
+        f.message
+    );
+    assert!(
+        !f.help.ends_with('.'),
+        "{context}: {} help ends with a period",
+        f.code
+    );
+}
