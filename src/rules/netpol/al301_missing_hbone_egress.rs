@@ -37,7 +37,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         &RULE,
         Direction::Egress,
         out,
-        |policy, names, _| {
+        |policy, names| {
             (
                 format!(
                     "egress of {names} (ambient) is restricted by NetworkPolicy `{}` and no policy selecting it allows TCP {HBONE_PORT}: ztunnel carries every outbound mesh connection over HBONE to port {HBONE_PORT}, so they all time out",

@@ -47,7 +47,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         &RULE,
         Direction::Ingress,
         out,
-        |policy, names, _| {
+        |policy, names| {
             (
                 format!(
                     "ingress of {names} (ambient, behind a Service) is denied entirely by NetworkPolicy `{}`: mesh clients arrive over HBONE on TCP {HBONE_PORT}, which no policy allows, so every connection times out (a gateway in front answers 504)",
@@ -62,7 +62,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         &RULE,
         Direction::Ingress,
         out,
-        |policy, names, _| {
+        |policy, names| {
             (
                 format!(
                     "ingress of {names} (ambient) is restricted by NetworkPolicy `{}` and no policy selecting it allows TCP {HBONE_PORT}: mesh clients arrive over HBONE on {HBONE_PORT}, not on the application port, so they time out",

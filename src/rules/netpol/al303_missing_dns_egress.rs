@@ -65,7 +65,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         &RULE,
         Direction::Egress,
         out,
-        |policy, names, _| {
+        |policy, names| {
             (
                 format!(
                     "egress of {names} is restricted by NetworkPolicy `{}` and no policy selecting it allows DNS (UDP 53): Service names do not resolve, so every call by name fails",
@@ -81,7 +81,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         &RULE,
         Direction::Egress,
         out,
-        |policy, names, _| {
+        |policy, names| {
             (
                 format!(
                     "egress of {names} allows DNS over UDP but not TCP 53 (NetworkPolicy `{}`): answers too large for UDP are retried over TCP and fail",

@@ -146,12 +146,12 @@ impl<'m> Grouped<'m> {
         rule: &Rule,
         dir: Direction,
         out: &mut Vec<Finding>,
-        message: impl Fn(&NetworkPolicy, &str, &[&Workload]) -> (String, String),
+        message: impl Fn(&NetworkPolicy, &str) -> (String, String),
         related: &str,
     ) {
         for (_, (policy, workloads)) in self.groups {
             let names = workload_names(&workloads);
-            let (msg, help) = message(policy, &names, &workloads);
+            let (msg, help) = message(policy, &names);
             let mut f = finding(
                 rule,
                 Location::field(policy.meta.object, direction_path(policy, dir)),
