@@ -126,6 +126,16 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
 
+    /// The path standard input stands for: findings in it are shown there, and helm's
+    /// `# Source:` comments and kustomize's origin annotations are looked up from its folder.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Lint kustomization folders' files as written instead of rendering each root with
+    /// `kustomize build` (or `kubectl kustomize`).
+    #[arg(long)]
+    pub no_render: bool,
+
     /// Use this config file instead of looking for `.ambient-lint.yaml`.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,

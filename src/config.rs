@@ -26,6 +26,7 @@ pub const KEYS: &[&str] = &[
     "known-namespaces",
     "assume-complete",
     "routes",
+    "units",
 ];
 pub const ROUTE_KEYS: &[&str] = &["internal", "public-mutations"];
 
@@ -46,6 +47,8 @@ pub struct Config {
     pub assume_complete: Option<bool>,
     pub routes_internal: Vec<String>,
     pub routes_public_mutations: Vec<String>,
+    /// Folders (globs) whose contents are independent clusters.
+    pub units: Vec<String>,
 }
 
 impl Config {
@@ -262,6 +265,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             "root-namespace" => config.root_namespace = Some(r.string(v, "root-namespace")?),
             "trust-domain" => config.trust_domain = Some(r.string(v, "trust-domain")?),
             "known-namespaces" => config.known_namespaces = r.strings(v, "known-namespaces")?,
+            "units" => config.units = r.strings(v, "units")?,
             "assume-complete" => {
                 config.assume_complete =
                     Some(v.as_scalar().and_then(|s| s.as_bool()).ok_or_else(|| {

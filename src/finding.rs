@@ -111,11 +111,35 @@ pub struct ResourceRef {
 }
 
 impl Inputs {
-    /// The file a location is in, without looking up its span.
+    /// The file a location is in, without looking up its span. A rendered object's fields are
+    /// in its source file (or in a patch, which [`Inputs::resolve`] finds).
     pub fn file_of(&self, location: &Location) -> FileId {
         match location {
             Location::File { file, .. } => *file,
-            Location::Field { object, .. } => self.objects[*object].file,
+            Location::Field { object, .. } => {
+                let obj = &self.objects[*object];
+                match &obj.origin {
+                    Some(origin) => origin.file,
+                    None => obj.file,
+                }
+            }
+        }
+    }
+
+    /// Every file a location may resolve to: the object's own, or its source's and patches'.
+    pub fn files_of(&self, location: &Location) -> Vec<FileId> {
+        match location {
+            Location::Field { object, .. } => {
+                let obj = &self.objects[*object];
+                match &obj.origin {
+                    Some(origin) => std::iter::once(origin.file)
+                        .chain(origin.patches.iter().map(|&p| self.objects[p].file))
+                        .chain(origin.namespace_at.map(|(f, _)| f))
+                        .collect(),
+                    None => vec![obj.file],
+                }
+            }
+            Location::File { file, .. } => vec![*file],
         }
     }
 
@@ -124,8 +148,6 @@ impl Inputs {
             Location::File { file, span } => (*file, *span, None),
             Location::Field { object, path } => {
                 let obj = &self.objects[*object];
-                let text = &self.files[obj.file].text;
-                let (span, _) = obj.node.span_of(path, text);
                 let full = if obj.prefix.is_root() {
                     path.as_str().to_string()
                 } else if path.is_root() {
@@ -133,7 +155,14 @@ impl Inputs {
                 } else {
                     format!("{}.{}", obj.prefix, path)
                 };
-                (obj.file, span, Some(full))
+                let (file, span) = match &obj.origin {
+                    Some(origin) => self.resolve_in_source(obj, origin, path),
+                    None => (
+                        obj.file,
+                        obj.node.span_of(path, &self.files[obj.file].text).0,
+                    ),
+                };
+                (file, span, Some(full))
             }
         };
         let f = &self.files[file];
@@ -143,6 +172,44 @@ impl Inputs {
             start: f.line_col(span.start),
             end: f.line_col(span.end),
             path,
+        }
+    }
+
+    /// Where the source wrote a rendered object's field: the last patch that sets it, the
+    /// kustomization `namespace:` for the namespace, the source object (or its nearest parent of
+    /// the field), or, for a helm template, the line found by indentation.
+    fn resolve_in_source(
+        &self,
+        obj: &crate::load::Object,
+        origin: &crate::load::Origin,
+        path: &FieldPath,
+    ) -> (FileId, Span) {
+        for &p in origin.patches.iter().rev() {
+            let patch = &self.objects[p];
+            let (span, found) = patch.node.span_of(path, &self.files[patch.file].text);
+            if found {
+                return (patch.file, span);
+            }
+        }
+        let source = origin.object.map(|o| &self.objects[o]);
+        if let Some((file, span)) = origin.namespace_at
+            && path.as_str() == "metadata.namespace"
+        {
+            let written = source.is_some_and(|s| s.node.span_of(path, &self.files[s.file].text).1);
+            if !written || source.and_then(|s| s.namespace.as_deref()) != obj.namespace.as_deref() {
+                return (file, span);
+            }
+        }
+        match source {
+            Some(s) => (s.file, s.node.span_of(path, &self.files[s.file].text).0),
+            None => (
+                origin.file,
+                crate::load::rendered::locate_in_template(
+                    &self.files[origin.file].text,
+                    &obj.kind,
+                    path,
+                ),
+            ),
         }
     }
 

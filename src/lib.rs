@@ -123,6 +123,16 @@ impl Settings {
                     .unwrap_or_else(|| "default".to_string()),
                 max_file_size: args.max_file_size.unwrap_or(load::DEFAULT_MAX_FILE_SIZE),
                 max_documents: args.max_documents.unwrap_or(load::DEFAULT_MAX_DOCUMENTS),
+                units: file
+                    .units
+                    .iter()
+                    .map(|g| load::ExcludeGlob {
+                        glob: g.clone(),
+                        base: base.clone(),
+                    })
+                    .collect(),
+                render: !args.no_render,
+                stdin_filename: args.stdin_filename.clone(),
             },
             model: ModelOptions {
                 root_namespace: args
@@ -195,15 +205,43 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
 }
 
 fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings) {
+    use rayon::prelude::*;
+
     let start = std::time::Instant::now();
-    let model = Model::build(inputs, options.model.clone());
-    let model_time = start.elapsed();
+    let all: Vec<load::units::Unit>;
+    let units: &[load::units::Unit] = if inputs.units.is_empty() {
+        all = vec![load::units::Unit {
+            objects: (0..inputs.objects.len()).collect(),
+            ..Default::default()
+        }];
+        &all
+    } else {
+        &inputs.units
+    };
+    // Each unit is its own cluster: modelled and checked alone.
+    let per_unit: Vec<(Vec<Finding>, std::time::Duration, std::time::Duration)> = units
+        .par_iter()
+        .map(|unit| {
+            let start = std::time::Instant::now();
+            let model = Model::build_unit(inputs, &unit.objects, options.model.clone());
+            let model_time = start.elapsed();
+            let start = std::time::Instant::now();
+            let ctx = Context::new(&model, inputs, &options.rules);
+            let mut findings: Vec<Finding> = model.findings.clone();
+            findings.extend(rules::run(&ctx));
+            (findings, model_time, start.elapsed())
+        })
+        .collect();
+    let model_time = per_unit.iter().map(|u| u.1).sum();
+    let rules_time = start.elapsed().saturating_sub(model_time);
     let start = std::time::Instant::now();
-    let ctx = Context::new(&model, inputs, &options.rules);
-    let selection = &options.rules.selection;
     let mut findings = inputs.findings.clone();
-    findings.extend(model.findings.iter().cloned());
-    findings.extend(rules::run(&ctx));
+    findings.extend(merge_units(
+        inputs,
+        units,
+        per_unit.into_iter().map(|u| u.0).collect(),
+    ));
+    let selection = &options.rules.selection;
     // Selection applies to every finding, the loader's and the model's included.
     findings.retain(|f| {
         selection.enabled(f.code)
@@ -215,16 +253,73 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
         }
     }
     suppress::apply(inputs, &mut findings, selection);
-    // With `--context`, only the files given are reported on.
+    // With `--context`, only findings that concern the files given are reported: at them, or
+    // with a related location in them.
     if let Some(reported) = &inputs.reported {
-        findings.retain(|f| reported.contains(&inputs.file_of(&f.location)));
+        findings.retain(|f| {
+            std::iter::once(&f.location)
+                .chain(f.related.iter().map(|r| &r.location))
+                .flat_map(|l| inputs.files_of(l))
+                .any(|file| reported.contains(&file))
+        });
     }
     let timings = Timings {
         model: model_time,
-        rules: start.elapsed(),
+        rules: rules_time + start.elapsed(),
         ..Timings::default()
     };
     (findings, timings)
+}
+
+/// One finding per mistake: a base that several overlays render reports its finding once, naming
+/// the units it appears in.
+fn merge_units(
+    inputs: &Inputs,
+    units: &[load::units::Unit],
+    per_unit: Vec<Vec<Finding>>,
+) -> Vec<Finding> {
+    if per_unit.len() <= 1 {
+        return per_unit.into_iter().flatten().collect();
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    let mut seen: std::collections::HashMap<(&'static str, usize, usize, usize), usize> =
+        std::collections::HashMap::new();
+    let mut found_in: Vec<Vec<usize>> = Vec::new();
+    for (u, findings) in per_unit.into_iter().enumerate() {
+        for f in findings {
+            let at = inputs.resolve(&f.location);
+            let key = (f.code, at.file, at.span.start, at.span.end);
+            match seen.get(&key) {
+                Some(&i) => {
+                    if !found_in[i].contains(&u) {
+                        found_in[i].push(u);
+                    }
+                }
+                None => {
+                    seen.insert(key, out.len());
+                    found_in.push(vec![u]);
+                    out.push(f);
+                }
+            }
+        }
+    }
+    for (f, in_units) in out.iter_mut().zip(found_in) {
+        let named: Vec<&load::units::Unit> = in_units
+            .iter()
+            .map(|&u| &units[u])
+            .filter(|u| !u.name.is_empty())
+            .collect();
+        if named.len() > 1 {
+            let what = if named.iter().all(|u| u.kustomization) {
+                "overlays"
+            } else {
+                "units"
+            };
+            let list: Vec<String> = named.iter().map(|u| format!("`{}`", u.name)).collect();
+            f.message = format!("{} (in {what} {})", f.message, list.join(", "));
+        }
+    }
+    out
 }
 
 /// Whether findings at these severities fail the run under `--fail-on`.
@@ -250,6 +345,9 @@ impl Default for LintOptions {
                 default_namespace: "default".to_string(),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,
                 max_documents: load::DEFAULT_MAX_DOCUMENTS,
+                units: vec![],
+                render: true,
+                stdin_filename: None,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

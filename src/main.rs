@@ -45,6 +45,36 @@ fn check(args: &CheckArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    if !inputs.unread.is_empty() {
+        let shown: Vec<&str> = inputs.unread.iter().take(3).map(String::as_str).collect();
+        eprintln!(
+            "ambient-lint: note: {} file{} inside kustomize trees {} read by no kustomization and {} not linted ({}{}); lint {} by path, or list {} in a kustomization",
+            inputs.unread.len(),
+            if inputs.unread.len() == 1 { "" } else { "s" },
+            if inputs.unread.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            if inputs.unread.len() == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            shown.join(", "),
+            if inputs.unread.len() > 3 { ", …" } else { "" },
+            if inputs.unread.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            if inputs.unread.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        );
+    }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
     let report = Report::new(&inputs, findings, args.show_suppressed);

@@ -50,7 +50,20 @@ fn parse_annotation(value: &str) -> Vec<(String, String)> {
 
 fn collect(inputs: &Inputs) -> Vec<Suppression> {
     let mut out = Vec::new();
+    // Objects only read as the source of rendered ones are not checked themselves: their
+    // annotation is judged on the rendered copies that carry it.
+    let checked: Option<std::collections::HashSet<ObjectId>> =
+        (!inputs.units.is_empty()).then(|| {
+            inputs
+                .units
+                .iter()
+                .flat_map(|u| u.objects.iter().copied())
+                .collect()
+        });
     for (id, obj) in inputs.objects.iter().enumerate() {
+        if checked.as_ref().is_some_and(|c| !c.contains(&id)) {
+            continue;
+        }
         let value = obj
             .node
             .get("metadata")

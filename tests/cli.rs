@@ -320,7 +320,11 @@ fn walking_skips_hidden_ignored_and_non_manifest_files() {
     write(&dir, "generated/policy.yaml", SPIFFE_POLICY);
     write(&dir, ".gitignore", "vendor/\n");
     write(&dir, "chart/values.yaml", "image: {{ bad\n");
-    write(&dir, "kustomization.yaml", "resources: [app]\n");
+    write(
+        &dir,
+        "kustomization.yaml",
+        "resources: [app/policy.yaml, app/policy.json]\n",
+    );
     write(&dir, "notes.txt", "not yaml");
     write(&dir, "config.yaml", "just: a config file\n");
     let o = bin()
@@ -343,7 +347,13 @@ fn walking_skips_hidden_ignored_and_non_manifest_files() {
     );
     assert_eq!(
         v["summary"]["files"], 3,
-        "app/policy.json, app/policy.yaml, config.yaml"
+        "app/policy.json, app/policy.yaml and the kustomization that renders them; config.yaml is in the kustomize tree but read by no kustomization"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("1 file inside kustomize trees is read by no kustomization"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
 }
 

@@ -26,13 +26,26 @@ fn describe(findings: &[Finding]) -> String {
         .join("\n")
 }
 
+/// Every example of a kind: single files, and trees of files (kustomizations) linted as a folder.
+fn examples(code: &str, doc: &str, kind: &str) -> Vec<Vec<Finding>> {
+    let mut out: Vec<Vec<Finding>> = blocks(doc, kind)
+        .into_iter()
+        .map(|text| lint(code, &text))
+        .collect();
+    for (i, tree) in common::fenced_trees(doc, kind).into_iter().enumerate() {
+        let mut findings = common::lint_tree(&format!("doc-{code}-{kind}-{i}"), &tree);
+        findings.retain(|f| f.suppressed.is_none());
+        out.push(findings);
+    }
+    out
+}
+
 #[test]
 fn bad_examples_fire_their_rule_and_nothing_else_at_error() {
     for rule in rules::RULES {
-        let bad = blocks(rule.doc, "bad");
+        let bad = examples(rule.code, rule.doc, "bad");
         assert!(!bad.is_empty(), "{} has no `yaml bad` example", rule.code);
-        for text in bad {
-            let findings = lint(rule.code, &text);
+        for findings in bad {
             assert!(
                 findings.iter().any(|f| f.code == rule.code),
                 "{}'s bad example does not fire it; found:\n{}",
@@ -56,8 +69,7 @@ fn bad_examples_fire_their_rule_and_nothing_else_at_error() {
 #[test]
 fn good_examples_are_clean() {
     for rule in rules::RULES {
-        for text in blocks(rule.doc, "good") {
-            let findings = lint(rule.code, &text);
+        for findings in examples(rule.code, rule.doc, "good") {
             assert!(
                 findings.is_empty(),
                 "{}'s good example is not clean:\n{}",
@@ -92,7 +104,9 @@ fn documents_have_every_section() {
             );
         }
         assert!(
-            !blocks(rule.doc, "good").is_empty() || rule.code == "AL001",
+            !blocks(rule.doc, "good").is_empty()
+                || !common::fenced_trees(rule.doc, "good").is_empty()
+                || rule.code == "AL001",
             "{} has no `yaml good` example",
             rule.code
         );

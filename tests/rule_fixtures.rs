@@ -24,12 +24,13 @@ fn fixtures() -> Vec<(String, String, String, String)> {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             let display = format!("tests/fixtures/{code}/{name}");
-            out.push((
-                code.clone(),
-                name,
-                display,
-                std::fs::read_to_string(&f).unwrap(),
-            ));
+            // A folder is a tree (a kustomization and its files), linted as a folder.
+            let text = if f.is_dir() {
+                String::new()
+            } else {
+                std::fs::read_to_string(&f).unwrap()
+            };
+            out.push((code.clone(), name, display, text));
         }
     }
     out.sort();
@@ -37,8 +38,15 @@ fn fixtures() -> Vec<(String, String, String, String)> {
 }
 
 fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
-    let inputs = Inputs::from_texts([(display, text)]);
-    let findings = check(&inputs, &LintOptions::default());
+    let (inputs, findings) = if Path::new(display).is_dir() {
+        let mut options = LintOptions::default();
+        options.load.paths = vec![PathBuf::from(display)];
+        ambient_lint::lint(&options).unwrap()
+    } else {
+        let inputs = Inputs::from_texts([(display, text)]);
+        let findings = check(&inputs, &LintOptions::default());
+        (inputs, findings)
+    };
     for f in &findings {
         common::assert_house_style(f, display);
     }

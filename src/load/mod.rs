@@ -3,8 +3,11 @@
 //! What cannot be read becomes a finding here (AL001 invalid YAML, AL003 templated file); files
 //! and documents that are not manifests are skipped quietly.
 
+pub mod kustomize;
 pub mod node;
+pub mod rendered;
 pub mod source;
+pub mod units;
 pub mod yaml;
 
 use std::io::Read;
@@ -34,6 +37,23 @@ pub struct Object {
     /// None for cluster-scoped kinds.
     pub namespace: Option<String>,
     pub node: Node,
+    /// For an object rendered by kustomize or helm: where its fields were written.
+    pub origin: Option<Origin>,
+}
+
+/// Where a rendered object's fields come from, so that findings point at the source file and
+/// line that wrote them rather than at rendered text no user can open.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The file the object came from: a manifest, or a helm template.
+    pub file: FileId,
+    /// The object in that file, when the file is a manifest the loader read.
+    pub object: Option<ObjectId>,
+    /// Strategic-merge patches that target it, in the order applied: a field a patch sets is
+    /// shown in the patch.
+    pub patches: Vec<ObjectId>,
+    /// The kustomization `namespace:` that set `metadata.namespace`, if one did.
+    pub namespace_at: Option<(FileId, Span)>,
 }
 
 impl Object {
@@ -59,6 +79,12 @@ pub struct Inputs {
     pub findings: Vec<Finding>,
     /// With `--context`: the files to report on (the others are read for cross-references).
     pub reported: Option<std::collections::HashSet<FileId>>,
+    /// What is modelled and checked as one cluster; empty means one unit holding every object
+    /// of a linted file.
+    pub units: Vec<units::Unit>,
+    /// Manifest files inside kustomize trees that no kustomization reads: nobody applies them
+    /// through kustomize, so they were not linted (shown as a note).
+    pub unread: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +98,13 @@ pub struct LoadOptions {
     pub max_file_size: u64,
     /// Documents read from one file at most.
     pub max_documents: usize,
+    /// Folders (globs, .gitignore syntax) whose contents are independent clusters: environments,
+    /// samples, scenarios.
+    pub units: Vec<ExcludeGlob>,
+    /// Render kustomization roots (with the user's kustomize or kubectl).
+    pub render: bool,
+    /// The path standard input stands for (`--stdin-filename`).
+    pub stdin_filename: Option<PathBuf>,
 }
 
 /// A path to leave out, in .gitignore syntax, relative to `base` (the config file's folder, or
@@ -87,6 +120,7 @@ pub struct ExcludeGlob {
 pub enum LoadError {
     PathNotFound(PathBuf),
     BadExclude(String, String),
+    BadUnit(String, String),
     Stdin(std::io::Error),
 }
 
@@ -95,6 +129,7 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::PathNotFound(p) => write!(f, "{}: no such file or directory", p.display()),
             LoadError::BadExclude(g, e) => write!(f, "invalid --exclude glob `{g}`: {e}"),
+            LoadError::BadUnit(g, e) => write!(f, "invalid `units` glob `{g}`: {e}"),
             LoadError::Stdin(e) => write!(f, "cannot read standard input: {e}"),
         }
     }
@@ -103,7 +138,7 @@ impl std::fmt::Display for LoadError {
 const STDIN: &str = "-";
 
 /// Where a file's bytes come from: standard input is read up front, files when they are parsed.
-enum Origin {
+enum Content {
     Read(Result<Vec<u8>, Unreadable>),
     File(PathBuf),
 }
@@ -111,12 +146,17 @@ enum Origin {
 pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     use rayon::prelude::*;
 
+    let cwd = std::env::current_dir().unwrap_or_default();
     let excludes = build_excludes(&opts.exclude)?;
-    let mut sources: Vec<(String, Origin)> = Vec::new();
+    let mut sources: Vec<(String, Content)> = Vec::new();
+    let mut kustomizations: Vec<PathBuf> = Vec::new();
     // Files already listed, so that a `--context` tree does not read a given file twice.
     let mut seen = std::collections::HashSet::new();
     let mut seen_file =
         |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    // Files a walk found, as opposed to files named on the command line.
+    let mut walked = std::collections::HashSet::new();
+    let mut stdin_at = None;
     for path in &opts.paths {
         if path.as_os_str() == STDIN {
             let mut buf = Vec::new();
@@ -129,39 +169,86 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
             } else {
                 Ok(buf)
             };
-            sources.push(("<stdin>".to_string(), Origin::Read(content)));
+            stdin_at = Some(sources.len());
+            let name = opts
+                .stdin_filename
+                .as_deref()
+                .map_or_else(|| "<stdin>".to_string(), display);
+            sources.push((name, Content::Read(content)));
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            for file in walk(path, &excludes) {
+            let (files, found) = walk(path, &excludes);
+            kustomizations.extend(found.iter().map(|k| normalize(&cwd.join(k))));
+            for file in files {
                 if seen_file(&file) {
-                    sources.push((display(&file), Origin::File(file)));
+                    walked.insert(sources.len());
+                    sources.push((display(&file), Content::File(file)));
                 }
             }
+        } else if kustomize::is_kustomization(path) {
+            kustomizations.push(normalize(&cwd.join(path)));
         } else if !excludes.is_excluded(path) && seen_file(path) {
-            sources.push((display(path), Origin::File(path.clone())));
+            sources.push((display(path), Content::File(path.clone())));
         }
     }
     let reported_count = sources.len();
     if let Some(dir) = &opts.context {
         let meta = std::fs::metadata(dir).map_err(|_| LoadError::PathNotFound(dir.clone()))?;
         if meta.is_dir() {
-            for file in walk(dir, &excludes) {
+            let (files, found) = walk(dir, &excludes);
+            kustomizations.extend(found.iter().map(|k| normalize(&cwd.join(k))));
+            for file in files {
                 if seen_file(&file) {
-                    sources.push((display(&file), Origin::File(file)));
+                    walked.insert(sources.len());
+                    sources.push((display(&file), Content::File(file)));
                 }
             }
         }
     }
 
+    // Kustomize trees: files a kustomization reads are sources of its rendered objects; files
+    // in a kustomize tree that no kustomization reads (scaffolds, alternatives) are not applied
+    // by anyone, so they are not read as objects.
+    let forest = if opts.render {
+        kustomize::Forest::build(&kustomizations)
+    } else {
+        kustomize::Forest::default()
+    };
+    let mut roles = vec![source::FileRole::Lint; sources.len()];
+    let mut unread = Vec::new();
+    for (i, (_, origin)) in sources.iter().enumerate() {
+        if i >= reported_count {
+            roles[i] = source::FileRole::Context;
+        }
+        if let Content::File(p) = origin {
+            let abs = normalize(&cwd.join(p));
+            if forest.used.contains(&abs) {
+                roles[i] = source::FileRole::Source;
+            } else if walked.contains(&i) && forest.in_tree(&abs) {
+                unread.push(i);
+            }
+        }
+    }
+    let unread_names: Vec<String> = unread.iter().map(|&i| sources[i].0.clone()).collect();
+    let sources: Vec<(String, Content, source::FileRole)> = sources
+        .into_iter()
+        .zip(roles)
+        .enumerate()
+        .filter(|(i, _)| !unread.contains(i))
+        .map(|(_, ((name, origin), role))| (name, origin, role))
+        .collect();
+    let stdin_at = stdin_at.map(|at| at - unread.iter().filter(|&&u| u < at).count());
+    let reported_count = reported_count - unread.iter().filter(|&&u| u < reported_count).count();
+
     // Files are read and parsed on every core; merged in order, so output stays deterministic.
     let parts: Vec<Inputs> = sources
         .into_par_iter()
-        .map(|(display, origin)| {
+        .map(|(display, origin, role)| {
             let content = match origin {
-                Origin::Read(c) => c,
-                Origin::File(p) => read_file(&p, opts.max_file_size),
+                Content::Read(c) => c,
+                Content::File(p) => read_file(&p, opts.max_file_size),
             };
             let mut part = Inputs::default();
             part.add_source_limited(
@@ -170,6 +257,7 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 &opts.default_namespace,
                 opts.max_documents,
             );
+            part.files[0].role = role;
             part
         })
         .collect();
@@ -180,6 +268,12 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     if opts.context.is_some() {
         inputs.reported = Some((0..reported_count).collect());
     }
+    let roots = rendered::render_roots(&mut inputs, &forest, opts, &cwd);
+    if let Some(stdin) = stdin_at {
+        rendered::attribute_stdin(&mut inputs, stdin, opts, &cwd);
+    }
+    inputs.units = units::assign(&inputs, roots, &opts.units, &cwd)?;
+    inputs.unread = unread_names;
     Ok(inputs)
 }
 
@@ -189,6 +283,7 @@ impl Inputs {
         let offset = self.files.len();
         self.files.extend(other.files);
         self.documents += other.documents;
+        self.unread.extend(other.unread);
         self.objects.extend(other.objects.into_iter().map(|mut o| {
             o.file += offset;
             o
@@ -242,6 +337,21 @@ impl Inputs {
                 );
             }
         }
+    }
+
+    /// How many objects are checked: those of the units (a rendered object, not its source, and
+    /// an object shared by every unit once).
+    pub fn checked_objects(&self) -> usize {
+        if self.units.is_empty() {
+            return self.objects.len();
+        }
+        let mut seen = vec![false; self.objects.len()];
+        for u in &self.units {
+            for &o in &u.objects {
+                seen[o] = true;
+            }
+        }
+        seen.into_iter().filter(|&s| s).count()
     }
 
     /// Inputs from in-memory files, as if read from disk (BOM and CRLF handled alike).
@@ -403,8 +513,8 @@ fn build_excludes(globs: &[ExcludeGlob]) -> Result<Excludes, LoadError> {
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Files below `dir` with a manifest extension, skipping hidden entries and what .gitignore
-/// (or .ignore) excludes, in a stable order.
-fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
+/// (or .ignore) excludes, in a stable order; and the kustomization files among them.
+fn walk(dir: &Path, excludes: &Excludes) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(true)
@@ -415,52 +525,25 @@ fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
         .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            kustomize::is_kustomization(p)
+                || p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         })
+        .filter(|p| !excludes.is_excluded(p))
         .collect();
-    let patches = kustomize_patches(&found);
+    let mut kustomizations: Vec<PathBuf> = found
+        .iter()
+        .filter(|p| kustomize::is_kustomization(p))
+        .cloned()
+        .collect();
+    kustomizations.sort();
     let mut files: Vec<PathBuf> = found
         .into_iter()
         .filter(|p| !is_known_non_manifest(p))
-        .filter(|p| !patches.contains(&normalize(p)))
-        .filter(|p| !excludes.is_excluded(p))
         .collect();
     files.sort();
-    files
-}
-
-/// Files that kustomizations beside them use as patches: partial objects, not manifests.
-fn kustomize_patches(files: &[PathBuf]) -> std::collections::HashSet<PathBuf> {
-    let mut out = std::collections::HashSet::new();
-    for k in files.iter().filter(|p| {
-        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-            matches!(
-                n,
-                "kustomization.yaml" | "kustomization.yml" | "Kustomization"
-            )
-        })
-    }) {
-        let Ok(text) = std::fs::read_to_string(k) else {
-            continue;
-        };
-        let base = k.parent().unwrap_or(Path::new(""));
-        for doc in yaml::parse_stream(&text) {
-            let Ok(Some(root)) = doc.result else { continue };
-            for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
-                for item in root.get(key).and_then(Node::as_seq).unwrap_or_default() {
-                    let rel = item
-                        .as_str()
-                        .or_else(|| item.get("path").and_then(Node::as_str));
-                    if let Some(rel) = rel.filter(|r| !r.contains('\n')) {
-                        out.insert(normalize(&base.join(rel)));
-                    }
-                }
-            }
-        }
-    }
-    out
+    (files, kustomizations)
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.
@@ -678,6 +761,7 @@ fn add_objects(
         name,
         namespace,
         node: root,
+        origin: None,
     });
 }
 

@@ -35,11 +35,29 @@ pub struct LineCol {
     pub column: usize,
 }
 
+/// Why a file is part of the input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileRole {
+    /// Given to lint: its objects are checked and reported on.
+    #[default]
+    Lint,
+    /// Read for cross-references only (`--context`).
+    Context,
+    /// Read because rendered objects come from it: a kustomize resource or patch, a helm
+    /// template, a kustomization. Findings point into it; its objects are checked only through
+    /// the rendered view.
+    Source,
+    /// Text printed by a renderer (kustomize). Nobody can open it, so no finding is shown there:
+    /// locations in it are mapped to the source files.
+    Rendered,
+}
+
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as the user gave it (relative stays relative), or `<stdin>`.
     pub path: String,
     pub text: String,
+    pub role: FileRole,
     line_starts: Vec<usize>,
 }
 
@@ -55,6 +73,7 @@ impl SourceFile {
         SourceFile {
             path,
             text,
+            role: FileRole::Lint,
             line_starts,
         }
     }

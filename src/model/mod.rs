@@ -129,34 +129,78 @@ enum Typed {
 }
 
 /// AL004 on a later definition of an object already defined at `original`. Copies identical
-/// to the original change nothing in the cluster, so they are only noted.
+/// to the original change nothing in the cluster, so they are only noted. Differing copies in one
+/// file or folder are an error; in folders nothing ties together they are most often
+/// alternatives (environments, samples) linted as one cluster, so they are a warning that says
+/// how to declare them.
 fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Finding {
     let obj = &inputs.objects[id];
     let first = &inputs.objects[original];
     let name = qualified(obj.namespace.as_deref(), &obj.name);
-    let where_ = &inputs.files[first.file].path;
-    let (severity, message) = if same_tree(&first.node, &obj.node) {
+    let first_file = inputs.file_of(&Location::field(original, ""));
+    let this_file = inputs.file_of(&Location::field(id, ""));
+    let where_ = &inputs.files[first_file].path;
+    let here = &inputs.files[this_file].path;
+    let folder = |p: &str| {
+        std::path::Path::new(p)
+            .parent()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let same_folder = folder(where_) == folder(here);
+    let (severity, message, help) = if same_tree(&first.node, &obj.node) {
         (
             Severity::Info,
             format!(
                 "identical duplicate {} `{name}`: applying both changes nothing, but the copies can drift apart",
                 obj.kind
             ),
+            if same_folder {
+                format!("keep one definition (the other is in {where_})")
+            } else {
+                format!(
+                    "keep one definition (the other is in {where_}), or declare the folders as separate `units:` in .ambient-lint.yaml if they are alternatives"
+                )
+            },
         )
-    } else {
+    } else if same_folder {
         (
             Severity::Error,
             format!(
-                "duplicate {} `{name}`: the definitions differ and the one applied last silently replaces the other",
+                "duplicate {} `{name}`: the definitions differ and the one applied last silently replaces the other (this later one is the copy linted)",
                 obj.kind
+            ),
+            format!(
+                "keep one definition (the other is in {where_}), rename one, or lint the variants separately (`--exclude`)"
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "two different definitions of {} `{name}`, in `{}/` and `{}/`: if both are applied, the one applied last replaces the other; if they are alternatives (environments, samples), they are not one cluster (this copy is the one linted)",
+                obj.kind,
+                folder(where_),
+                folder(here),
+            ),
+            format!(
+                "declare each folder a unit so it is linted as its own cluster (`units: [\"{}\", \"{}\"]` in .ambient-lint.yaml), or keep one definition",
+                folder(where_),
+                folder(here),
             ),
         )
     };
-    Finding::new("AL004", severity, Location::field(id, "metadata.name"), message)
-        .help(format!(
-            "keep one definition (the other is in {where_}), rename one, or lint the variants separately (`--exclude`)"
-        ))
-        .related(Location::field(original, "metadata.name"), "first defined here")
+    Finding::new(
+        "AL004",
+        severity,
+        Location::field(id, "metadata.name"),
+        message,
+    )
+    .help(help)
+    .related(
+        Location::field(original, "metadata.name"),
+        "first defined here",
+    )
 }
 
 /// Structural equality of two trees, spans aside.
@@ -185,7 +229,14 @@ fn group_of(api_version: &str) -> &str {
 }
 
 impl Model {
+    /// The model of every object loaded, as one cluster.
     pub fn build(inputs: &Inputs, options: ModelOptions) -> Model {
+        let all: Vec<ObjectId> = (0..inputs.objects.len()).collect();
+        Model::build_unit(inputs, &all, options)
+    }
+
+    /// The model of one unit: these objects, as one cluster.
+    pub fn build_unit(inputs: &Inputs, ids: &[ObjectId], options: ModelOptions) -> Model {
         let mut m = Model {
             options,
             ..Model::default()
@@ -202,13 +253,14 @@ impl Model {
         };
         let mut first: HashMap<_, ObjectId> = HashMap::new();
         let mut last: HashMap<_, ObjectId> = HashMap::new();
-        for (id, obj) in inputs.objects.iter().enumerate() {
+        let objects = || ids.iter().map(|&id| (id, &inputs.objects[id]));
+        for (id, obj) in objects() {
             if !obj.name.is_empty() {
                 first.entry(key(obj)).or_insert(id);
                 last.insert(key(obj), id);
             }
         }
-        for (id, obj) in inputs.objects.iter().enumerate() {
+        for (id, obj) in objects() {
             if let Some(ns) = &obj.namespace {
                 m.namespaces_in_input.insert(ns.clone());
             }

@@ -59,6 +59,8 @@ pub struct Summary {
     pub infos: usize,
     /// Findings a suppression covers; not in the counts above.
     pub suppressed: usize,
+    /// Clusters checked separately: kustomization roots, declared `units:`, the rest.
+    pub units: usize,
 }
 
 pub struct Report<'a> {
@@ -109,13 +111,18 @@ impl<'a> Report<'a> {
                 .count()
         };
         let summary = Summary {
-            files: inputs.files.len(),
+            files: inputs
+                .files
+                .iter()
+                .filter(|f| f.role != crate::load::source::FileRole::Rendered)
+                .count(),
             documents: inputs.documents,
-            resources: inputs.objects.len(),
+            resources: inputs.checked_objects(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
             suppressed,
+            units: inputs.units.len().max(1),
         };
         Report {
             inputs,
@@ -244,8 +251,13 @@ impl<'a> Report<'a> {
         } else {
             String::new()
         };
+        let units = if s.units > 1 {
+            format!(", {}", plural(s.units, "unit"))
+        } else {
+            String::new()
+        };
         format!(
-            "{} in {} ({}){suppressed}",
+            "{} in {} ({}{units}){suppressed}",
             parts.join(", "),
             plural(s.files, "file"),
             plural(s.resources, "resource")

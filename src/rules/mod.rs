@@ -87,6 +87,7 @@ pub static RULES: &[&Rule] = &[
     &input::al003_templated_file::RULE,
     &input::al004_duplicate_resource::RULE,
     &input::al005_unused_suppression::RULE,
+    &input::al006_kustomization_not_rendered::RULE,
     &mesh::al101_sidecar_and_ambient_labels::RULE,
     &mesh::al102_policy_outside_mesh::RULE,
     &mesh::al103_waypoint_not_found::RULE,

@@ -68,6 +68,43 @@ pub fn fenced_blocks(doc: &str, kind: &str) -> Vec<String> {
     out
 }
 
+/// Multi-file examples: fenced blocks whose info string is `yaml <kind> tree`, each split into
+/// files at `# file: <path>` lines, as (path, text) pairs.
+pub fn fenced_trees(doc: &str, kind: &str) -> Vec<Vec<(String, String)>> {
+    let fence = format!("```yaml {kind} tree");
+    let mut out = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_end() == fence {
+            let mut files: Vec<(String, String)> = Vec::new();
+            for l in lines.by_ref().take_while(|l| !l.starts_with("```")) {
+                match l.strip_prefix("# file: ") {
+                    Some(path) => files.push((path.trim().to_string(), String::new())),
+                    None => {
+                        if let Some((_, text)) = files.last_mut() {
+                            text.push_str(l);
+                            text.push('\n');
+                        }
+                    }
+                }
+            }
+            out.push(files);
+        }
+    }
+    out
+}
+
+/// Lints a tree of files written to a scratch folder, as `ambient-lint <folder>` does.
+pub fn lint_tree(name: &str, files: &[(String, String)]) -> Vec<ambient_lint::finding::Finding> {
+    let dir = scratch(name);
+    for (path, text) in files {
+        write(&dir, path, text);
+    }
+    let mut options = ambient_lint::LintOptions::default();
+    options.load.paths = vec![dir];
+    ambient_lint::lint(&options).expect("the tree loads").1
+}
+
 /// The text of every file below a folder of the repository, in path order.
 pub fn files_below(rel: &str) -> Vec<String> {
     let mut files = Vec::new();

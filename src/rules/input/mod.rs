@@ -6,3 +6,4 @@ pub mod al002_invalid_resource;
 pub mod al003_templated_file;
 pub mod al004_duplicate_resource;
 pub mod al005_unused_suppression;
+pub mod al006_kustomization_not_rendered;

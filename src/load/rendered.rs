@@ -1,0 +1,652 @@
+//! Rendered input mapped back to its sources: kustomize roots rendered here, and standard input
+//! holding `helm template` or `kustomize build` output. Each rendered object gets an [`Origin`]:
+//! the manifest object or helm template that wrote it, and the patches that changed it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::kustomize::{self, Forest, Renderer};
+use super::node::{FieldPath, Segment};
+use super::source::{FileId, FileRole, Span};
+use super::{Inputs, LoadOptions, ObjectId, Origin, decode, display, normalize, read_file};
+use crate::finding::{Finding, Location, Severity};
+
+/// One kustomization root after rendering: its unit's objects, or why it could not be rendered.
+pub struct RootOutcome {
+    pub root: PathBuf,
+    pub objects: Vec<ObjectId>,
+}
+
+/// Absolute path of every file read, to find the file an origin names.
+fn file_index(inputs: &Inputs, cwd: &Path) -> HashMap<PathBuf, FileId> {
+    inputs
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.role != FileRole::Rendered)
+        .map(|(id, f)| (normalize(&cwd.join(&f.path)), id))
+        .collect()
+}
+
+/// Reads a file the loader had not read (a base outside the paths given) as a source.
+fn read_source(
+    inputs: &mut Inputs,
+    index: &mut HashMap<PathBuf, FileId>,
+    abs: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+) -> Option<FileId> {
+    if let Some(&id) = index.get(abs) {
+        return Some(id);
+    }
+    if !abs.is_file() {
+        return None;
+    }
+    let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
+    let content = read_file(abs, opts.max_file_size).and_then(decode);
+    let before = inputs.findings.len();
+    inputs.add_source_limited(shown, content, &opts.default_namespace, opts.max_documents);
+    // Problems of a source file show through the rendered objects; its own parse errors still
+    // count, as kustomize refuses the file too.
+    let _ = before;
+    let id = inputs.files.len() - 1;
+    inputs.files[id].role = FileRole::Source;
+    index.insert(abs.to_path_buf(), id);
+    Some(id)
+}
+
+/// The object in `file` that a rendered object came from: same kind, and the name the renderer
+/// kept inside its prefix and suffix (the longest such), or the only object of that kind.
+fn source_object(inputs: &Inputs, file: FileId, rendered: ObjectId) -> Option<ObjectId> {
+    let r = &inputs.objects[rendered];
+    let candidates: Vec<ObjectId> = inputs
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.file == file && o.kind == r.kind && o.group() == r.group())
+        .map(|(id, _)| id)
+        .collect();
+    if let Some(&exact) = candidates
+        .iter()
+        .find(|&&id| inputs.objects[id].name == r.name)
+    {
+        return Some(exact);
+    }
+    let named = candidates
+        .iter()
+        .copied()
+        .filter(|&id| {
+            !inputs.objects[id].name.is_empty() && r.name.contains(&inputs.objects[id].name)
+        })
+        .max_by_key(|&id| inputs.objects[id].name.len());
+    named.or(if candidates.len() == 1 {
+        Some(candidates[0])
+    } else {
+        None
+    })
+}
+
+/// The span of a mapping key in a kustomization file's text.
+fn key_span(text: &str, key: &str) -> Option<Span> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with(':')
+        {
+            return Some(Span::new(offset, offset + line.trim_end().len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Renders every root of the forest and adds the rendered objects, mapped to their sources.
+/// A root that cannot be rendered gets AL006 and falls back to its resource files as written,
+/// with the root's `namespace:` applied.
+pub fn render_roots(
+    inputs: &mut Inputs,
+    forest: &Forest,
+    opts: &LoadOptions,
+    cwd: &Path,
+) -> Vec<RootOutcome> {
+    use rayon::prelude::*;
+
+    let renderer = Renderer::find();
+    let outputs: Vec<(PathBuf, Result<kustomize::Rendered, String>)> = forest
+        .roots
+        .par_iter()
+        .map(|root| {
+            let result = match &renderer {
+                Some(r) => r.render(root),
+                None => Err(String::new()),
+            };
+            (root.clone(), result)
+        })
+        .collect();
+    let mut index = file_index(inputs, cwd);
+    let mut out = Vec::new();
+    for (root, result) in outputs {
+        let tree = forest.tree(&root);
+        // The kustomization files are sources: findings about what they set point into them.
+        let mut namespace_at = None;
+        let mut root_file = None;
+        for k in tree.iter().rev() {
+            let Some(id) = read_source(inputs, &mut index, &k.file, cwd, opts) else {
+                continue;
+            };
+            if k.namespace.is_some()
+                && let Some(span) = key_span(&inputs.files[id].text, "namespace")
+            {
+                namespace_at = Some((id, span));
+            }
+            if k.dir == root {
+                root_file = Some(id);
+            }
+        }
+        let Some(root_file) = root_file else { continue };
+        let patches: Vec<PathBuf> = tree
+            .iter()
+            .flat_map(|k| k.patch_files.iter().cloned())
+            .collect();
+        let needs: Vec<&str> = tree.iter().flat_map(|k| k.needs.iter().copied()).collect();
+        let remote: Vec<&str> = tree
+            .iter()
+            .flat_map(|k| k.remote.iter().map(String::as_str))
+            .collect();
+        let shown_root = display(root.strip_prefix(cwd).unwrap_or(&root));
+        let objects = match result {
+            Ok(rendered) => {
+                let first = inputs.objects.len();
+                inputs.add_source_limited(
+                    format!("{shown_root} (kustomize build)"),
+                    Ok(rendered.text),
+                    &opts.default_namespace,
+                    opts.max_documents,
+                );
+                let file = inputs.files.len() - 1;
+                inputs.files[file].role = FileRole::Rendered;
+                // The rendered text is not a file anyone can open: its parse problems (none is
+                // expected from kustomize) are the root's.
+                for f in &mut inputs.findings {
+                    if matches!(f.location, Location::File { file: x, .. } if x == file) {
+                        f.location = Location::File {
+                            file: root_file,
+                            span: Span::default(),
+                        };
+                    }
+                }
+                let ids: Vec<ObjectId> = (first..inputs.objects.len()).collect();
+                for &id in &ids {
+                    let origin_file = kustomize::origin_path(&inputs.objects[id].node)
+                        .map(|p| normalize(&rendered.base.join(p)))
+                        .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
+                    let origin_file = origin_file.unwrap_or(root_file);
+                    let object = source_object(inputs, origin_file, id);
+                    let patch_ids = object
+                        .map(|src| patch_objects(inputs, &index, &patches, src))
+                        .unwrap_or_default();
+                    inputs.objects[id].origin = Some(Origin {
+                        file: origin_file,
+                        object,
+                        patches: patch_ids,
+                        namespace_at,
+                    });
+                }
+                if !needs.is_empty() {
+                    inputs.findings.push(not_rendered(
+                        root_file,
+                        &inputs.files[root_file].text,
+                        &format!(
+                            "this kustomization uses {} and was rendered without it: the objects it makes are not linted",
+                            needs.join(", ")
+                        ),
+                        "render it with `kustomize build --enable-helm` and pipe the output: `kustomize build --enable-helm DIR | ambient-lint --stdin-filename DIR/kustomization.yaml -`",
+                    ));
+                }
+                ids
+            }
+            Err(why) => {
+                let (message, help) = match (&renderer, remote.is_empty()) {
+                    (Some(r), _) if !needs.is_empty() => (
+                        format!(
+                            "this kustomization uses {}, which cannot be rendered here ({}: {why}); its local files are linted as written",
+                            needs.join(", "),
+                            r.name()
+                        ),
+                        "render it where helm is available and pipe the output: `kustomize build --enable-helm DIR | ambient-lint --stdin-filename DIR/kustomization.yaml -`".to_string(),
+                    ),
+                    (None, _) => (
+                        "this kustomization was not rendered: neither `kustomize` nor `kubectl` is on PATH, so its files are linted as written (namespace applied; name prefixes, labels and patches not)".to_string(),
+                        "install kubectl (or kustomize), or render it yourself and pipe the output: `kubectl kustomize DIR | ambient-lint -`".to_string(),
+                    ),
+                    (Some(r), false) => (
+                        format!(
+                            "this kustomization could not be rendered ({}: {why}); it names remote resources ({}), which cannot be fetched here; its local files are linted as written",
+                            r.name(),
+                            remote.join(", ")
+                        ),
+                        "render it where the remote bases can be fetched and pipe the output: `kubectl kustomize DIR | ambient-lint -`".to_string(),
+                    ),
+                    (Some(r), true) => (
+                        format!(
+                            "this kustomization could not be rendered ({}: {why}); its files are linted as written",
+                            r.name()
+                        ),
+                        "fix what the renderer reports, or render it yourself and pipe the output: `kubectl kustomize DIR | ambient-lint -`".to_string(),
+                    ),
+                };
+                inputs.findings.push(not_rendered(
+                    root_file,
+                    &inputs.files[root_file].text,
+                    &message,
+                    &help,
+                ));
+                as_written(inputs, &index, &tree, namespace_at)
+            }
+        };
+        out.push(RootOutcome { root, objects });
+    }
+    out
+}
+
+fn not_rendered(file: FileId, text: &str, message: &str, help: &str) -> Finding {
+    let span = text
+        .lines()
+        .next()
+        .map_or(Span::default(), |l| Span::new(0, l.len()));
+    Finding::new(
+        "AL006",
+        Severity::Info,
+        Location::File { file, span },
+        message,
+    )
+    .help(help)
+}
+
+/// A root's objects without rendering: copies of its resource files' objects with the
+/// outermost `namespace:` applied, each mapped to what it copies.
+fn as_written(
+    inputs: &mut Inputs,
+    index: &HashMap<PathBuf, FileId>,
+    tree: &[&kustomize::Kustomization],
+    namespace_at: Option<(FileId, Span)>,
+) -> Vec<ObjectId> {
+    let namespace = tree.iter().find_map(|k| k.namespace.clone());
+    let files: Vec<FileId> = tree
+        .iter()
+        .flat_map(|k| k.resources.iter())
+        .filter_map(|p| index.get(p).copied())
+        .collect();
+    let sources: Vec<ObjectId> = inputs
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| files.contains(&o.file))
+        .map(|(id, _)| id)
+        .collect();
+    let mut out = Vec::new();
+    for src in sources {
+        let o = &inputs.objects[src];
+        let copy = super::Object {
+            file: o.file,
+            prefix: o.prefix.clone(),
+            api_version: o.api_version.clone(),
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+            namespace: match (&o.namespace, &namespace) {
+                (Some(_), Some(ns)) => Some(ns.clone()),
+                (ns, _) => ns.clone(),
+            },
+            node: o.node.clone(),
+            origin: Some(Origin {
+                file: o.file,
+                object: Some(src),
+                patches: Vec::new(),
+                namespace_at: if namespace.is_some() {
+                    namespace_at
+                } else {
+                    None
+                },
+            }),
+        };
+        inputs.objects.push(copy);
+        out.push(inputs.objects.len() - 1);
+    }
+    out
+}
+
+/// Strategic-merge patch objects (read from the tree's patch files) that target `src`.
+fn patch_objects(
+    inputs: &Inputs,
+    index: &HashMap<PathBuf, FileId>,
+    patches: &[PathBuf],
+    src: ObjectId,
+) -> Vec<ObjectId> {
+    let s = &inputs.objects[src];
+    let mut out = Vec::new();
+    for p in patches {
+        let Some(&file) = index.get(p) else { continue };
+        out.extend(
+            inputs
+                .objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.file == file && o.kind == s.kind && o.name == s.name)
+                .map(|(id, _)| id),
+        );
+    }
+    out
+}
+
+/// Standard input holding rendered output: documents after helm's `# Source: chart/templates/x`
+/// comment are attributed to that template; objects with kustomize's origin annotation to the
+/// file it names. Paths are looked up relative to `--stdin-filename`'s folder, then the current
+/// folder.
+pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, cwd: &Path) {
+    let base = opts
+        .stdin_filename
+        .as_ref()
+        .map(|p| {
+            let abs = normalize(&cwd.join(p));
+            if abs.is_dir() {
+                abs
+            } else {
+                abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+            }
+        })
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let mut index = file_index(inputs, cwd);
+    let text = inputs.files[stdin].text.clone();
+    let sources = helm_sources(&text);
+    let ids: Vec<ObjectId> = inputs
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.file == stdin && o.origin.is_none())
+        .map(|(id, _)| id)
+        .collect();
+    for id in ids {
+        let start = inputs.objects[id].node.span.start;
+        if let Some(rel) = kustomize::origin_path(&inputs.objects[id].node) {
+            let file = [base.join(&rel), cwd.join(&rel)]
+                .into_iter()
+                .map(|p| normalize(&p))
+                .find(|p| p.is_file())
+                .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
+            if let Some(file) = file {
+                let object = source_object(inputs, file, id);
+                inputs.objects[id].origin = Some(Origin {
+                    file,
+                    object,
+                    ..Origin::default()
+                });
+            }
+            continue;
+        }
+        // The last `# Source:` comment before the object.
+        let Some((_, rel)) = sources.iter().rev().find(|(at, _)| *at <= start) else {
+            continue;
+        };
+        let found = [base.join(rel), cwd.join(rel)]
+            .into_iter()
+            .map(|p| normalize(&p))
+            .find(|p| p.is_file())
+            .or_else(|| find_chart_file(cwd, rel));
+        let file = match found {
+            Some(abs) => template_source(inputs, &mut index, &abs, cwd, opts),
+            // Not on disk here: still name the template, which is where the user fixes it.
+            None => {
+                let key = PathBuf::from(format!("\0{rel}"));
+                match index.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        inputs
+                            .files
+                            .push(super::SourceFile::new(rel.clone(), String::new()));
+                        let id = inputs.files.len() - 1;
+                        inputs.files[id].role = FileRole::Source;
+                        index.insert(key, id);
+                        id
+                    }
+                }
+            }
+        };
+        inputs.objects[id].origin = Some(Origin {
+            file,
+            ..Origin::default()
+        });
+    }
+}
+
+/// A helm template as a source: its text only (it does not parse as YAML).
+fn template_source(
+    inputs: &mut Inputs,
+    index: &mut HashMap<PathBuf, FileId>,
+    abs: &Path,
+    cwd: &Path,
+    opts: &LoadOptions,
+) -> FileId {
+    if let Some(&id) = index.get(abs) {
+        return id;
+    }
+    let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
+    let text = read_file(abs, opts.max_file_size)
+        .and_then(decode)
+        .unwrap_or_default();
+    inputs.files.push(super::SourceFile::new(shown, text));
+    let id = inputs.files.len() - 1;
+    inputs.files[id].role = FileRole::Source;
+    index.insert(abs.to_path_buf(), id);
+    id
+}
+
+/// `(offset, path)` of every `# Source: path` comment line helm writes before a document.
+fn helm_sources(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.trim_end().strip_prefix("# Source: ") {
+            out.push((offset, rest.trim().to_string()));
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// helm names templates `<chart name>/templates/...`; the chart's folder may be named otherwise
+/// or lie deeper. Looks below the current folder for a `templates/...` file whose chart has that
+/// name.
+fn find_chart_file(cwd: &Path, rel: &str) -> Option<PathBuf> {
+    let (chart, inner) = rel.split_once('/')?;
+    let walker = ignore::WalkBuilder::new(cwd)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .max_depth(Some(6))
+        .build();
+    for entry in walker.filter_map(Result::ok) {
+        let p = entry.path();
+        if p.file_name().is_some_and(|n| n == "Chart.yaml") {
+            let dir = p.parent()?;
+            let named = std::fs::read_to_string(p).ok().is_some_and(|t| {
+                t.lines().any(|l| {
+                    l.trim() == format!("name: {chart}") || l.trim() == format!("name: \"{chart}\"")
+                })
+            });
+            let candidate = dir.join(inner);
+            if named && candidate.is_file() {
+                return Some(normalize(&candidate));
+            }
+        }
+    }
+    None
+}
+
+/// Where a field most likely is in a template that rendered an object of `kind`: the document
+/// holding `kind: <kind>`, then each key found by indentation below its parent. Lines of
+/// template control (`{{- if }}`) are skipped. Falls back to the deepest key found, then to the
+/// `kind:` line, then to the start of the file.
+pub fn locate_in_template(text: &str, kind: &str, path: &FieldPath) -> Span {
+    let lines: Vec<(usize, &str)> = {
+        let mut offset = 0;
+        text.split_inclusive('\n')
+            .map(|l| {
+                let at = offset;
+                offset += l.len();
+                (at, l.trim_end_matches(['\n', '\r']))
+            })
+            .collect()
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let is_noise = |l: &str| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || (t.starts_with("{{") && t.ends_with("}}"))
+    };
+    // The document of that kind.
+    let kind_line = lines
+        .iter()
+        .position(|(_, l)| l.trim() == format!("kind: {kind}"));
+    let (mut from, mut to) = match kind_line {
+        Some(k) => {
+            let start = lines[..k]
+                .iter()
+                .rposition(|(_, l)| l.starts_with("---"))
+                .map_or(0, |i| i + 1);
+            let end = lines[k..]
+                .iter()
+                .position(|(_, l)| l.starts_with("---"))
+                .map_or(lines.len(), |i| k + i);
+            (start, end)
+        }
+        None => (0, lines.len()),
+    };
+    let mut best = kind_line.map(|k| {
+        let (at, l) = lines[k];
+        Span::new(at + indent(l), at + l.len())
+    });
+    let is_item = |l: &str| l.trim_start().starts_with("- ");
+    // Where a line's key starts: after the dash of a list item.
+    let key_at = |l: &str| if is_item(l) { indent(l) + 2 } else { indent(l) };
+    // After a list index, the item's keys sit two columns right of its dash.
+    let mut child: Option<usize> = None;
+    for seg in path.segments() {
+        let range = &lines[from..to];
+        let child_indent = match child {
+            Some(c) => c,
+            None => match range
+                .iter()
+                .filter(|(_, l)| !is_noise(l))
+                .map(|(_, l)| indent(l))
+                .min()
+            {
+                Some(c) => c,
+                None => break,
+            },
+        };
+        let found = match &seg {
+            Segment::Key(k) => range.iter().position(|(_, l)| {
+                let t = l.trim_start();
+                let t = t.strip_prefix("- ").unwrap_or(t);
+                key_at(l) == child_indent
+                    && (t.starts_with(&format!("{k}:")) || t.starts_with(&format!("\"{k}\":")))
+            }),
+            Segment::Index(i) => range
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, l))| indent(l) == child_indent && is_item(l))
+                .nth(*i)
+                .map(|(j, _)| j),
+        };
+        let Some(j) = found else { break };
+        let line_no = from + j;
+        let (at, l) = lines[line_no];
+        best = Some(Span::new(at + indent(l), at + l.len()));
+        let rest = &lines[line_no + 1..to];
+        match &seg {
+            Segment::Key(_) => {
+                let own = key_at(l);
+                // A block value ends at a line left of the key, or at its level unless that line
+                // is an item of a list written at the key's indentation.
+                let end = rest
+                    .iter()
+                    .position(|(_, m)| {
+                        !is_noise(m) && (indent(m) < own || (indent(m) == own && !is_item(m)))
+                    })
+                    .map_or(to, |k| line_no + 1 + k);
+                from = line_no + 1;
+                to = end;
+                child = None;
+            }
+            Segment::Index(_) => {
+                let own = indent(l);
+                let end = rest
+                    .iter()
+                    .position(|(_, m)| !is_noise(m) && indent(m) <= own)
+                    .map_or(to, |k| line_no + 1 + k);
+                from = line_no;
+                to = end;
+                child = Some(own + 2);
+            }
+        }
+    }
+    best.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "\
+{{- if .Values.enabled }}
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  rules:
+  - from:
+    - source:
+        principals: [\"a\"]
+    to:
+    - operation:
+        methods: [\"GET\"]
+{{- end }}
+";
+
+    fn line_of(text: &str, span: Span) -> &str {
+        let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[span.start..]
+            .find('\n')
+            .map_or(text.len(), |i| span.start + i);
+        &text[start..end]
+    }
+
+    #[test]
+    fn fields_are_found_in_templates_by_indentation() {
+        let span = locate_in_template(
+            TEMPLATE,
+            "AuthorizationPolicy",
+            &FieldPath::new("spec.rules[0].to[0].operation.methods"),
+        );
+        assert_eq!(line_of(TEMPLATE, span).trim(), "methods: [\"GET\"]");
+        let span = locate_in_template(
+            TEMPLATE,
+            "AuthorizationPolicy",
+            &FieldPath::new("metadata.name"),
+        );
+        assert_eq!(line_of(TEMPLATE, span).trim(), "name: {{ .Release.Name }}");
+        // A field the template does not hold: its nearest parent.
+        let span = locate_in_template(
+            TEMPLATE,
+            "AuthorizationPolicy",
+            &FieldPath::new("spec.action"),
+        );
+        assert_eq!(line_of(TEMPLATE, span).trim(), "spec:");
+    }
+
+    #[test]
+    fn helm_source_comments_are_found() {
+        let s = helm_sources("---\n# Source: web/templates/ap.yaml\napiVersion: v1\n");
+        assert_eq!(s, vec![(4, "web/templates/ap.yaml".to_string())]);
+    }
+}

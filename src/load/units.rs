@@ -1,0 +1,121 @@
+//! Units: what is modelled and checked as one cluster. A repository often holds several things
+//! that are never applied together — one kustomization root per environment, a folder per
+//! sample — and linting them as one cluster reports their copies as duplicates and resolves
+//! references against the wrong copy.
+//!
+//! - every kustomization root (one no other kustomization of the input builds on) is a unit: its
+//!   rendered objects;
+//! - config `units:` globs name folders whose contents are independent of each other;
+//! - everything else forms the default unit.
+//!
+//! Objects read for cross-references only (`--context`) belong to every unit.
+
+use std::path::{Path, PathBuf};
+
+use super::rendered::RootOutcome;
+use super::source::FileRole;
+use super::{ExcludeGlob, Inputs, LoadError, ObjectId, display, normalize};
+
+#[derive(Debug, Clone, Default)]
+pub struct Unit {
+    /// The folder it stands for, as shown to the user; empty for the default unit.
+    pub name: String,
+    /// Whether it is a kustomization root (named "overlay" in messages).
+    pub kustomization: bool,
+    pub objects: Vec<ObjectId>,
+}
+
+/// Compiled `units:` globs, each relative to its base folder.
+struct UnitGlobs(Vec<(PathBuf, ignore::gitignore::Gitignore)>);
+
+impl UnitGlobs {
+    fn build(globs: &[ExcludeGlob], cwd: &Path) -> Result<UnitGlobs, LoadError> {
+        let mut out = Vec::new();
+        for g in globs {
+            let base = normalize(&cwd.join(&g.base));
+            let mut b = ignore::gitignore::GitignoreBuilder::new("");
+            b.add_line(None, &g.glob)
+                .map_err(|e| LoadError::BadUnit(g.glob.clone(), e.to_string()))?;
+            let gi = b
+                .build()
+                .map_err(|e| LoadError::BadUnit(g.glob.clone(), e.to_string()))?;
+            out.push((base, gi));
+        }
+        Ok(UnitGlobs(out))
+    }
+
+    /// The outermost folder above `file` that a glob names.
+    fn unit_of(&self, file: &Path) -> Option<PathBuf> {
+        let mut dirs: Vec<&Path> = file.ancestors().skip(1).collect();
+        dirs.reverse();
+        for dir in dirs {
+            for (base, gi) in &self.0 {
+                if let Ok(rel) = dir.strip_prefix(base)
+                    && !rel.as_os_str().is_empty()
+                    && gi.matched(rel, true).is_ignore()
+                {
+                    return Some(dir.to_path_buf());
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Splits the loaded objects into units.
+pub fn assign(
+    inputs: &Inputs,
+    roots: Vec<RootOutcome>,
+    globs: &[ExcludeGlob],
+    cwd: &Path,
+) -> Result<Vec<Unit>, LoadError> {
+    let globs = UnitGlobs::build(globs, cwd)?;
+    let mut shared: Vec<ObjectId> = Vec::new();
+    let mut default = Unit::default();
+    let mut declared: Vec<(PathBuf, Unit)> = Vec::new();
+    let in_root: std::collections::HashSet<ObjectId> = roots
+        .iter()
+        .flat_map(|r| r.objects.iter().copied())
+        .collect();
+    for (id, obj) in inputs.objects.iter().enumerate() {
+        if in_root.contains(&id) {
+            continue;
+        }
+        match inputs.files[obj.file].role {
+            FileRole::Context => shared.push(id),
+            FileRole::Source | FileRole::Rendered => {}
+            FileRole::Lint => {
+                let abs = normalize(&cwd.join(&inputs.files[obj.file].path));
+                match globs.unit_of(&abs) {
+                    Some(dir) => match declared.iter_mut().find(|(d, _)| *d == dir) {
+                        Some((_, u)) => u.objects.push(id),
+                        None => declared.push((
+                            dir.clone(),
+                            Unit {
+                                name: display(dir.strip_prefix(cwd).unwrap_or(&dir)),
+                                kustomization: false,
+                                objects: vec![id],
+                            },
+                        )),
+                    },
+                    None => default.objects.push(id),
+                }
+            }
+        }
+    }
+    let mut units: Vec<Unit> = Vec::new();
+    if !default.objects.is_empty() || (roots.is_empty() && declared.is_empty()) {
+        units.push(default);
+    }
+    declared.sort_by(|a, b| a.0.cmp(&b.0));
+    units.extend(declared.into_iter().map(|(_, u)| u));
+    units.extend(roots.into_iter().map(|r| Unit {
+        name: display(r.root.strip_prefix(cwd).unwrap_or(&r.root)),
+        kustomization: true,
+        objects: r.objects,
+    }));
+    for u in &mut units {
+        u.objects.extend(shared.iter().copied());
+    }
+    Ok(units)
+}
