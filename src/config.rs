@@ -372,7 +372,7 @@ impl Selection {
     /// Whether `code` is ignored for a file (its path as displayed, relative to the current
     /// directory).
     pub fn ignored_at(&self, code: &str, file: &str) -> bool {
-        if self.per_path_ignores.is_empty() || file == "<stdin>" {
+        if self.per_path_ignores.is_empty() || file == crate::load::STDIN_NAME {
             return false;
         }
         let c = self.compiled.get_or_init(|| {

@@ -191,6 +191,15 @@ impl Inputs {
                 return (patch.file, span);
             }
         }
+        for op in origin.json_ops.iter().rev() {
+            if path.starts_with(&op.path) {
+                let rest = path.as_str()[op.path.as_str().len()..].trim_start_matches('.');
+                let (span, _) = op
+                    .value
+                    .span_of(&FieldPath::new(rest), &self.files[op.file].text);
+                return (op.file, span);
+            }
+        }
         let source = origin.object.map(|o| &self.objects[o]);
         if let Some((file, span)) = origin.namespace_at
             && path.as_str() == "metadata.namespace"

@@ -228,7 +228,7 @@ fn concise_is_one_line_per_finding() {
     );
     assert_eq!(
         stdout(&o),
-        "<stdin>:13:23: error[AL201] ztunnel does not support HTTP attributes (found: `methods`): this ALLOW rule is dropped; no rule is left, so the policy denies all traffic to the workloads it selects (503s / connection resets)\n"
+        "stdin:13:23: error[AL201] ztunnel does not support HTTP attributes (found: `methods`): this ALLOW rule is dropped; no rule is left, so the policy denies all traffic to the workloads it selects (503s / connection resets)\n"
     );
 }
 
@@ -262,7 +262,7 @@ fn stdin_takes_rendered_output_and_namespace_flag() {
         v["findings"][0]["code"], "AL201",
         "the policy lands in -n shop, an ambient namespace"
     );
-    assert_eq!(v["findings"][0]["file"], "<stdin>");
+    assert_eq!(v["findings"][0]["file"], "stdin");
     let o = run_stdin(
         &["-", "--format", "json"],
         &format!("{AMBIENT_NS}---\n{policy}"),

@@ -41,6 +41,8 @@ pub struct Kustomization {
     pub consumed: Vec<PathBuf>,
     /// Strategic-merge patch files, in the order applied.
     pub patch_files: Vec<PathBuf>,
+    /// JSON 6902 patch files with the kind and name (if any) they target.
+    pub json_patches: Vec<(PathBuf, String, Option<String>)>,
     /// Remote resources (URLs, git references): rendered only when they can be fetched.
     pub remote: Vec<String>,
     /// Features whose output this linter cannot see without them (`helmCharts`).
@@ -116,8 +118,23 @@ pub fn read(file: &Path) -> Option<Kustomization> {
                 .or_else(|| item.get("path").and_then(Node::as_str));
             if let Some(rel) = rel.filter(|r| is_path(r)) {
                 let p = normalize(&dir.join(rel));
-                if key == "patches" {
-                    k.patch_files.push(p.clone());
+                let target = item.get("target");
+                let target_kind = target
+                    .and_then(|t| t.get("kind"))
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                let target_name = target
+                    .and_then(|t| t.get("name"))
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                // A patch file holding a list of operations is a JSON 6902 patch.
+                let is_json = key == "patchesJson6902"
+                    || std::fs::read_to_string(&p)
+                        .is_ok_and(|t| t.trim_start().starts_with(['-', '[']));
+                match (is_json, target_kind) {
+                    (true, Some(kind)) => k.json_patches.push((p.clone(), kind, target_name)),
+                    (false, _) if key == "patches" => k.patch_files.push(p.clone()),
+                    _ => {}
                 }
                 k.consumed.push(p);
             }

@@ -54,6 +54,17 @@ pub struct Origin {
     pub patches: Vec<ObjectId>,
     /// The kustomization `namespace:` that set `metadata.namespace`, if one did.
     pub namespace_at: Option<(FileId, Span)>,
+    /// JSON 6902 operations that target it, in the order applied.
+    pub json_ops: Vec<JsonOp>,
+}
+
+/// One `add`/`replace` operation of a JSON 6902 patch: the field it writes and the value it
+/// writes there, in the patch file.
+#[derive(Debug, Clone)]
+pub struct JsonOp {
+    pub file: FileId,
+    pub path: FieldPath,
+    pub value: Node,
 }
 
 impl Object {
@@ -136,6 +147,8 @@ impl std::fmt::Display for LoadError {
 }
 
 const STDIN: &str = "-";
+/// How standard input is named without `--stdin-filename`: not a path any report may use as one.
+pub const STDIN_NAME: &str = "stdin";
 
 /// Where a file's bytes come from: standard input is read up front, files when they are parsed.
 enum Content {
@@ -173,7 +186,7 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
             let name = opts
                 .stdin_filename
                 .as_deref()
-                .map_or_else(|| "<stdin>".to_string(), display);
+                .map_or_else(|| STDIN_NAME.to_string(), display);
             sources.push((name, Content::Read(content)));
             continue;
         }

@@ -148,6 +148,14 @@ pub fn render_roots(
             .iter()
             .flat_map(|k| k.patch_files.iter().cloned())
             .collect();
+        let json_patches: Vec<(FileId, String, Option<String>)> = tree
+            .iter()
+            .flat_map(|k| k.json_patches.iter())
+            .filter_map(|(p, kind, name)| {
+                read_source(inputs, &mut index, p, cwd, opts)
+                    .map(|f| (f, kind.clone(), name.clone()))
+            })
+            .collect();
         let needs: Vec<&str> = tree.iter().flat_map(|k| k.needs.iter().copied()).collect();
         let remote: Vec<&str> = tree
             .iter()
@@ -185,11 +193,15 @@ pub fn render_roots(
                     let patch_ids = object
                         .map(|src| patch_objects(inputs, &index, &patches, src))
                         .unwrap_or_default();
+                    let json_ops = object
+                        .map(|src| json_ops_for(inputs, &json_patches, src))
+                        .unwrap_or_default();
                     inputs.objects[id].origin = Some(Origin {
                         file: origin_file,
                         object,
                         patches: patch_ids,
                         namespace_at,
+                        json_ops,
                     });
                 }
                 if !needs.is_empty() {
@@ -307,12 +319,64 @@ fn as_written(
                 } else {
                     None
                 },
+                json_ops: Vec::new(),
             }),
         };
         inputs.objects.push(copy);
         out.push(inputs.objects.len() - 1);
     }
     out
+}
+
+/// The `add` and `replace` operations of JSON 6902 patches that target `src`.
+fn json_ops_for(
+    inputs: &Inputs,
+    patches: &[(FileId, String, Option<String>)],
+    src: ObjectId,
+) -> Vec<super::JsonOp> {
+    let s = &inputs.objects[src];
+    let mut out = Vec::new();
+    for (file, kind, name) in patches {
+        if *kind != s.kind || name.as_ref().is_some_and(|n| *n != s.name) {
+            continue;
+        }
+        let text = &inputs.files[*file].text;
+        for doc in super::yaml::parse_stream(text) {
+            let Ok(Some(root)) = doc.result else { continue };
+            for op in root.as_seq().unwrap_or_default() {
+                let kind = op.get("op").and_then(|o| o.as_str());
+                let (Some("add" | "replace"), Some(pointer), Some(value)) = (
+                    kind,
+                    op.get("path").and_then(|p| p.as_str()),
+                    op.get("value"),
+                ) else {
+                    continue;
+                };
+                out.push(super::JsonOp {
+                    file: *file,
+                    path: pointer_to_path(pointer),
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `/spec/rules/0/to` → `spec.rules[0].to`; an append (`-`) stops the path at its list.
+fn pointer_to_path(pointer: &str) -> FieldPath {
+    let mut path = FieldPath::root();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if token == "-" {
+            break;
+        }
+        path = match token.parse::<usize>() {
+            Ok(i) => path.index(i),
+            Err(_) => path.key(&token),
+        };
+    }
+    path
 }
 
 /// Strategic-merge patch objects (read from the tree's patch files) that target `src`.
@@ -368,7 +432,10 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
     for id in ids {
         let start = inputs.objects[id].node.span.start;
         if let Some(rel) = kustomize::origin_path(&inputs.objects[id].node) {
-            let file = [base.join(&rel), cwd.join(&rel)]
+            // Origins are relative to the kustomization built, which only --stdin-filename
+            // tells; from the current folder, `../../base/x.yaml` is most often `base/x.yaml`.
+            let climbed = rel.trim_start_matches("../").to_string();
+            let file = [base.join(&rel), cwd.join(&rel), cwd.join(&climbed)]
                 .into_iter()
                 .map(|p| normalize(&p))
                 .find(|p| p.is_file())

@@ -54,7 +54,7 @@ pub enum FileRole {
 
 #[derive(Debug)]
 pub struct SourceFile {
-    /// The path as the user gave it (relative stays relative), or `<stdin>`.
+    /// The path as the user gave it (relative stays relative), or `stdin` (see [`crate::load::STDIN_NAME`]).
     pub path: String,
     pub text: String,
     pub role: FileRole,
