@@ -20,6 +20,13 @@ fn main() {
         git(&dir, &["rev-parse", "--short", "HEAD"])
             .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_hexdigit()))
     } else {
+        // `cargo package` verifies the packaged crate in this same target folder, where its run of
+        // this script can stand in for the checkout's (the script and its inputs look unchanged).
+        // The packaged crate has `Cargo.toml.orig` and the checkout has not: watching it makes a
+        // build back in the checkout run the script again instead of reusing "no commit".
+        if dir.join("Cargo.toml.orig").exists() {
+            println!("cargo:rerun-if-changed=Cargo.toml.orig");
+        }
         None
     };
     match commit {
