@@ -10,7 +10,7 @@ use crate::report::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "ambient-lint",
-    version,
+    version = env!("AMBIENT_LINT_VERSION"),
     about = "Finds Istio Ambient Mesh misconfigurations in Kubernetes manifests before they reach a cluster",
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 the tool could not run.\nA path named like a subcommand can be linted as `ambient-lint check rules` or `./rules`."

@@ -18,13 +18,10 @@ fn main() -> ExitCode {
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Init { force }) => init(force),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "ambient-lint",
-                &mut std::io::stdout(),
-            );
-            CLEAN
+            // The generator panics when its writer fails, so it writes to memory first.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ambient-lint", &mut script);
+            emit(|out| out.write_all(&script))
         }
         None => check(&cli.check),
     };
@@ -34,6 +31,19 @@ fn main() -> ExitCode {
 fn fail(message: impl std::fmt::Display) -> u8 {
     eprintln!("ambient-lint: error: {message}");
     CANNOT_RUN
+}
+
+/// Writes to standard output through one lock. A reader that stops early closes the pipe
+/// (`ambient-lint rules | head -3`); that ends the output quietly instead of panicking as
+/// `println!` does.
+fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            fail(format!("cannot write to standard output: {e}"))
+        }
+        _ => CLEAN,
+    }
 }
 
 fn check(args: &CheckArgs) -> u8 {
@@ -133,8 +143,11 @@ fn check(args: &CheckArgs) -> u8 {
         } else {
             report.write_statistics(&mut std::io::stdout().lock())
         };
-        if let Err(e) = result {
-            return fail(format!("cannot write statistics: {e}"));
+        match result {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return fail(format!("cannot write statistics: {e}"));
+            }
+            _ => {}
         }
     }
     if failed { FINDINGS } else { CLEAN }
@@ -149,28 +162,27 @@ fn init(force: bool) -> u8 {
         ));
     }
     match std::fs::write(path, config::STARTER) {
-        Ok(()) => {
-            println!("wrote {}", config::FILE_NAME);
-            CLEAN
-        }
+        Ok(()) => emit(|out| writeln!(out, "wrote {}", config::FILE_NAME)),
         Err(e) => fail(format!("cannot write {}: {e}", config::FILE_NAME)),
     }
 }
 
 fn list_rules(format: ListFormat) -> u8 {
-    match format {
+    emit(|out| match format {
         ListFormat::Text => {
             for r in rules::RULES {
-                println!(
+                writeln!(
+                    out,
                     "{}  {:<36} {:<8} {}",
                     r.code,
                     r.name,
                     r.severity.as_str(),
                     r.summary
-                );
+                )?;
             }
+            Ok(())
         }
-        ListFormat::Markdown => print!("{}", rules::index_markdown()),
+        ListFormat::Markdown => out.write_all(rules::index_markdown().as_bytes()),
         ListFormat::Json => {
             let list: Vec<serde_json::Value> = rules::RULES
                 .iter()
@@ -183,21 +195,18 @@ fn list_rules(format: ListFormat) -> u8 {
                     })
                 })
                 .collect();
-            println!(
+            writeln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&list).unwrap_or_default()
-            );
+            )
         }
-    }
-    CLEAN
+    })
 }
 
 fn explain(rule: &str) -> u8 {
     match rules::find(rule) {
-        Some(r) => {
-            print!("{}", r.doc);
-            CLEAN
-        }
+        Some(r) => emit(|out| out.write_all(r.doc.as_bytes())),
         None => fail(format!("no rule `{rule}`; `ambient-lint rules` lists them")),
     }
 }

@@ -342,6 +342,18 @@ fn sarif_is_valid_and_has_what_github_code_scanning_requires() {
         }
         assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty());
     }
+    // Locations are relative to the repository root, which the run names as a file URI.
+    let root = manifest_dir()
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(manifest_dir());
+    let prefix = root_relative_prefix(root, manifest_dir());
+    assert_eq!(
+        run["originalUriBaseIds"]["SRCROOT"]["uri"],
+        file_uri(root),
+        "{:#}",
+        run["originalUriBaseIds"]
+    );
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 13);
     for r in results {
@@ -349,9 +361,10 @@ fn sarif_is_valid_and_has_what_github_code_scanning_requires() {
         let loc = &r["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
         assert!(
-            uri.starts_with("examples/bookstore/") && !uri.starts_with('/'),
+            uri.starts_with(&format!("{prefix}examples/bookstore/")) && !uri.starts_with('/'),
             "{uri}"
         );
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "SRCROOT");
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
         assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
         assert!(r["partialFingerprints"]["ambientLint/v1"].is_string());
@@ -363,8 +376,69 @@ fn sarif_is_valid_and_has_what_github_code_scanning_requires() {
     let al211 = results.iter().find(|r| r["ruleId"] == "AL211").unwrap();
     assert_eq!(
         al211["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "examples/bookstore/infra/kgateway/gateway.yaml"
+        format!("{prefix}examples/bookstore/infra/kgateway/gateway.yaml")
     );
+}
+
+/// `file:///abs/dir/` for a folder; these test paths need no percent-encoding.
+fn file_uri(dir: &Path) -> String {
+    let path = dir.to_str().unwrap().replace('\\', "/");
+    assert!(!path.contains(' ') && !path.contains('%'), "{path}");
+    format!(
+        "file://{}{path}/",
+        if path.starts_with('/') { "" } else { "/" }
+    )
+}
+
+/// `dir` relative to `root` as the start of a URI (`sub/dir/`), or `""` when they are the same.
+fn root_relative_prefix(root: &Path, dir: &Path) -> String {
+    dir.strip_prefix(root)
+        .unwrap()
+        .components()
+        .map(|c| format!("{}/", c.as_os_str().to_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root_and_percent_encoded() {
+    let dir = project("sarif_root", None);
+    write(&dir, "k8s/my policy.yaml", POLICY);
+    // Run from a subfolder: the root is the folder holding `.git`, not the current directory.
+    let o = bin(&dir.join("k8s"))
+        .args(["my policy.yaml", "--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["originalUriBaseIds"]["SRCROOT"]["uri"], file_uri(&dir));
+    let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "k8s/my%20policy.yaml");
+    assert_eq!(artifact["uriBaseId"], "SRCROOT");
+}
+
+#[test]
+fn sarif_never_names_standard_input_as_a_uri() {
+    let dir = project("sarif_stdin", None);
+    let mut child = bin(&dir)
+        .args(["-", "--format", "sarif"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), POLICY.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(!out.contains("<stdin>"), "{out}");
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        for loc in r["locations"].as_array().unwrap() {
+            assert!(loc.get("physicalLocation").is_none(), "{loc:#}");
+        }
+    }
 }
 
 #[test]

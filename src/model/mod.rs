@@ -45,7 +45,7 @@ impl Default for ModelOptions {
     }
 }
 
-/// Whether traffic of a pod is handled by ztunnel (§1 of platform-semantics).
+/// Whether traffic of a pod is handled by ztunnel (docs/platform.md §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dataplane {
     Ambient,
@@ -56,7 +56,7 @@ pub enum Dataplane {
     Unknown,
 }
 
-/// The pods Istio deploys for a Gateway of class `istio` or `istio-waypoint` (§5).
+/// The pods Istio deploys for a Gateway of class `istio` or `istio-waypoint` (docs/platform.md §5).
 #[derive(Clone, Debug)]
 pub struct GatewayDeployment {
     pub gateway: usize,
@@ -616,7 +616,7 @@ impl Model {
             .map(|&i| &self.service_accounts[i])
     }
 
-    // ------------------------------------------------------------ enrolment (§1)
+    // ------------------------------------------------------------ enrolment (docs/platform.md §1)
 
     pub fn namespace_dataplane(&self, namespace: &str) -> Dataplane {
         if namespace == "kube-system" {
@@ -655,7 +655,7 @@ impl Model {
     }
 }
 
-/// Whether a namespace's labels make the injector add sidecars (§1).
+/// Whether a namespace's labels make the injector add sidecars (docs/platform.md §1).
 pub fn injection_enabled(labels: &selector::Labels) -> bool {
     label(labels, "istio-injection") == Some("enabled")
         || (label(labels, "istio.io/rev").is_some() && label(labels, "istio-injection").is_none())
@@ -665,9 +665,9 @@ pub fn injection_enabled(labels: &selector::Labels) -> bool {
 const ISTIO_GATEWAY_CONTROLLER: &str = "istio.io/gateway-controller";
 const ISTIO_MESH_CONTROLLER: &str = "istio.io/mesh-controller";
 
-/// The ServiceAccount Istio creates for a Gateway's pods (§5): `<name>-<class>` for `istio`
-/// and any class Istio's gateway controller runs (or the `gateway.istio.io/service-account`
-/// annotation), `<name>` for waypoints.
+/// The ServiceAccount Istio creates for a Gateway's pods (docs/platform.md §5): `<name>-<class>`
+/// for `istio` and any class Istio's gateway controller runs (or the
+/// `gateway.istio.io/service-account` annotation), `<name>` for waypoints.
 pub fn generated_service_account(g: &Gateway, classes: &[GatewayClass]) -> Option<String> {
     let class = g.class_name.value.as_str();
     let controller = classes

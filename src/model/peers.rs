@@ -1,6 +1,6 @@
-//! Which pods a NetworkPolicy peer selects (§8): `namespaceSelector` and `podSelector` in one peer
-//! are ANDed, a lone `podSelector` means the policy's namespace, an `ipBlock` says nothing about
-//! pods.
+//! Which pods a NetworkPolicy peer selects (docs/platform.md §8): `namespaceSelector` and
+//! `podSelector` in one peer are ANDed, a lone `podSelector` means the policy's namespace, an
+//! `ipBlock` says nothing about pods.
 
 use super::Model;
 use super::resources::{Peer, Workload};

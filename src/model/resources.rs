@@ -690,7 +690,7 @@ pub struct AuthorizationPolicy {
 }
 
 impl AuthorizationPolicy {
-    /// Enforced by ztunnel: everything without targetRefs (§3.1).
+    /// Enforced by ztunnel: everything without targetRefs (docs/platform.md §3.1).
     pub fn ztunnel_enforced(&self) -> bool {
         self.target_refs.is_empty()
     }

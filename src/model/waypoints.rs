@@ -1,5 +1,6 @@
-//! Which waypoint a Service or a workload uses (§2): `istio.io/use-waypoint` on the object wins
-//! over its namespace's; `none` opts out; `istio.io/use-waypoint-namespace` points elsewhere.
+//! Which waypoint a Service or a workload uses (docs/platform.md §2): `istio.io/use-waypoint` on
+//! the object wins over its namespace's; `none` opts out; `istio.io/use-waypoint-namespace` points
+//! elsewhere.
 
 use crate::finding::Location;
 use crate::load::node::FieldPath;

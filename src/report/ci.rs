@@ -2,6 +2,7 @@
 //! workflow commands, GitLab Code Quality.
 
 use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -36,12 +37,14 @@ fn section(doc: &str, heading: &str) -> String {
 }
 
 impl Report<'_> {
+    /// A file's path as the user gave it, without a leading `./`: for annotations and
+    /// fingerprints.
     fn uri(&self, file: usize) -> String {
-        self.inputs.files[file]
-            .path
-            .strip_prefix("./")
-            .unwrap_or(&self.inputs.files[file].path)
-            .to_string()
+        self.uri_of_path(&self.inputs.files[file].path)
+    }
+
+    fn uri_of_path(&self, path: &str) -> String {
+        path.strip_prefix("./").unwrap_or(path).to_string()
     }
 
     fn region(e: &super::Resolved) -> Value {
@@ -55,6 +58,28 @@ impl Report<'_> {
 
     pub(super) fn write_sarif(&self, out: &mut dyn Write) -> io::Result<()> {
         let rule_index = |code: &str| rules::RULES.iter().position(|r| r.code == code);
+        let cwd = std::env::current_dir().ok();
+        let root = cwd.as_deref().map(source_root);
+        // Per file: its `artifactLocation`, or `None` for what is not a file on disk (`<stdin>`).
+        let artifacts: Vec<Option<Value>> = self
+            .inputs
+            .files
+            .iter()
+            .map(|f| match (&cwd, &root) {
+                (Some(cwd), Some(root)) => artifact_location(&f.path, cwd, root),
+                _ => Path::new(&f.path)
+                    .is_file()
+                    .then(|| json!({"uri": self.uri_of_path(&f.path)})),
+            })
+            .collect();
+        let physical = |at: &super::Resolved| {
+            artifacts[at.file].as_ref().map(|artifact| {
+                json!({
+                    "artifactLocation": artifact,
+                    "region": Self::region(at),
+                })
+            })
+        };
         let driver_rules: Vec<Value> = rules::RULES
             .iter()
             .map(|r| {
@@ -74,29 +99,30 @@ impl Report<'_> {
             .entries
             .iter()
             .map(|e| {
+                let mut location = json!({
+                    "logicalLocations": e.resource.as_ref().map(|r| vec![json!({
+                        "name": r.name,
+                        "fullyQualifiedName": format!("{}/{}", r.kind, crate::model::qualified(r.namespace.as_deref(), &r.name)),
+                        "kind": "resource",
+                    })]).unwrap_or_default(),
+                });
+                if let Some(p) = physical(&e.at) {
+                    location["physicalLocation"] = p;
+                }
+                let has_location = location.get("physicalLocation").is_some()
+                    || location["logicalLocations"].as_array().is_some_and(|l| !l.is_empty());
                 let mut result = json!({
                     "ruleId": e.finding.code,
                     "level": level(e.finding.severity),
                     "message": {"text": message_with_help(e)},
-                    "locations": [{
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": self.uri(e.at.file)},
-                            "region": Self::region(&e.at),
-                        },
-                        "logicalLocations": e.resource.as_ref().map(|r| vec![json!({
-                            "name": r.name,
-                            "fullyQualifiedName": format!("{}/{}", r.kind, crate::model::qualified(r.namespace.as_deref(), &r.name)),
-                            "kind": "resource",
-                        })]).unwrap_or_default(),
-                    }],
-                    "relatedLocations": e.related.iter().enumerate().map(|(i, r)| json!({
-                        "id": i,
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": self.uri(r.at.file)},
-                            "region": Self::region(&r.at),
-                        },
-                        "message": {"text": r.message},
-                    })).collect::<Vec<_>>(),
+                    "locations": if has_location { vec![location] } else { Vec::new() },
+                    "relatedLocations": e.related.iter().enumerate().map(|(i, r)| {
+                        let mut related = json!({"id": i, "message": {"text": r.message}});
+                        if let Some(p) = physical(&r.at) {
+                            related["physicalLocation"] = p;
+                        }
+                        related
+                    }).collect::<Vec<_>>(),
                     "partialFingerprints": {"ambientLint/v1": fingerprint(self, e)},
                 });
                 if let Some(i) = rule_index(e.finding.code) {
@@ -108,19 +134,23 @@ impl Report<'_> {
                 result
             })
             .collect();
+        let mut run = json!({
+            "tool": {"driver": {
+                "name": TOOL,
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/ambient-lint/ambient-lint",
+                "rules": driver_rules,
+            }},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        });
+        if let Some(root) = &root {
+            run["originalUriBaseIds"] = json!({SRCROOT: {"uri": format!("{}/", file_uri(root))}});
+        }
         let doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
-            "runs": [{
-                "tool": {"driver": {
-                    "name": TOOL,
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/ambient-lint/ambient-lint",
-                    "rules": driver_rules,
-                }},
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-            }],
+            "runs": [run],
         });
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(json_io)?;
         writeln!(out)
@@ -175,6 +205,97 @@ impl Report<'_> {
         serde_json::to_writer_pretty(&mut *out, &issues).map_err(json_io)?;
         writeln!(out)
     }
+}
+
+/// The `uriBaseId` SARIF locations are relative to: the repository's root.
+const SRCROOT: &str = "SRCROOT";
+
+/// The repository root: the nearest folder from `cwd` up that holds `.git` (a folder in a clone,
+/// a file in a worktree or submodule), else `cwd` itself.
+fn source_root(cwd: &Path) -> PathBuf {
+    cwd.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(cwd)
+        .to_path_buf()
+}
+
+/// A SARIF `artifactLocation` for a file the user named by `path` (relative to `cwd`): a URI
+/// relative to `root` with `uriBaseId: SRCROOT`, or an absolute `file://` URI for a file outside
+/// `root`. `None` for a path that is not a file on disk (`<stdin>`): such a path is not a URI.
+fn artifact_location(path: &str, cwd: &Path, root: &Path) -> Option<Value> {
+    let absolute = normalize(&cwd.join(path));
+    if !absolute.is_file() {
+        return None;
+    }
+    let relative = absolute
+        .strip_prefix(root)
+        .ok()
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            // Through symbolic links the lexical path may lie elsewhere than the real one.
+            let real = std::fs::canonicalize(&absolute).ok()?;
+            let real_root = std::fs::canonicalize(root).ok()?;
+            real.strip_prefix(real_root).ok().map(Path::to_path_buf)
+        });
+    Some(match relative {
+        Some(relative) => {
+            let segments: Vec<String> = relative
+                .components()
+                .map(|c| percent_encode(c.as_os_str().as_encoded_bytes()))
+                .collect();
+            json!({"uri": segments.join("/"), "uriBaseId": SRCROOT})
+        }
+        None => json!({"uri": file_uri(&absolute)}),
+    })
+}
+
+/// `.` and `..` resolved without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `file:///abs/path` for an absolute, normalized path, without a trailing slash.
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for c in path.components() {
+        match c {
+            // `C:` on Windows: `file:///C:/...`.
+            Component::Prefix(p) => {
+                uri.push('/');
+                uri.push_str(&p.as_os_str().to_string_lossy().replace('\\', "/"));
+            }
+            Component::Normal(segment) => {
+                uri.push('/');
+                uri.push_str(&percent_encode(segment.as_encoded_bytes()));
+            }
+            Component::RootDir | Component::CurDir | Component::ParentDir => {}
+        }
+    }
+    uri
+}
+
+/// One path segment for a URI: every byte but RFC 3986's unreserved characters is
+/// percent-encoded (spaces, `%`, `#`, `?`, non-ASCII, ...).
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn area(code: &str) -> &'static str {
@@ -250,6 +371,56 @@ mod tests {
     fn workflow_command_escaping() {
         assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(escape_property("AL201 x:y,z"), "AL201 x%3Ay%2Cz");
+    }
+
+    #[test]
+    fn uris_are_percent_encoded_segments() {
+        assert_eq!(percent_encode(b"a b%#?.yaml"), "a%20b%25%23%3F.yaml");
+        assert_eq!(percent_encode("é-_~".as_bytes()), "%C3%A9-_~");
+        assert_eq!(
+            file_uri(Path::new("/work/my repo")),
+            "file:///work/my%20repo"
+        );
+        assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
+    }
+
+    #[test]
+    fn artifact_locations_are_relative_to_the_root_and_skip_what_is_not_a_file() {
+        let root = std::env::temp_dir().join(format!("ambient-lint-sarif-{}", std::process::id()));
+        let sub = root.join("k8s dir");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("a b.yaml"), "").unwrap();
+        assert_eq!(
+            artifact_location("a b.yaml", &sub, &root),
+            Some(json!({"uri": "k8s%20dir/a%20b.yaml", "uriBaseId": SRCROOT}))
+        );
+        assert_eq!(
+            artifact_location("./../k8s dir/a b.yaml", &sub, &root),
+            Some(json!({"uri": "k8s%20dir/a%20b.yaml", "uriBaseId": SRCROOT}))
+        );
+        // Outside the root: an absolute URI, no base.
+        let outside = artifact_location("a b.yaml", &sub, &root.join("elsewhere")).unwrap();
+        assert!(outside.get("uriBaseId").is_none());
+        assert!(
+            outside["uri"].as_str().unwrap().starts_with("file:///")
+                && outside["uri"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/k8s%20dir/a%20b.yaml"),
+            "{outside}"
+        );
+        assert_eq!(artifact_location("<stdin>", &sub, &root), None);
+        assert_eq!(artifact_location("missing.yaml", &sub, &root), None);
+        if !root.ancestors().any(|d| d.join(".git").exists()) {
+            assert_eq!(
+                source_root(&sub),
+                sub,
+                "no `.git` above: the current directory"
+            );
+        }
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        assert_eq!(source_root(&sub), root);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::load::node::FieldPath;
 use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause};
 use crate::model::{Dataplane, Model};
 
-/// `from.source` fields ztunnel enforces (§3.4; istio `ambient/authorization.go`).
+/// `from.source` fields ztunnel enforces (docs/platform.md §3.4; istio `ambient/authorization.go`).
 const L4_SOURCE_FIELDS: &[&str] = &[
     "principals",
     "notPrincipals",
@@ -140,9 +140,9 @@ pub fn attribute_names(attrs: &[&L7Attribute]) -> Vec<String> {
     names
 }
 
-/// Whether ztunnel enforces this policy on workloads in ambient (§3.1): no targetRefs, and the
-/// workloads in scope are enrolled. A scope whose enrolment the input does not show counts as
-/// not enrolled: the rule stays quiet rather than guess.
+/// Whether ztunnel enforces this policy on workloads in ambient (docs/platform.md §3.1): no
+/// targetRefs, and the workloads in scope are enrolled. A scope whose enrolment the input does not
+/// show counts as not enrolled: the rule stays quiet rather than guess.
 pub fn enforced_by_ztunnel(model: &Model, policy: &AuthorizationPolicy) -> bool {
     if !policy.ztunnel_enforced() {
         return false;
@@ -305,9 +305,9 @@ pub fn namespace_pattern_known(model: &Model, pattern: &str) -> bool {
     model.namespace_known(pattern)
 }
 
-/// Why a ztunnel DENY rule never fires after its HTTP attributes are stripped (§3.5): its
-/// `from` or `to` list has no L4 condition left in any entry, or one `when` condition is HTTP-only.
-/// Returns the attribute to point at and which part is emptied.
+/// Why a ztunnel DENY rule never fires after its HTTP attributes are stripped (docs/platform.md
+/// §3.5): its `from` or `to` list has no L4 condition left in any entry, or one `when` condition is
+/// HTTP-only. Returns the attribute to point at and which part is emptied.
 pub fn deny_rule_emptied(parts: &RuleParts) -> Option<(&L7Attribute, &'static str)> {
     let emptied = |list: &[Stripped]| !list.is_empty() && list.iter().all(|s| !s.keeps_l4);
     if emptied(&parts.from) {

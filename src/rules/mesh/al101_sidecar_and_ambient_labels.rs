@@ -21,7 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if ns.label(DATAPLANE_MODE) != Some("ambient") {
             continue;
         }
-        // `istio.io/rev` injects only where `istio-injection` is absent (§1).
+        // `istio.io/rev` injects only where `istio-injection` is absent (docs/platform.md §1).
         if !crate::model::injection_enabled(&ns.labels) {
             continue;
         }

@@ -14,10 +14,10 @@ pub static RULE: Rule = Rule {
     supersedes: &[],
 };
 
-/// Whether some egress rule lets DNS over `protocol` reach kube-dns, which runs in kube-system:
-/// to any destination, to an `ipBlock` (node-local DNS caches), or to a peer that can select pods
-/// of another namespace. A lone `podSelector` means the policy's own namespace (§8), so it
-/// reaches kube-dns only from kube-system. A named port may be CoreDNS's `dns`/`dns-tcp`.
+/// Whether some egress rule lets DNS over `protocol` reach kube-dns, which runs in kube-system: to
+/// any destination, to an `ipBlock` (node-local DNS caches), or to a peer that can select pods of
+/// another namespace. A lone `podSelector` means the policy's own namespace (docs/platform.md §8),
+/// so it reaches kube-dns only from kube-system. A named port may be CoreDNS's `dns`/`dns-tcp`.
 fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
     cov.restricting.iter().any(|policy| {
         policy.egress.iter().any(|r| {

@@ -1,4 +1,4 @@
-//! AL3xx: NetworkPolicy against what ambient puts on the wire (§4, §8).
+//! AL3xx: NetworkPolicy against what ambient puts on the wire (docs/platform.md §4, §8).
 
 pub mod al301_missing_hbone_egress;
 pub mod al302_missing_hbone_ingress;

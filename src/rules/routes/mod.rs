@@ -1,4 +1,4 @@
-//! AL4xx: what Gateway API routes expose through north-south gateways (§7).
+//! AL4xx: what Gateway API routes expose through north-south gateways (docs/platform.md §7).
 
 pub mod al401_route_matches_any_method;
 pub mod al402_mutating_method_exposed;
