@@ -51,15 +51,31 @@ pub struct Settings {
     pub fail_on: cli::FailOn,
     /// The config file used, if any.
     pub config: Option<std::path::PathBuf>,
+    /// What to tell the user on standard error before the run (a config file under a near-miss
+    /// name that is not read).
+    pub warnings: Vec<String>,
 }
 
 impl Settings {
     pub fn from_args(args: &cli::CheckArgs) -> Result<Settings, RunError> {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let mut warnings = Vec::new();
         let path = match (&args.config, args.no_config) {
             (Some(p), _) => Some(p.clone()),
             (None, true) => None,
-            (None, false) => config::discover(&cwd),
+            (None, false) => {
+                let (found, misses) = config::discover_with_near_misses(&cwd);
+                if found.is_none() {
+                    for m in misses {
+                        let shown = m.strip_prefix(&cwd).unwrap_or(&m).display().to_string();
+                        warnings.push(format!(
+                            "{shown} is not read: the config file must be named `{}` (or pass `--config {shown}`)",
+                            config::FILE_NAME
+                        ));
+                    }
+                }
+                found
+            }
         };
         let file = match &path {
             Some(p) => config::load(p).map_err(RunError::Config)?,
@@ -111,10 +127,22 @@ impl Settings {
             glob: g.clone(),
             base: cwd.clone(),
         }));
+        let declared = declared_facts(args, &file, path.as_deref())?;
+        let default_dataplane = match (args.default_dataplane, file.default_dataplane.as_deref()) {
+            (Some(cli::DataplaneArg::Ambient), _) | (None, Some("ambient")) => {
+                Some(model::Dataplane::Ambient)
+            }
+            (Some(cli::DataplaneArg::Sidecar), _) | (None, Some("sidecar")) => {
+                Some(model::Dataplane::Sidecar)
+            }
+            (Some(cli::DataplaneArg::None), _) | (None, Some(_)) => Some(model::Dataplane::Outside),
+            (None, None) => None,
+        };
         let lint = LintOptions {
             load: LoadOptions {
                 paths: args.paths.clone(),
                 context: args.context.clone(),
+                declared,
                 exclude,
                 default_namespace: args
                     .namespace
@@ -137,6 +165,7 @@ impl Settings {
                     .unwrap_or_else(|| "cluster.local".to_string()),
                 known_namespaces: pick(&args.known_namespace, &file.known_namespaces),
                 assume_complete: args.assume_complete || file.assume_complete.unwrap_or(false),
+                default_dataplane,
             },
             rules: RuleOptions {
                 internal_paths: patterns(&pick(&args.internal_path, &file.routes_internal))?,
@@ -162,8 +191,88 @@ impl Settings {
             lint,
             fail_on,
             config: path,
+            warnings,
         })
     }
+}
+
+/// Where declared facts come from, as reports name them.
+pub const DECLARED_ON_COMMAND_LINE: &str = "declared on the command line";
+
+/// The facts declared on the command line and in the config file. One declared twice is kept
+/// once, on the command line (a namespace's labels from both, the command line's winning).
+fn declared_facts(
+    args: &cli::CheckArgs,
+    file: &config::Config,
+    path: Option<&std::path::Path>,
+) -> Result<Vec<load::declared::Declared>, RunError> {
+    use load::declared::{Declared, Fact, merge};
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut cli_facts = Vec::new();
+    for ns in &args.ambient_namespace {
+        merge(
+            &mut cli_facts,
+            Fact::Namespace {
+                name: ns.clone(),
+                labels: vec![(model::DATAPLANE_MODE.to_string(), "ambient".to_string())],
+            },
+        );
+    }
+    for spec in &args.namespace_label {
+        let parsed = spec
+            .split_once(':')
+            .and_then(|(ns, kv)| kv.split_once('=').map(|(k, v)| (ns, k, v)))
+            .filter(|(ns, k, _)| !ns.is_empty() && !k.is_empty());
+        let Some((ns, k, v)) = parsed else {
+            return Err(RunError::Usage(format!(
+                "`--namespace-label {spec}` is not `NAMESPACE:KEY=VALUE` (e.g. `shop:istio.io/dataplane-mode=ambient`)"
+            )));
+        };
+        merge(
+            &mut cli_facts,
+            Fact::Namespace {
+                name: ns.to_string(),
+                labels: vec![(k.to_string(), v.to_string())],
+            },
+        );
+    }
+    for spec in &args.declare {
+        merge(
+            &mut cli_facts,
+            Fact::parse(spec).map_err(|e| RunError::Usage(format!("--declare: {e}")))?,
+        );
+    }
+    let mut file_facts = Vec::new();
+    for fact in &file.cluster_facts {
+        let same = |f: &Fact| {
+            f.kind() == fact.kind() && f.namespace() == fact.namespace() && f.name() == fact.name()
+        };
+        match cli_facts.iter().position(same) {
+            Some(i) => {
+                // The file's labels first, the command line's on top.
+                let mine = std::mem::replace(&mut cli_facts[i], fact.clone());
+                merge(&mut cli_facts, mine);
+            }
+            None => file_facts.push(fact.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    if let (Some(p), false) = (path, file_facts.is_empty()) {
+        out.push(Declared {
+            origin: format!(
+                "declared in {}",
+                load::display_path(p.strip_prefix(&cwd).unwrap_or(p))
+            ),
+            facts: file_facts,
+        });
+    }
+    if !cli_facts.is_empty() {
+        out.push(Declared {
+            origin: DECLARED_ON_COMMAND_LINE.to_string(),
+            facts: cli_facts,
+        });
+    }
+    Ok(out)
 }
 
 /// Where a run's time went, for `--stats`.
@@ -215,10 +324,15 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
         }
     }
     suppress::apply(inputs, &mut findings, selection);
-    // With `--context`, only the files given are reported on.
-    if let Some(reported) = &inputs.reported {
-        findings.retain(|f| reported.contains(&inputs.file_of(&f.location)));
-    }
+    // Findings are reported on the files given: those located there, and those located in a
+    // `--context` or declared file that involve one (a related location there), so that a
+    // pre-commit run on the changed files also reports what they break elsewhere.
+    findings.retain(|f| {
+        inputs.is_linted(inputs.file_of(&f.location))
+            || f.related
+                .iter()
+                .any(|r| inputs.is_linted(inputs.file_of(&r.location)))
+    });
     let timings = Timings {
         model: model_time,
         rules: start.elapsed(),
@@ -245,7 +359,8 @@ impl Default for LintOptions {
         LintOptions {
             load: LoadOptions {
                 paths: vec![],
-                context: None,
+                context: vec![],
+                declared: vec![],
                 exclude: vec![],
                 default_namespace: "default".to_string(),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,

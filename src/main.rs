@@ -36,15 +36,26 @@ fn fail(message: impl std::fmt::Display) -> u8 {
     CANNOT_RUN
 }
 
+/// Something the user should know that does not change the exit status.
+fn warn(message: impl std::fmt::Display) {
+    eprintln!("ambient-lint: warning: {message}");
+}
+
 fn check(args: &CheckArgs) -> u8 {
     let settings = match Settings::from_args(args) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    for w in &settings.warnings {
+        warn(w);
+    }
     let (inputs, findings, timings) = match lint_timed(&settings.lint) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    for w in &inputs.warnings {
+        warn(w);
+    }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
     let report = Report::new(&inputs, findings, args.show_suppressed);

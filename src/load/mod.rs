@@ -3,6 +3,7 @@
 //! What cannot be read becomes a finding here (AL001 invalid YAML, AL003 templated file); files
 //! and documents that are not manifests are skipped quietly.
 
+pub mod declared;
 pub mod node;
 pub mod source;
 pub mod yaml;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Location, Severity};
 use node::{FieldPath, Node, Value};
-use source::{FileId, SourceFile, Span};
+use source::{FileId, FileRole, SourceFile, Span};
 
 /// Index of an object in [`Inputs::objects`].
 pub type ObjectId = usize;
@@ -57,15 +58,19 @@ pub struct Inputs {
     /// YAML documents read, manifests or not.
     pub documents: usize,
     pub findings: Vec<Finding>,
-    /// With `--context`: the files to report on (the others are read for cross-references).
-    pub reported: Option<std::collections::HashSet<FileId>>,
+    /// What the user should hear about that is not a finding (a path with no manifest, a
+    /// skipped symbolic link), printed to standard error.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub paths: Vec<PathBuf>,
-    /// A tree read for cross-references only; findings are reported on `paths`.
-    pub context: Option<PathBuf>,
+    /// Files and folders read for cross-references only; findings are reported on `paths`.
+    pub context: Vec<PathBuf>,
+    /// Objects that exist in the cluster but not in the input, from the config file and the
+    /// command line; a manifest object of the same kind, namespace and name wins.
+    pub declared: Vec<declared::Declared>,
     pub exclude: Vec<ExcludeGlob>,
     /// Namespace for objects that do not name one (kubectl's `-n`).
     pub default_namespace: String,
@@ -113,11 +118,17 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
 
     let excludes = build_excludes(&opts.exclude)?;
     let mut sources: Vec<(String, Origin)> = Vec::new();
+    let mut warnings = Vec::new();
     // Files already listed, so that a `--context` tree does not read a given file twice.
     let mut seen = std::collections::HashSet::new();
     let mut seen_file =
         |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    // For each path given: its display, the range of `sources` it yielded, and whether it held
+    // files an earlier path already listed.
+    let mut given: Vec<(String, std::ops::Range<usize>, bool)> = Vec::new();
     for path in &opts.paths {
+        let first = sources.len();
+        let mut read_already = false;
         if path.as_os_str() == STDIN {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -130,29 +141,52 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 Ok(buf)
             };
             sources.push(("<stdin>".to_string(), Origin::Read(content)));
+            given.push(("standard input".to_string(), first..sources.len(), false));
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            for file in walk(path, &excludes) {
+            for file in walk(path, &excludes, &mut warnings) {
                 if seen_file(&file) {
                     sources.push((display(&file), Origin::File(file)));
+                } else {
+                    read_already = true;
                 }
             }
-        } else if !excludes.is_excluded(path) && seen_file(path) {
-            sources.push((display(path), Origin::File(path.clone())));
+        } else if !excludes.is_excluded(path) {
+            if seen_file(path) {
+                sources.push((display(path), Origin::File(path.clone())));
+            } else {
+                read_already = true;
+            }
         }
+        given.push((display(path), first..sources.len(), read_already));
     }
     let reported_count = sources.len();
-    if let Some(dir) = &opts.context {
-        let meta = std::fs::metadata(dir).map_err(|_| LoadError::PathNotFound(dir.clone()))?;
+    for path in &opts.context {
+        let first = sources.len();
+        let mut read_already = false;
+        let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            for file in walk(dir, &excludes) {
+            for file in walk(path, &excludes, &mut warnings) {
                 if seen_file(&file) {
                     sources.push((display(&file), Origin::File(file)));
+                } else {
+                    read_already = true;
                 }
             }
+        } else if !excludes.is_excluded(path) {
+            if seen_file(path) {
+                sources.push((display(path), Origin::File(path.clone())));
+            } else {
+                read_already = true;
+            }
         }
+        given.push((
+            format!("{} (--context)", display(path)),
+            first..sources.len(),
+            read_already,
+        ));
     }
 
     // Files are read and parsed on every core; merged in order, so output stays deterministic.
@@ -177,9 +211,26 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     for part in parts {
         inputs.absorb(part);
     }
-    if opts.context.is_some() {
-        inputs.reported = Some((0..reported_count).collect());
+    // One source, one file: file ids are source indexes.
+    for file in &mut inputs.files[reported_count..] {
+        file.role = FileRole::Context;
     }
+    for (path, range, read_already) in given {
+        let yielded = |id: FileId| {
+            inputs.objects.iter().any(|o| o.file == id)
+                || inputs
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f.location, Location::File { file, .. } if file == id))
+        };
+        if !read_already && !range.into_iter().any(yielded) {
+            warnings.push(format!(
+                "{path}: no Kubernetes manifest found there (no YAML or JSON object with `apiVersion` and `kind`); nothing was read from it"
+            ));
+        }
+    }
+    inputs.add_declared(&opts.declared, &opts.default_namespace);
+    inputs.warnings.extend(warnings);
     Ok(inputs)
 }
 
@@ -188,6 +239,7 @@ impl Inputs {
     fn absorb(&mut self, other: Inputs) {
         let offset = self.files.len();
         self.files.extend(other.files);
+        self.warnings.extend(other.warnings);
         self.documents += other.documents;
         self.objects.extend(other.objects.into_iter().map(|mut o| {
             o.file += offset;
@@ -200,6 +252,36 @@ impl Inputs {
                 }
                 f
             }));
+    }
+
+    /// Adds the declared facts no manifest object already defines, one generated file per
+    /// origin (config file, command line).
+    pub fn add_declared(&mut self, declared: &[declared::Declared], default_namespace: &str) {
+        let defined: std::collections::HashSet<(&str, &str, &str)> = self
+            .objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.namespace_or_empty(), o.name.as_str()))
+            .collect();
+        let texts: Vec<(String, String)> = declared
+            .iter()
+            .map(|d| {
+                let facts = d.facts.iter().filter(|f| {
+                    !defined.contains(&(f.kind(), f.namespace().unwrap_or(""), f.name()))
+                });
+                (d.origin.clone(), declared::render(facts))
+            })
+            .filter(|(_, text)| !text.is_empty())
+            .collect();
+        for (origin, text) in texts {
+            let id = self.files.len();
+            self.add_source(origin, Ok(text), default_namespace);
+            self.files[id].role = FileRole::Declared;
+        }
+    }
+
+    /// Whether findings located in this file are reported on their own.
+    pub fn is_linted(&self, file: FileId) -> bool {
+        self.files[file].role == FileRole::Lint
     }
 
     /// Adds one file's text (or the reason it could not be read, reported as AL001) and the
@@ -289,6 +371,11 @@ fn cannot_read(e: std::io::Error) -> Unreadable {
         format!("cannot read file: {e}"),
         "check that the file exists and is readable",
     )
+}
+
+/// A path as reports show it: as given, without a leading `./`.
+pub fn display_path(p: &Path) -> String {
+    display(p)
 }
 
 fn display(p: &Path) -> String {
@@ -404,22 +491,36 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Files below `dir` with a manifest extension, skipping hidden entries and what .gitignore
 /// (or .ignore) excludes, in a stable order.
-fn walk(dir: &Path, excludes: &Excludes) -> Vec<PathBuf> {
-    let found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+fn walk(dir: &Path, excludes: &Excludes, warnings: &mut Vec<String>) -> Vec<PathBuf> {
+    let has_extension = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    let mut found: Vec<PathBuf> = Vec::new();
+    for e in ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
         .follow_links(false)
         .build()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
+    {
+        let Some(t) = e.file_type() else { continue };
+        if t.is_symlink() {
+            // Links are not followed (a link can leave the tree, or loop): say so when it
+            // points at what would have been read.
+            let p = e.path();
+            if (has_extension(p) || p.is_dir()) && !excludes.is_excluded(p) {
+                warnings.push(format!(
+                    "{}: symbolic link skipped (links are not followed); pass its target as a path to lint it",
+                    display(p)
+                ));
+            }
+        } else if t.is_file() && has_extension(e.path()) {
+            found.push(e.into_path());
+        }
+    }
     let patches = kustomize_patches(&found);
     let mut files: Vec<PathBuf> = found
         .into_iter()

@@ -35,11 +35,26 @@ pub struct LineCol {
     pub column: usize,
 }
 
+/// Why a file was read, which decides whether its findings are reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FileRole {
+    /// A path given to lint: its findings are reported.
+    #[default]
+    Lint,
+    /// Read with `--context` for cross-references: reported only through a linted file.
+    Context,
+    /// Generated from facts declared in the config file or on the command line; its `path` says
+    /// where (`declared in .ambient-lint.yaml`), and it is never shown as a file.
+    Declared,
+}
+
 #[derive(Debug)]
 pub struct SourceFile {
-    /// The path as the user gave it (relative stays relative), or `<stdin>`.
+    /// The path as the user gave it (relative stays relative), or `<stdin>`; for a declared
+    /// file, where the facts were declared.
     pub path: String,
     pub text: String,
+    pub role: FileRole,
     line_starts: Vec<usize>,
 }
 
@@ -55,6 +70,7 @@ impl SourceFile {
         SourceFile {
             path,
             text,
+            role: FileRole::Lint,
             line_starts,
         }
     }

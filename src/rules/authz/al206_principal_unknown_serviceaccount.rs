@@ -28,7 +28,9 @@ pub fn account_exists(model: &Model, ns: &str, sa: &str) -> bool {
 /// there. Otherwise its accounts may be created elsewhere and nothing can be said.
 pub fn identities_in_input(model: &Model, ns: &str) -> bool {
     ns != model.options.root_namespace
-        && (model.service_accounts_in(ns).next().is_some()
+        && (model
+            .service_accounts_in(ns)
+            .any(|s| !model.is_declared(s.object))
             || model.workloads_in(ns).next().is_some())
 }
 
