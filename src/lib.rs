@@ -283,19 +283,33 @@ pub struct Timings {
     pub rules: std::time::Duration,
 }
 
-/// Loads, models and checks: the inputs and every finding, unsorted.
-pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
-    lint_timed(options).map(|(i, f, _)| (i, f))
+/// A run's result: the inputs, every finding (unsorted), what the rules could not judge on the
+/// files given, and where the time went.
+pub struct Linted {
+    pub inputs: Inputs,
+    pub findings: Vec<Finding>,
+    pub unjudged: Vec<rules::UnjudgedItem>,
+    pub timings: Timings,
 }
 
-/// [`lint`], timing each phase.
-pub fn lint_timed(options: &LintOptions) -> Result<(Inputs, Vec<Finding>, Timings), RunError> {
+/// Loads, models and checks: the inputs and every finding, unsorted.
+pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
+    lint_timed(options).map(|l| (l.inputs, l.findings))
+}
+
+/// [`lint`], timing each phase, with what was not judged.
+pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let start = std::time::Instant::now();
     let inputs = load::load(&options.load).map_err(RunError::Load)?;
     let load = start.elapsed();
-    let (findings, mut timings) = check_timed(&inputs, options);
+    let (findings, unjudged, mut timings) = check_timed(&inputs, options);
     timings.load = load;
-    Ok((inputs, findings, timings))
+    Ok(Linted {
+        inputs,
+        findings,
+        unjudged,
+        timings,
+    })
 }
 
 /// Runs the model and the rules over loaded inputs.
@@ -303,7 +317,19 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     check_timed(inputs, options).0
 }
 
-fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings) {
+/// [`check`], with what the rules could not judge about the files given.
+pub fn check_noting(
+    inputs: &Inputs,
+    options: &LintOptions,
+) -> (Vec<Finding>, Vec<rules::UnjudgedItem>) {
+    let (findings, unjudged, _) = check_timed(inputs, options);
+    (findings, unjudged)
+}
+
+fn check_timed(
+    inputs: &Inputs,
+    options: &LintOptions,
+) -> (Vec<Finding>, Vec<rules::UnjudgedItem>, Timings) {
     let start = std::time::Instant::now();
     let model = Model::build(inputs, options.model.clone());
     let model_time = start.elapsed();
@@ -313,6 +339,8 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
     let mut findings = inputs.findings.clone();
     findings.extend(model.findings.iter().cloned());
     findings.extend(rules::run(&ctx));
+    let mut unjudged = ctx.take_unjudged();
+    unjudged.retain(|u| inputs.is_linted(inputs.objects[u.object].file));
     // Selection applies to every finding, the loader's and the model's included.
     findings.retain(|f| {
         selection.enabled(f.code)
@@ -338,7 +366,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
         rules: start.elapsed(),
         ..Timings::default()
     };
-    (findings, timings)
+    (findings, unjudged, timings)
 }
 
 /// Whether findings at these severities fail the run under `--fail-on`.

@@ -49,7 +49,12 @@ fn check(args: &CheckArgs) -> u8 {
     for w in &settings.warnings {
         warn(w);
     }
-    let (inputs, findings, timings) = match lint_timed(&settings.lint) {
+    let ambient_lint::Linted {
+        inputs,
+        findings,
+        unjudged,
+        timings,
+    } = match lint_timed(&settings.lint) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -58,7 +63,7 @@ fn check(args: &CheckArgs) -> u8 {
     }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
-    let report = Report::new(&inputs, findings, args.show_suppressed);
+    let report = Report::new(&inputs, findings, args.show_suppressed).with_unjudged(&unjudged);
     let to_file = args.output.is_some();
     let color = match args.color {
         Color::Always => true,

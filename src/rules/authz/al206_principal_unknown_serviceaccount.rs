@@ -1,7 +1,7 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::{Model, qualified};
-use crate::rules::{Context, Rule, finding, list};
+use crate::rules::{Context, Rule, Unjudged, finding, list};
 
 pub static RULE: Rule = Rule {
     code: "AL206",
@@ -44,7 +44,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue; // AL208 reports it.
         }
         let (ns, sa) = (p.namespace, p.service_account);
-        if !identities_in_input(model, ns) || account_exists(model, ns, sa) {
+        if account_exists(model, ns, sa) {
+            continue;
+        }
+        if !identities_in_input(model, ns) {
+            if ns != model.options.root_namespace {
+                ctx.unjudged(Unjudged::UndescribedNamespace, ns, r.policy.meta.object);
+            }
             continue;
         }
         let mut in_use: Vec<String> = Vec::new();
