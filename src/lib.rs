@@ -351,7 +351,15 @@ fn check_timed(
             f.severity = s;
         }
     }
-    suppress::apply(inputs, &mut findings, selection);
+    // Without `--assume-complete` AL210 notes rather than reports, so a suppression of it can
+    // not be judged unused.
+    if options.model.assume_complete {
+        suppress::apply(inputs, &mut findings, selection);
+    } else {
+        let mut judged = selection.clone();
+        judged.ignore.push("AL210".to_string());
+        suppress::apply(inputs, &mut findings, &judged);
+    }
     // Findings are reported on the files given: those located there, and those located in a
     // `--context` or declared file that involve one (a related location there), so that a
     // pre-commit run on the changed files also reports what they break elsewhere.

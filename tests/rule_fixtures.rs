@@ -8,7 +8,7 @@ mod common;
 
 use ambient_lint::load::Inputs;
 use ambient_lint::report::{Format, Report};
-use ambient_lint::{LintOptions, check, rules};
+use ambient_lint::{check, rules};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -38,7 +38,7 @@ fn fixtures() -> Vec<(String, String, String, String)> {
 
 fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
     let inputs = Inputs::from_texts([(display, text)]);
-    let findings = check(&inputs, &LintOptions::default());
+    let findings = check(&inputs, &common::options_for(text));
     for f in &findings {
         common::assert_house_style(f, display);
     }
