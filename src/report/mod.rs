@@ -138,10 +138,12 @@ impl<'a> Report<'a> {
                 .filter(|e| e.finding.severity == s && e.finding.suppressed.is_none())
                 .count()
         };
+        // Declared facts are no files, and their objects no resources of the input.
+        let declared = |file: usize| inputs.files[file].role == FileRole::Declared;
         let summary = Summary {
-            files: inputs.files.len(),
+            files: (0..inputs.files.len()).filter(|&f| !declared(f)).count(),
             documents: inputs.documents,
-            resources: inputs.objects.len(),
+            resources: inputs.objects.iter().filter(|o| !declared(o.file)).count(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
