@@ -672,6 +672,36 @@ mod tests {
     }
 
     #[test]
+    fn cluster_facts_parse_and_their_mistakes_are_located() {
+        let c = parse(
+            Path::new("c.yaml"),
+            "cluster:\n  default-dataplane: ambient\n  namespaces:\n    shop: {labels: {istio.io/use-waypoint: w}}\n  objects:\n    - {kind: Gateway, namespace: shop, name: w, gatewayClassName: istio-waypoint}\n    - {kind: Service, namespace: pay, name: api, ports: [8080, {port: 9090, name: grpc}]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.default_dataplane.as_deref(), Some("ambient"));
+        assert_eq!(c.cluster_facts.len(), 3);
+        assert!(matches!(&c.cluster_facts[2], Fact::Service { ports, .. } if ports.len() == 2));
+        assert_eq!(
+            err("cluster: {default-dataplane: ambiant}\n"),
+            "c.yaml:1:30: `ambiant` is not a dataplane (ambient, sidecar, none)"
+        );
+        assert!(
+            err("cluster: {objects: [{kind: Gateway, namespace: a, name: b}]}\n")
+                .contains("needs `gatewayClassName`")
+        );
+        assert!(
+            err(
+                "cluster: {objects: [{kind: ServiceAccount, namespace: a, name: b, ports: [80]}]}\n"
+            )
+            .contains("`ports` is for a Service")
+        );
+        assert!(
+            err("cluster: {namespaces: {shop: {label: {}}}}\n")
+                .contains("unknown key `cluster.namespaces.shop.label`")
+        );
+    }
+
+    #[test]
     fn the_starter_config_parses() {
         parse(Path::new(FILE_NAME), STARTER).unwrap();
     }
