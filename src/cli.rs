@@ -81,6 +81,14 @@ pub enum Color {
     Never,
 }
 
+/// `--default-dataplane`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DataplaneArg {
+    Ambient,
+    Sidecar,
+    None,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
@@ -121,10 +129,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
-    /// Load DIR too, for cross-references, but report only on the PATHs given (what a
-    /// pre-commit hook needs: the changed files, judged against the whole tree).
-    #[arg(long, value_name = "DIR")]
-    pub context: Option<PathBuf>,
+    /// Load this file or folder too, for cross-references (a tree, or a `kubectl get ... -o
+    /// yaml` dump), but report only findings that involve the PATHs given (what a pre-commit
+    /// hook needs: the changed files, judged against the whole tree); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub context: Vec<PathBuf>,
 
     /// The path standard input stands for: findings in it are shown there, and helm's
     /// `# Source:` comments and kustomize's origin annotations are looked up from its folder.
@@ -173,6 +182,28 @@ pub struct CheckArgs {
     /// A namespace that exists in the cluster but not in these manifests; repeatable.
     #[arg(long, value_name = "NAMESPACE")]
     pub known_namespace: Vec<String>,
+
+    /// The dataplane of namespaces the input does not describe (no Namespace object, none
+    /// declared): what an app repository whose namespaces live elsewhere says once.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub default_dataplane: Option<DataplaneArg>,
+
+    /// A namespace that exists and is enrolled in ambient (shorthand for `--namespace-label
+    /// NS:istio.io/dataplane-mode=ambient`); repeatable.
+    #[arg(long, value_name = "NS")]
+    pub ambient_namespace: Vec<String>,
+
+    /// A label of a namespace that exists outside these manifests, e.g.
+    /// `shop:istio.io/use-waypoint=waypoint`; its labels decide enrolment as a Namespace
+    /// object's would; repeatable.
+    #[arg(long, value_name = "NS:KEY=VALUE")]
+    pub namespace_label: Vec<String>,
+
+    /// An object that exists outside these manifests: 'ServiceAccount shop/web',
+    /// 'Service shop/api', 'Gateway shop/waypoint' (class istio-waypoint unless a third word
+    /// names it); repeatable.
+    #[arg(long, value_name = "KIND NAMESPACE/NAME")]
+    pub declare: Vec<String>,
 
     /// The input is the whole cluster: objects it does not hold do not exist. Rules that
     /// otherwise stay quiet about references they cannot check (ServiceAccounts, routes' parents

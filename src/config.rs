@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::finding::Severity;
+use crate::load::declared::{DECLARABLE_KINDS, DeclaredPort, Fact};
 use crate::load::node::{Node, Value};
 use crate::load::normalize;
 use crate::load::source::SourceFile;
@@ -25,10 +26,17 @@ pub const KEYS: &[&str] = &[
     "trust-domain",
     "known-namespaces",
     "assume-complete",
+    "cluster",
     "routes",
     "units",
 ];
 pub const ROUTE_KEYS: &[&str] = &["internal", "public-mutations"];
+pub const CLUSTER_KEYS: &[&str] = &["default-dataplane", "namespaces", "objects"];
+const CLUSTER_NAMESPACE_KEYS: &[&str] = &["labels"];
+const CLUSTER_OBJECT_KEYS: &[&str] = &["kind", "namespace", "name", "gatewayClassName", "ports"];
+const PORT_KEYS: &[&str] = &["port", "name", "protocol"];
+/// Values of `cluster.default-dataplane` and `--default-dataplane`.
+pub const DATAPLANES: &[&str] = &["ambient", "sidecar", "none"];
 
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -49,6 +57,10 @@ pub struct Config {
     pub routes_public_mutations: Vec<String>,
     /// Folders (globs) whose contents are independent clusters.
     pub units: Vec<String>,
+    /// `cluster.default-dataplane`: `ambient`, `sidecar` or `none`.
+    pub default_dataplane: Option<String>,
+    /// `cluster.namespaces` and `cluster.objects`: what exists outside the manifests.
+    pub cluster_facts: Vec<Fact>,
 }
 
 impl Config {
@@ -86,14 +98,36 @@ impl std::fmt::Display for ConfigError {
 /// The nearest `.ambient-lint.yaml` from `start` upwards, stopping at the repository root (the
 /// first folder holding `.git`).
 pub fn discover(start: &Path) -> Option<PathBuf> {
+    discover_with_near_misses(start).0
+}
+
+/// Names a config file is sometimes given by mistake; they are not read.
+pub const NEAR_MISSES: &[&str] = &[
+    ".ambient-lint.yml",
+    "ambient-lint.yaml",
+    "ambient-lint.yml",
+    ".ambient-lint.yaml.yaml",
+    ".ambient-lint",
+];
+
+/// [`discover`], and the files under a near-miss name (`.ambient-lint.yml`) found in the
+/// folders searched on the way.
+pub fn discover_with_near_misses(start: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
     let mut dir = start.to_path_buf();
+    let mut misses = Vec::new();
     loop {
         let candidate = dir.join(FILE_NAME);
         if candidate.is_file() {
-            return Some(candidate);
+            return (Some(candidate), misses);
         }
+        misses.extend(
+            NEAR_MISSES
+                .iter()
+                .map(|n| dir.join(n))
+                .filter(|p| p.is_file()),
+        );
         if dir.join(".git").exists() || !dir.pop() {
-            return None;
+            return (None, misses);
         }
     }
 }
@@ -176,6 +210,164 @@ impl Reader<'_> {
                 ));
             }
             out.push(code);
+        }
+        Ok(out)
+    }
+
+    fn unknown_key(&self, key: &Node, what: &str, name: &str, expected: &[&str]) -> ConfigError {
+        self.err(
+            key,
+            format!(
+                "unknown key `{what}.{name}` (expected one of: {})",
+                expected.join(", ")
+            ),
+        )
+    }
+
+    /// `cluster.namespaces`: NAME → {labels: {KEY: VALUE}}.
+    fn cluster_namespaces(&self, node: &Node, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
+        for e in self.map(node, "cluster.namespaces")? {
+            let name = self.string(&e.key, "cluster.namespaces")?;
+            let what = format!("cluster.namespaces.{name}");
+            let mut labels = Vec::new();
+            for f in self.map(&e.value, &what)? {
+                match self.string(&f.key, &what)?.as_str() {
+                    "labels" => {
+                        let what = format!("{what}.labels");
+                        for l in self.map(&f.value, &what)? {
+                            labels
+                                .push((self.string(&l.key, &what)?, self.string(&l.value, &what)?));
+                        }
+                    }
+                    other => {
+                        return Err(self.unknown_key(&f.key, &what, other, CLUSTER_NAMESPACE_KEYS));
+                    }
+                }
+            }
+            crate::load::declared::merge(out, Fact::Namespace { name, labels });
+        }
+        Ok(())
+    }
+
+    /// `cluster.objects`: a list of {kind, namespace, name, gatewayClassName, ports}.
+    fn cluster_objects(&self, node: &Node, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
+        let Value::Seq(items) = &node.value else {
+            return Err(self.err(
+                node,
+                format!(
+                    "`cluster.objects` must be a list, found {}",
+                    node.type_name()
+                ),
+            ));
+        };
+        for item in items {
+            let what = "cluster.objects";
+            let (mut kind, mut namespace, mut name, mut class, mut ports) =
+                (None, None, None, None, Vec::new());
+            for f in self.map(item, what)? {
+                match self.string(&f.key, what)?.as_str() {
+                    "kind" => kind = Some((self.string(&f.value, "kind")?, &f.value)),
+                    "namespace" => namespace = Some(self.string(&f.value, "namespace")?),
+                    "name" => name = Some(self.string(&f.value, "name")?),
+                    "gatewayClassName" => class = Some(self.string(&f.value, "gatewayClassName")?),
+                    "ports" => ports = self.ports(&f.value)?,
+                    other => {
+                        return Err(self.unknown_key(&f.key, what, other, CLUSTER_OBJECT_KEYS));
+                    }
+                }
+            }
+            let missing = |field: &str| {
+                self.err(
+                    item,
+                    format!("an entry of `cluster.objects` needs `{field}`"),
+                )
+            };
+            let (kind, kind_node) = kind.ok_or_else(|| missing("kind"))?;
+            let namespace = namespace.ok_or_else(|| missing("namespace"))?;
+            let name = name.ok_or_else(|| missing("name"))?;
+            let fact = match kind.as_str() {
+                "ServiceAccount" => Fact::ServiceAccount { namespace, name },
+                "Service" => Fact::Service {
+                    namespace,
+                    name,
+                    ports: std::mem::take(&mut ports),
+                },
+                "Gateway" => Fact::Gateway {
+                    namespace,
+                    name,
+                    class_name: class.clone().ok_or_else(|| missing("gatewayClassName"))?,
+                },
+                other => {
+                    return Err(self.err(
+                        kind_node,
+                        format!(
+                            "`{other}` cannot be declared (kinds: {}; namespaces go under `cluster.namespaces`)",
+                            DECLARABLE_KINDS.join(", ")
+                        ),
+                    ));
+                }
+            };
+            if !matches!(fact, Fact::Gateway { .. }) && class.is_some() {
+                return Err(self.err(item, "`gatewayClassName` is for a Gateway"));
+            }
+            if !matches!(fact, Fact::Service { .. }) && !ports.is_empty() {
+                return Err(self.err(item, "`ports` is for a Service"));
+            }
+            crate::load::declared::merge(out, fact);
+        }
+        Ok(())
+    }
+
+    /// A declared Service's ports: numbers, or {port, name, protocol}.
+    fn ports(&self, node: &Node) -> Result<Vec<DeclaredPort>, ConfigError> {
+        let Value::Seq(items) = &node.value else {
+            return Err(self.err(
+                node,
+                format!("`ports` must be a list, found {}", node.type_name()),
+            ));
+        };
+        let number = |n: &Node| {
+            n.as_scalar()
+                .filter(|s| s.plain)
+                .and_then(|s| s.as_int())
+                .filter(|p| (1..=65535).contains(p))
+                .ok_or_else(|| {
+                    self.err(
+                        n,
+                        format!(
+                            "a port must be a number from 1 to 65535, found {}",
+                            n.type_name()
+                        ),
+                    )
+                })
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if item.as_map().is_none() {
+                out.push(DeclaredPort {
+                    port: number(item)?,
+                    name: None,
+                    protocol: None,
+                });
+                continue;
+            }
+            let mut port = DeclaredPort {
+                port: 0,
+                name: None,
+                protocol: None,
+            };
+            for f in self.map(item, "ports")? {
+                match self.string(&f.key, "ports")?.as_str() {
+                    "port" => port.port = number(&f.value)?,
+                    "name" => port.name = Some(self.string(&f.value, "name")?),
+                    "protocol" => port.protocol = Some(self.string(&f.value, "protocol")?),
+                    other => return Err(self.unknown_key(&f.key, "ports", other, PORT_KEYS)),
+                }
+            }
+            if port.port == 0 {
+                return Err(self.err(item, "a port needs `port`"));
+            }
+            out.push(port);
         }
         Ok(out)
     }
@@ -277,6 +469,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                             ),
                         )
                     })?)
+            }
+            "cluster" => {
+                for c in r.map(v, "cluster")? {
+                    match r.string(&c.key, "cluster")?.as_str() {
+                        "default-dataplane" => {
+                            let mode = r.string(&c.value, "cluster.default-dataplane")?;
+                            if !DATAPLANES.contains(&mode.as_str()) {
+                                return Err(r.err(
+                                    &c.value,
+                                    format!(
+                                        "`{mode}` is not a dataplane ({})",
+                                        DATAPLANES.join(", ")
+                                    ),
+                                ));
+                            }
+                            config.default_dataplane = Some(mode);
+                        }
+                        "namespaces" => {
+                            r.cluster_namespaces(&c.value, &mut config.cluster_facts)?
+                        }
+                        "objects" => r.cluster_objects(&c.value, &mut config.cluster_facts)?,
+                        other => return Err(r.unknown_key(&c.key, "cluster", other, CLUSTER_KEYS)),
+                    }
+                }
             }
             "routes" => {
                 for rt in r.map(v, "routes")? {
@@ -457,6 +673,36 @@ mod tests {
         assert_eq!(s.severity("AL201"), Some(Severity::Info));
         assert_eq!(s.severity("AL206"), Some(Severity::Warning));
         assert_eq!(s.severity("AL301"), None);
+    }
+
+    #[test]
+    fn cluster_facts_parse_and_their_mistakes_are_located() {
+        let c = parse(
+            Path::new("c.yaml"),
+            "cluster:\n  default-dataplane: ambient\n  namespaces:\n    shop: {labels: {istio.io/use-waypoint: w}}\n  objects:\n    - {kind: Gateway, namespace: shop, name: w, gatewayClassName: istio-waypoint}\n    - {kind: Service, namespace: pay, name: api, ports: [8080, {port: 9090, name: grpc}]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.default_dataplane.as_deref(), Some("ambient"));
+        assert_eq!(c.cluster_facts.len(), 3);
+        assert!(matches!(&c.cluster_facts[2], Fact::Service { ports, .. } if ports.len() == 2));
+        assert_eq!(
+            err("cluster: {default-dataplane: ambiant}\n"),
+            "c.yaml:1:30: `ambiant` is not a dataplane (ambient, sidecar, none)"
+        );
+        assert!(
+            err("cluster: {objects: [{kind: Gateway, namespace: a, name: b}]}\n")
+                .contains("needs `gatewayClassName`")
+        );
+        assert!(
+            err(
+                "cluster: {objects: [{kind: ServiceAccount, namespace: a, name: b, ports: [80]}]}\n"
+            )
+            .contains("`ports` is for a Service")
+        );
+        assert!(
+            err("cluster: {namespaces: {shop: {label: {}}}}\n")
+                .contains("unknown key `cluster.namespaces.shop.label`")
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod report;
 pub mod rules;
 pub mod suppress;
 
-use finding::{Finding, Severity};
+use finding::{Finding, Location, Severity};
 use load::{Inputs, LoadOptions};
 use model::{Model, ModelOptions};
 use rules::{Context, RuleOptions, routes::RequestPattern};
@@ -51,15 +51,31 @@ pub struct Settings {
     pub fail_on: cli::FailOn,
     /// The config file used, if any.
     pub config: Option<std::path::PathBuf>,
+    /// What to tell the user on standard error before the run (a config file under a near-miss
+    /// name that is not read).
+    pub warnings: Vec<String>,
 }
 
 impl Settings {
     pub fn from_args(args: &cli::CheckArgs) -> Result<Settings, RunError> {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let mut warnings = Vec::new();
         let path = match (&args.config, args.no_config) {
             (Some(p), _) => Some(p.clone()),
             (None, true) => None,
-            (None, false) => config::discover(&cwd),
+            (None, false) => {
+                let (found, misses) = config::discover_with_near_misses(&cwd);
+                if found.is_none() {
+                    for m in misses {
+                        let shown = m.strip_prefix(&cwd).unwrap_or(&m).display().to_string();
+                        warnings.push(format!(
+                            "{shown} is not read: the config file must be named `{}` (or pass `--config {shown}`)",
+                            config::FILE_NAME
+                        ));
+                    }
+                }
+                found
+            }
         };
         let file = match &path {
             Some(p) => config::load(p).map_err(RunError::Config)?,
@@ -111,10 +127,22 @@ impl Settings {
             glob: g.clone(),
             base: cwd.clone(),
         }));
+        let declared = declared_facts(args, &file, path.as_deref())?;
+        let default_dataplane = match (args.default_dataplane, file.default_dataplane.as_deref()) {
+            (Some(cli::DataplaneArg::Ambient), _) | (None, Some("ambient")) => {
+                Some(model::Dataplane::Ambient)
+            }
+            (Some(cli::DataplaneArg::Sidecar), _) | (None, Some("sidecar")) => {
+                Some(model::Dataplane::Sidecar)
+            }
+            (Some(cli::DataplaneArg::None), _) | (None, Some(_)) => Some(model::Dataplane::Outside),
+            (None, None) => None,
+        };
         let lint = LintOptions {
             load: LoadOptions {
                 paths: args.paths.clone(),
                 context: args.context.clone(),
+                declared,
                 exclude,
                 default_namespace: args
                     .namespace
@@ -147,6 +175,7 @@ impl Settings {
                     .unwrap_or_else(|| "cluster.local".to_string()),
                 known_namespaces: pick(&args.known_namespace, &file.known_namespaces),
                 assume_complete: args.assume_complete || file.assume_complete.unwrap_or(false),
+                default_dataplane,
             },
             rules: RuleOptions {
                 internal_paths: patterns(&pick(&args.internal_path, &file.routes_internal))?,
@@ -172,8 +201,88 @@ impl Settings {
             lint,
             fail_on,
             config: path,
+            warnings,
         })
     }
+}
+
+/// Where declared facts come from, as reports name them.
+pub const DECLARED_ON_COMMAND_LINE: &str = "declared on the command line";
+
+/// The facts declared on the command line and in the config file. One declared twice is kept
+/// once, on the command line (a namespace's labels from both, the command line's winning).
+fn declared_facts(
+    args: &cli::CheckArgs,
+    file: &config::Config,
+    path: Option<&std::path::Path>,
+) -> Result<Vec<load::declared::Declared>, RunError> {
+    use load::declared::{Declared, Fact, merge};
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut cli_facts = Vec::new();
+    for ns in &args.ambient_namespace {
+        merge(
+            &mut cli_facts,
+            Fact::Namespace {
+                name: ns.clone(),
+                labels: vec![(model::DATAPLANE_MODE.to_string(), "ambient".to_string())],
+            },
+        );
+    }
+    for spec in &args.namespace_label {
+        let parsed = spec
+            .split_once(':')
+            .and_then(|(ns, kv)| kv.split_once('=').map(|(k, v)| (ns, k, v)))
+            .filter(|(ns, k, _)| !ns.is_empty() && !k.is_empty());
+        let Some((ns, k, v)) = parsed else {
+            return Err(RunError::Usage(format!(
+                "`--namespace-label {spec}` is not `NAMESPACE:KEY=VALUE` (e.g. `shop:istio.io/dataplane-mode=ambient`)"
+            )));
+        };
+        merge(
+            &mut cli_facts,
+            Fact::Namespace {
+                name: ns.to_string(),
+                labels: vec![(k.to_string(), v.to_string())],
+            },
+        );
+    }
+    for spec in &args.declare {
+        merge(
+            &mut cli_facts,
+            Fact::parse(spec).map_err(|e| RunError::Usage(format!("--declare: {e}")))?,
+        );
+    }
+    let mut file_facts = Vec::new();
+    for fact in &file.cluster_facts {
+        let same = |f: &Fact| {
+            f.kind() == fact.kind() && f.namespace() == fact.namespace() && f.name() == fact.name()
+        };
+        match cli_facts.iter().position(same) {
+            Some(i) => {
+                // The file's labels first, the command line's on top.
+                let mine = std::mem::replace(&mut cli_facts[i], fact.clone());
+                merge(&mut cli_facts, mine);
+            }
+            None => file_facts.push(fact.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    if let (Some(p), false) = (path, file_facts.is_empty()) {
+        out.push(Declared {
+            origin: format!(
+                "declared in {}",
+                load::display_path(p.strip_prefix(&cwd).unwrap_or(p))
+            ),
+            facts: file_facts,
+        });
+    }
+    if !cli_facts.is_empty() {
+        out.push(Declared {
+            origin: DECLARED_ON_COMMAND_LINE.to_string(),
+            facts: cli_facts,
+        });
+    }
+    Ok(out)
 }
 
 /// Where a run's time went, for `--stats`.
@@ -184,19 +293,33 @@ pub struct Timings {
     pub rules: std::time::Duration,
 }
 
-/// Loads, models and checks: the inputs and every finding, unsorted.
-pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
-    lint_timed(options).map(|(i, f, _)| (i, f))
+/// A run's result: the inputs, every finding (unsorted), what the rules could not judge on the
+/// files given, and where the time went.
+pub struct Linted {
+    pub inputs: Inputs,
+    pub findings: Vec<Finding>,
+    pub unjudged: Vec<rules::UnjudgedItem>,
+    pub timings: Timings,
 }
 
-/// [`lint`], timing each phase.
-pub fn lint_timed(options: &LintOptions) -> Result<(Inputs, Vec<Finding>, Timings), RunError> {
+/// Loads, models and checks: the inputs and every finding, unsorted.
+pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
+    lint_timed(options).map(|l| (l.inputs, l.findings))
+}
+
+/// [`lint`], timing each phase, with what was not judged.
+pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let start = std::time::Instant::now();
     let inputs = load::load(&options.load).map_err(RunError::Load)?;
     let load = start.elapsed();
-    let (findings, mut timings) = check_timed(&inputs, options);
+    let (findings, unjudged, mut timings) = check_timed(&inputs, options);
     timings.load = load;
-    Ok((inputs, findings, timings))
+    Ok(Linted {
+        inputs,
+        findings,
+        unjudged,
+        timings,
+    })
 }
 
 /// Runs the model and the rules over loaded inputs.
@@ -204,7 +327,19 @@ pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     check_timed(inputs, options).0
 }
 
-fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings) {
+/// [`check`], with what the rules could not judge about the files given.
+pub fn check_noting(
+    inputs: &Inputs,
+    options: &LintOptions,
+) -> (Vec<Finding>, Vec<rules::UnjudgedItem>) {
+    let (findings, unjudged, _) = check_timed(inputs, options);
+    (findings, unjudged)
+}
+
+fn check_timed(
+    inputs: &Inputs,
+    options: &LintOptions,
+) -> (Vec<Finding>, Vec<rules::UnjudgedItem>, Timings) {
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
@@ -219,7 +354,13 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
         &inputs.units
     };
     // Each unit is its own cluster: modelled and checked alone.
-    let per_unit: Vec<(Vec<Finding>, std::time::Duration, std::time::Duration)> = units
+    type UnitResult = (
+        Vec<Finding>,
+        std::time::Duration,
+        std::time::Duration,
+        Vec<rules::UnjudgedItem>,
+    );
+    let mut per_unit: Vec<UnitResult> = units
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
@@ -229,7 +370,8 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
             let ctx = Context::new(&model, inputs, &options.rules);
             let mut findings: Vec<Finding> = model.findings.clone();
             findings.extend(rules::run(&ctx));
-            (findings, model_time, start.elapsed())
+            let unjudged = ctx.take_unjudged();
+            (findings, model_time, start.elapsed(), unjudged)
         })
         .collect();
     let model_time = per_unit.iter().map(|u| u.1).sum();
@@ -239,8 +381,13 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
     findings.extend(merge_units(
         inputs,
         units,
-        per_unit.into_iter().map(|u| u.0).collect(),
+        per_unit
+            .iter_mut()
+            .map(|u| std::mem::take(&mut u.0))
+            .collect(),
     ));
+    let mut unjudged: Vec<rules::UnjudgedItem> = per_unit.into_iter().flat_map(|u| u.3).collect();
+    unjudged.retain(|u| inputs.is_linted(inputs.objects[u.object].file));
     let selection = &options.rules.selection;
     // Selection applies to every finding, the loader's and the model's included.
     findings.retain(|f| {
@@ -252,23 +399,33 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> (Vec<Finding>, Timings
             f.severity = s;
         }
     }
-    suppress::apply(inputs, &mut findings, selection);
-    // With `--context`, only findings that concern the files given are reported: at them, or
-    // with a related location in them.
-    if let Some(reported) = &inputs.reported {
-        findings.retain(|f| {
-            std::iter::once(&f.location)
+    // Without `--assume-complete` AL210 notes rather than reports, so a suppression of it can
+    // not be judged unused.
+    if options.model.assume_complete {
+        suppress::apply(inputs, &mut findings, selection);
+    } else {
+        let mut judged = selection.clone();
+        judged.ignore.push("AL210".to_string());
+        suppress::apply(inputs, &mut findings, &judged);
+    }
+    // Findings are reported on the files given: those located there, and those located in a
+    // `--context` or declared file that involve one (a related location there), so that a
+    // pre-commit run on the changed files also reports what they break elsewhere.
+    // A rendered object's findings are reported when its root was given, or when they land in
+    // a file given (a base or patch a pre-commit run changed).
+    findings.retain(|f| {
+        matches!(f.location, Location::Field { object, .. } if inputs.is_linted(inputs.objects[object].file))
+            || std::iter::once(&f.location)
                 .chain(f.related.iter().map(|r| &r.location))
                 .flat_map(|l| inputs.files_of(l))
-                .any(|file| reported.contains(&file))
-        });
-    }
+                .any(|file| inputs.is_linted(file))
+    });
     let timings = Timings {
         model: model_time,
         rules: rules_time + start.elapsed(),
         ..Timings::default()
     };
-    (findings, timings)
+    (findings, unjudged, timings)
 }
 
 /// One finding per mistake: a base that several overlays render reports its finding once, naming
@@ -340,7 +497,8 @@ impl Default for LintOptions {
         LintOptions {
             load: LoadOptions {
                 paths: vec![],
-                context: None,
+                context: vec![],
+                declared: vec![],
                 exclude: vec![],
                 default_namespace: "default".to_string(),
                 max_file_size: load::DEFAULT_MAX_FILE_SIZE,

@@ -46,48 +46,34 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> u8 {
     }
 }
 
+/// Something the user should know that does not change the exit status.
+fn warn(message: impl std::fmt::Display) {
+    eprintln!("ambient-lint: warning: {message}");
+}
+
 fn check(args: &CheckArgs) -> u8 {
     let settings = match Settings::from_args(args) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let (inputs, findings, timings) = match lint_timed(&settings.lint) {
+    for w in &settings.warnings {
+        warn(w);
+    }
+    let ambient_lint::Linted {
+        inputs,
+        findings,
+        unjudged,
+        timings,
+    } = match lint_timed(&settings.lint) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    if !inputs.unread.is_empty() {
-        let shown: Vec<&str> = inputs.unread.iter().take(3).map(String::as_str).collect();
-        eprintln!(
-            "ambient-lint: note: {} file{} inside kustomize trees {} read by no kustomization and {} not linted ({}{}); lint {} by path, or list {} in a kustomization",
-            inputs.unread.len(),
-            if inputs.unread.len() == 1 { "" } else { "s" },
-            if inputs.unread.len() == 1 {
-                "is"
-            } else {
-                "are"
-            },
-            if inputs.unread.len() == 1 {
-                "was"
-            } else {
-                "were"
-            },
-            shown.join(", "),
-            if inputs.unread.len() > 3 { ", …" } else { "" },
-            if inputs.unread.len() == 1 {
-                "it"
-            } else {
-                "them"
-            },
-            if inputs.unread.len() == 1 {
-                "it"
-            } else {
-                "them"
-            },
-        );
+    for w in &inputs.warnings {
+        warn(w);
     }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
-    let report = Report::new(&inputs, findings, args.show_suppressed);
+    let report = Report::new(&inputs, findings, args.show_suppressed).with_unjudged(&unjudged);
     let to_file = args.output.is_some();
     let color = match args.color {
         Color::Always => true,

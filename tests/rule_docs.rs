@@ -8,11 +8,11 @@ use common::fenced_blocks as blocks;
 
 use ambient_lint::finding::{Finding, Severity};
 use ambient_lint::load::Inputs;
-use ambient_lint::{LintOptions, check, rules};
+use ambient_lint::{check, rules};
 
 fn lint(code: &str, text: &str) -> Vec<Finding> {
     let inputs = Inputs::from_texts([(format!("{code}.yaml").as_str(), text)]);
-    let mut findings = check(&inputs, &LintOptions::default());
+    let mut findings = check(&inputs, &common::options_for(text));
     // A suppressed finding is one the example means to show suppressed.
     findings.retain(|f| f.suppressed.is_none());
     findings

@@ -8,7 +8,7 @@ mod common;
 
 use ambient_lint::load::Inputs;
 use ambient_lint::report::{Format, Report};
-use ambient_lint::{LintOptions, check, rules};
+use ambient_lint::{check, rules};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -39,12 +39,12 @@ fn fixtures() -> Vec<(String, String, String, String)> {
 
 fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
     let (inputs, findings) = if Path::new(display).is_dir() {
-        let mut options = LintOptions::default();
+        let mut options = ambient_lint::LintOptions::default();
         options.load.paths = vec![PathBuf::from(display)];
         ambient_lint::lint(&options).unwrap()
     } else {
         let inputs = Inputs::from_texts([(display, text)]);
-        let findings = check(&inputs, &LintOptions::default());
+        let findings = check(&inputs, &common::options_for(text));
         (inputs, findings)
     };
     for f in &findings {

@@ -3,6 +3,7 @@
 //! What cannot be read becomes a finding here (AL001 invalid YAML, AL003 templated file); files
 //! and documents that are not manifests are skipped quietly.
 
+pub mod declared;
 pub mod kustomize;
 pub mod node;
 pub mod rendered;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Location, Severity};
 use node::{FieldPath, Node, Value};
-use source::{FileId, SourceFile, Span};
+use source::{FileId, FileRole, SourceFile, Span};
 
 /// Index of an object in [`Inputs::objects`].
 pub type ObjectId = usize;
@@ -88,21 +89,27 @@ pub struct Inputs {
     /// YAML documents read, manifests or not.
     pub documents: usize,
     pub findings: Vec<Finding>,
-    /// With `--context`: the files to report on (the others are read for cross-references).
-    pub reported: Option<std::collections::HashSet<FileId>>,
     /// What is modelled and checked as one cluster; empty means one unit holding every object
     /// of a linted file.
     pub units: Vec<units::Unit>,
     /// Manifest files inside kustomize trees that no kustomization reads: nobody applies them
     /// through kustomize, so they were not linted (shown as a note).
     pub unread: Vec<String>,
+    /// Files a kustomization reads: their objects are checked through the rendered view only.
+    pub through_render: std::collections::HashSet<FileId>,
+    /// What the user should hear about that is not a finding (a path with no manifest, a
+    /// skipped symbolic link), printed to standard error.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub paths: Vec<PathBuf>,
-    /// A tree read for cross-references only; findings are reported on `paths`.
-    pub context: Option<PathBuf>,
+    /// Files and folders read for cross-references only; findings are reported on `paths`.
+    pub context: Vec<PathBuf>,
+    /// Objects that exist in the cluster but not in the input, from the config file and the
+    /// command line; a manifest object of the same kind, namespace and name wins.
+    pub declared: Vec<declared::Declared>,
     pub exclude: Vec<ExcludeGlob>,
     /// Namespace for objects that do not name one (kubectl's `-n`).
     pub default_namespace: String,
@@ -163,6 +170,7 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     let excludes = build_excludes(&opts.exclude)?;
     let mut sources: Vec<(String, Content)> = Vec::new();
     let mut kustomizations: Vec<PathBuf> = Vec::new();
+    let mut warnings = Vec::new();
     // Files already listed, so that a `--context` tree does not read a given file twice.
     let mut seen = std::collections::HashSet::new();
     let mut seen_file =
@@ -170,7 +178,12 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     // Files a walk found, as opposed to files named on the command line.
     let mut walked = std::collections::HashSet::new();
     let mut stdin_at = None;
+    // For each path given: its display, the range of `sources` it yielded, and whether it held
+    // files an earlier path already listed.
+    let mut given: Vec<(String, std::ops::Range<usize>, bool)> = Vec::new();
     for path in &opts.paths {
+        let first = sources.len();
+        let mut read_already = false;
         if path.as_os_str() == STDIN {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -188,37 +201,63 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 .as_deref()
                 .map_or_else(|| STDIN_NAME.to_string(), display);
             sources.push((name, Content::Read(content)));
+            given.push(("standard input".to_string(), first..sources.len(), false));
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            let (files, found) = walk(path, &excludes);
+            let (files, found) = walk(path, &excludes, &mut warnings);
             kustomizations.extend(found.iter().map(|k| normalize(&cwd.join(k))));
             for file in files {
                 if seen_file(&file) {
                     walked.insert(sources.len());
                     sources.push((display(&file), Content::File(file)));
+                } else {
+                    read_already = true;
                 }
             }
         } else if kustomize::is_kustomization(path) {
             kustomizations.push(normalize(&cwd.join(path)));
-        } else if !excludes.is_excluded(path) && seen_file(path) {
-            sources.push((display(path), Content::File(path.clone())));
+        } else if !excludes.is_excluded(path) {
+            if seen_file(path) {
+                sources.push((display(path), Content::File(path.clone())));
+            } else {
+                read_already = true;
+            }
         }
+        given.push((display(path), first..sources.len(), read_already));
     }
     let reported_count = sources.len();
-    if let Some(dir) = &opts.context {
-        let meta = std::fs::metadata(dir).map_err(|_| LoadError::PathNotFound(dir.clone()))?;
+    // Kustomization roots found through the paths given are linted; those found only through
+    // `--context` are read to judge the files given.
+    let given_kustomizations = kustomizations.len();
+    for path in &opts.context {
+        let first = sources.len();
+        let mut read_already = false;
+        let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            let (files, found) = walk(dir, &excludes);
+            let (files, found) = walk(path, &excludes, &mut warnings);
             kustomizations.extend(found.iter().map(|k| normalize(&cwd.join(k))));
             for file in files {
                 if seen_file(&file) {
                     walked.insert(sources.len());
                     sources.push((display(&file), Content::File(file)));
+                } else {
+                    read_already = true;
                 }
             }
+        } else if !excludes.is_excluded(path) {
+            if seen_file(path) {
+                sources.push((display(path), Content::File(path.clone())));
+            } else {
+                read_already = true;
+            }
         }
+        given.push((
+            format!("{} (--context)", display(path)),
+            first..sources.len(),
+            read_already,
+        ));
     }
 
     // Kustomize trees: files a kustomization reads are sources of its rendered objects; files
@@ -229,37 +268,57 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     } else {
         kustomize::Forest::default()
     };
-    let mut roles = vec![source::FileRole::Lint; sources.len()];
+    let given_roots: std::collections::HashSet<PathBuf> = kustomizations[..given_kustomizations]
+        .iter()
+        .filter_map(|k| k.parent().map(Path::to_path_buf))
+        .collect();
     let mut unread = Vec::new();
-    for (i, (_, origin)) in sources.iter().enumerate() {
-        if i >= reported_count {
-            roles[i] = source::FileRole::Context;
-        }
-        if let Content::File(p) = origin {
+    let mut through_render = Vec::new();
+    for (i, (_, content)) in sources.iter().enumerate() {
+        if let Content::File(p) = content {
             let abs = normalize(&cwd.join(p));
             if forest.used.contains(&abs) {
-                roles[i] = source::FileRole::Source;
+                through_render.push(i);
             } else if walked.contains(&i) && forest.in_tree(&abs) {
                 unread.push(i);
             }
         }
     }
     let unread_names: Vec<String> = unread.iter().map(|&i| sources[i].0.clone()).collect();
-    let sources: Vec<(String, Content, source::FileRole)> = sources
+    // File ids once the unread files are left out.
+    let mut new_id = Vec::with_capacity(sources.len());
+    let mut next = 0;
+    for i in 0..sources.len() {
+        if unread.binary_search(&i).is_ok() {
+            new_id.push(None);
+        } else {
+            new_id.push(Some(next));
+            next += 1;
+        }
+    }
+    let roles: Vec<FileRole> = (0..sources.len())
+        .map(|i| {
+            if i < reported_count {
+                FileRole::Lint
+            } else {
+                FileRole::Context
+            }
+        })
+        .collect();
+    let sources: Vec<(String, Content, FileRole)> = sources
         .into_iter()
         .zip(roles)
         .enumerate()
-        .filter(|(i, _)| !unread.contains(i))
-        .map(|(_, ((name, origin), role))| (name, origin, role))
+        .filter(|(i, _)| new_id[*i].is_some())
+        .map(|(_, ((name, content), role))| (name, content, role))
         .collect();
-    let stdin_at = stdin_at.map(|at| at - unread.iter().filter(|&&u| u < at).count());
-    let reported_count = reported_count - unread.iter().filter(|&&u| u < reported_count).count();
+    let stdin_at = stdin_at.and_then(|at| new_id[at]);
 
     // Files are read and parsed on every core; merged in order, so output stays deterministic.
     let parts: Vec<Inputs> = sources
         .into_par_iter()
-        .map(|(display, origin, role)| {
-            let content = match origin {
+        .map(|(display, content, role)| {
+            let content = match content {
                 Content::Read(c) => c,
                 Content::File(p) => read_file(&p, opts.max_file_size),
             };
@@ -278,13 +337,44 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     for part in parts {
         inputs.absorb(part);
     }
-    if opts.context.is_some() {
-        inputs.reported = Some((0..reported_count).collect());
-    }
-    let roots = rendered::render_roots(&mut inputs, &forest, opts, &cwd);
+    inputs.through_render = through_render.iter().filter_map(|&i| new_id[i]).collect();
+    inputs.add_declared(&opts.declared, &opts.default_namespace);
+    let roots = rendered::render_roots(&mut inputs, &forest, &given_roots, opts, &cwd);
     if let Some(stdin) = stdin_at {
         rendered::attribute_stdin(&mut inputs, stdin, opts, &cwd);
     }
+    for (path, range, read_already) in given {
+        let files: Vec<FileId> = range.filter_map(|i| new_id[i]).collect();
+        let yielded = |id: FileId| {
+            inputs.objects.iter().any(|o| o.file == id)
+                || inputs
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f.location, Location::File { file, .. } if file == id))
+        };
+        let abs = normalize(&cwd.join(path.trim_end_matches(" (--context)")));
+        let renders = roots.iter().any(|r| r.root.starts_with(&abs));
+        if !read_already && !renders && !files.into_iter().any(yielded) {
+            warnings.push(format!(
+                "{path}: no Kubernetes manifest found there (no YAML or JSON object with `apiVersion` and `kind`); nothing was read from it"
+            ));
+        }
+    }
+    if !unread_names.is_empty() {
+        let n = unread_names.len();
+        let shown: Vec<&str> = unread_names.iter().take(3).map(String::as_str).collect();
+        let (s, is, was, them) = if n == 1 {
+            ("", "is", "was", "it")
+        } else {
+            ("s", "are", "were", "them")
+        };
+        warnings.push(format!(
+            "{n} file{s} inside kustomize trees {is} read by no kustomization and {was} not linted ({}{}); lint {them} by path, or list {them} in a kustomization",
+            shown.join(", "),
+            if n > 3 { ", …" } else { "" },
+        ));
+    }
+    inputs.warnings.extend(warnings);
     inputs.units = units::assign(&inputs, roots, &opts.units, &cwd)?;
     inputs.unread = unread_names;
     Ok(inputs)
@@ -295,6 +385,7 @@ impl Inputs {
     fn absorb(&mut self, other: Inputs) {
         let offset = self.files.len();
         self.files.extend(other.files);
+        self.warnings.extend(other.warnings);
         self.documents += other.documents;
         self.unread.extend(other.unread);
         self.objects.extend(other.objects.into_iter().map(|mut o| {
@@ -308,6 +399,39 @@ impl Inputs {
                 }
                 f
             }));
+    }
+
+    /// Adds the declared facts no manifest object already defines, one generated file per
+    /// origin (config file, command line).
+    pub fn add_declared(&mut self, declared: &[declared::Declared], default_namespace: &str) {
+        let defined: std::collections::HashSet<(&str, &str, &str)> = self
+            .objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.namespace_or_empty(), o.name.as_str()))
+            .collect();
+        let texts: Vec<(String, String)> = declared
+            .iter()
+            .map(|d| {
+                let facts = d.facts.iter().filter(|f| {
+                    !defined.contains(&(f.kind(), f.namespace().unwrap_or(""), f.name()))
+                });
+                (d.origin.clone(), declared::render(facts))
+            })
+            .filter(|(_, text)| !text.is_empty())
+            .collect();
+        for (origin, text) in texts {
+            let id = self.files.len();
+            self.add_source(origin, Ok(text), default_namespace);
+            self.files[id].role = FileRole::Declared;
+        }
+    }
+
+    /// Whether findings located in this file are reported on their own.
+    pub fn is_linted(&self, file: FileId) -> bool {
+        matches!(
+            self.files[file].role,
+            FileRole::Lint | FileRole::Rendered { linted: true }
+        )
     }
 
     /// Adds one file's text (or the reason it could not be read, reported as AL001) and the
@@ -355,16 +479,17 @@ impl Inputs {
     /// How many objects are checked: those of the units (a rendered object, not its source, and
     /// an object shared by every unit once).
     pub fn checked_objects(&self) -> usize {
-        if self.units.is_empty() {
-            return self.objects.len();
-        }
-        let mut seen = vec![false; self.objects.len()];
+        let mut seen = vec![self.units.is_empty(); self.objects.len()];
         for u in &self.units {
             for &o in &u.objects {
                 seen[o] = true;
             }
         }
-        seen.into_iter().filter(|&s| s).count()
+        // Declared facts are no resources of the input.
+        seen.iter()
+            .zip(&self.objects)
+            .filter(|(s, o)| **s && self.files[o.file].role != FileRole::Declared)
+            .count()
     }
 
     /// Inputs from in-memory files, as if read from disk (BOM and CRLF handled alike).
@@ -412,6 +537,11 @@ fn cannot_read(e: std::io::Error) -> Unreadable {
         format!("cannot read file: {e}"),
         "check that the file exists and is readable",
     )
+}
+
+/// A path as reports show it: as given, without a leading `./`.
+pub fn display_path(p: &Path) -> String {
+    display(p)
 }
 
 fn display(p: &Path) -> String {
@@ -527,24 +657,41 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Files below `dir` with a manifest extension, skipping hidden entries and what .gitignore
 /// (or .ignore) excludes, in a stable order; and the kustomization files among them.
-fn walk(dir: &Path, excludes: &Excludes) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+fn walk(
+    dir: &Path,
+    excludes: &Excludes,
+    warnings: &mut Vec<String>,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let has_extension = |p: &Path| {
+        kustomize::is_kustomization(p)
+            || p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    let mut found: Vec<PathBuf> = Vec::new();
+    for e in ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
         .follow_links(false)
         .build()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
-        .filter(|p| {
-            kustomize::is_kustomization(p)
-                || p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .filter(|p| !excludes.is_excluded(p))
-        .collect();
+    {
+        let Some(t) = e.file_type() else { continue };
+        if t.is_symlink() {
+            // Links are not followed (a link can leave the tree, or loop): say so when it
+            // points at what would have been read.
+            let p = e.path();
+            if (has_extension(p) || p.is_dir()) && !excludes.is_excluded(p) {
+                warnings.push(format!(
+                    "{}: symbolic link skipped (links are not followed); pass its target as a path to lint it",
+                    display(p)
+                ));
+            }
+        } else if t.is_file() && has_extension(e.path()) && !excludes.is_excluded(e.path()) {
+            found.push(e.into_path());
+        }
+    }
     let mut kustomizations: Vec<PathBuf> = found
         .iter()
         .filter(|p| kustomize::is_kustomization(p))

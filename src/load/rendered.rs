@@ -23,7 +23,7 @@ fn file_index(inputs: &Inputs, cwd: &Path) -> HashMap<PathBuf, FileId> {
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.role != FileRole::Rendered)
+        .filter(|(_, f)| !matches!(f.role, FileRole::Rendered { .. }))
         .map(|(id, f)| (normalize(&cwd.join(&f.path)), id))
         .collect()
 }
@@ -106,6 +106,7 @@ fn key_span(text: &str, key: &str) -> Option<Span> {
 pub fn render_roots(
     inputs: &mut Inputs,
     forest: &Forest,
+    given: &std::collections::HashSet<PathBuf>,
     opts: &LoadOptions,
     cwd: &Path,
 ) -> Vec<RootOutcome> {
@@ -134,6 +135,12 @@ pub fn render_roots(
             let Some(id) = read_source(inputs, &mut index, &k.file, cwd, opts) else {
                 continue;
             };
+            // A kustomization is configuration, never an object of the cluster; the root's own
+            // is part of what the user gave (AL006 is reported there).
+            inputs.through_render.insert(id);
+            if k.dir == root && given.contains(&root) {
+                inputs.files[id].role = FileRole::Lint;
+            }
             if k.namespace.is_some()
                 && let Some(span) = key_span(&inputs.files[id].text, "namespace")
             {
@@ -172,7 +179,9 @@ pub fn render_roots(
                     opts.max_documents,
                 );
                 let file = inputs.files.len() - 1;
-                inputs.files[file].role = FileRole::Rendered;
+                inputs.files[file].role = FileRole::Rendered {
+                    linted: given.contains(&root),
+                };
                 // The rendered text is not a file anyone can open: its parse problems (none is
                 // expected from kustomize) are the root's.
                 for f in &mut inputs.findings {

@@ -35,26 +35,31 @@ pub struct LineCol {
     pub column: usize,
 }
 
-/// Why a file is part of the input.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Why a file is part of the input, which decides whether its findings are reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FileRole {
-    /// Given to lint: its objects are checked and reported on.
+    /// A path given to lint: its objects are checked and reported on.
     #[default]
     Lint,
-    /// Read for cross-references only (`--context`).
+    /// Read with `--context` for cross-references: reported only through a linted file.
     Context,
+    /// Generated from facts declared in the config file or on the command line; its `path` says
+    /// where (`declared in .ambient-lint.yaml`), and it is never shown as a file.
+    Declared,
     /// Read because rendered objects come from it: a kustomize resource or patch, a helm
     /// template, a kustomization. Findings point into it; its objects are checked only through
     /// the rendered view.
     Source,
     /// Text printed by a renderer (kustomize). Nobody can open it, so no finding is shown there:
-    /// locations in it are mapped to the source files.
-    Rendered,
+    /// locations in it are mapped to the source files. `linted` when its root was found through
+    /// a path given to lint rather than through `--context`.
+    Rendered { linted: bool },
 }
 
 #[derive(Debug)]
 pub struct SourceFile {
-    /// The path as the user gave it (relative stays relative), or `stdin` (see [`crate::load::STDIN_NAME`]).
+    /// The path as the user gave it (relative stays relative), or `stdin` (see
+    /// [`crate::load::STDIN_NAME`]); for a declared file, where the facts were declared.
     pub path: String,
     pub text: String,
     pub role: FileRole,

@@ -81,9 +81,12 @@ pub fn assign(
         if in_root.contains(&id) {
             continue;
         }
+        if inputs.through_render.contains(&obj.file) {
+            continue;
+        }
         match inputs.files[obj.file].role {
-            FileRole::Context => shared.push(id),
-            FileRole::Source | FileRole::Rendered => {}
+            FileRole::Context | FileRole::Declared => shared.push(id),
+            FileRole::Source | FileRole::Rendered { .. } => {}
             FileRole::Lint => {
                 let abs = normalize(&cwd.join(&inputs.files[obj.file].path));
                 match globs.unit_of(&abs) {

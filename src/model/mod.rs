@@ -32,6 +32,9 @@ pub struct ModelOptions {
     /// The input is the whole cluster: what it does not hold does not exist, so rules that
     /// otherwise stay quiet about missing objects may speak.
     pub assume_complete: bool,
+    /// The dataplane of namespaces the input does not describe (`--default-dataplane`); None
+    /// leaves it [`Dataplane::Unknown`].
+    pub default_dataplane: Option<Dataplane>,
 }
 
 impl Default for ModelOptions {
@@ -41,6 +44,7 @@ impl Default for ModelOptions {
             trust_domain: "cluster.local".to_string(),
             known_namespaces: Vec::new(),
             assume_complete: false,
+            default_dataplane: None,
         }
     }
 }
@@ -88,8 +92,14 @@ pub struct Model {
     /// Namespaces any input object lives in, plus Namespace objects.
     namespaces_in_input: BTreeSet<String>,
     /// Namespaces whose contents the input shows: a Namespace object, workloads, Services,
-    /// ServiceAccounts or Gateways (policies alone do not describe a namespace).
+    /// ServiceAccounts or Gateways (policies alone do not describe a namespace). Declared
+    /// objects do not: declaring one object says nothing of its neighbours.
     described: std::collections::HashSet<String>,
+    /// Namespaces with a Service, a Gateway, in the manifests (declared ones aside).
+    namespaces_with_services: std::collections::HashSet<String>,
+    namespaces_with_gateways: std::collections::HashSet<String>,
+    /// Objects generated from declared facts (config file, command line).
+    declared: std::collections::HashSet<ObjectId>,
     workloads_by_namespace: HashMap<String, Vec<usize>>,
     workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
     /// (key, value) → workloads in every namespace.
@@ -261,6 +271,9 @@ impl Model {
             }
         }
         for (id, obj) in objects() {
+            if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
+                m.declared.insert(id);
+            }
             if let Some(ns) = &obj.namespace {
                 m.namespaces_in_input.insert(ns.clone());
             }
@@ -360,14 +373,35 @@ impl Model {
     }
 
     fn index(&mut self) {
+        let manifest = |m: &&Meta| !self.declared.contains(&m.object);
+        self.namespaces_with_services = self
+            .services
+            .iter()
+            .map(|s| &s.meta)
+            .filter(manifest)
+            .map(|m| m.namespace.clone())
+            .collect();
+        self.namespaces_with_gateways = self
+            .gateways
+            .iter()
+            .map(|g| &g.meta)
+            .filter(manifest)
+            .map(|m| m.namespace.clone())
+            .collect();
         let described = self
             .namespaces
             .iter()
+            .filter(manifest)
             .map(|n| n.name.clone())
             .chain(self.workloads.iter().map(|w| w.meta.namespace.clone()))
-            .chain(self.services.iter().map(|s| s.meta.namespace.clone()))
-            .chain(self.service_accounts.iter().map(|s| s.namespace.clone()))
-            .chain(self.gateways.iter().map(|g| g.meta.namespace.clone()));
+            .chain(self.namespaces_with_services.iter().cloned())
+            .chain(
+                self.service_accounts
+                    .iter()
+                    .filter(manifest)
+                    .map(|s| s.namespace.clone()),
+            )
+            .chain(self.namespaces_with_gateways.iter().cloned());
         self.described = described.collect();
         for (i, ns) in self.namespaces.iter().enumerate() {
             self.namespace_by_name.insert(ns.name.clone(), i);
@@ -450,12 +484,18 @@ impl Model {
     /// Whether the input holds the Services of a namespace (some Service there), so that a
     /// Service missing from it can be called missing.
     pub fn holds_services(&self, namespace: &str) -> bool {
-        self.options.assume_complete || self.services_by_namespace.contains_key(namespace)
+        self.options.assume_complete || self.namespaces_with_services.contains(namespace)
     }
 
     /// Whether the input holds the Gateways of a namespace (some Gateway there).
     pub fn holds_gateways(&self, namespace: &str) -> bool {
-        self.options.assume_complete || self.gateways.iter().any(|g| g.meta.namespace == namespace)
+        self.options.assume_complete || self.namespaces_with_gateways.contains(namespace)
+    }
+
+    /// Whether an object was declared (config file, command line) rather than read from a
+    /// manifest.
+    pub fn is_declared(&self, object: ObjectId) -> bool {
+        self.declared.contains(&object)
     }
 
     pub fn known_namespace_names(&self) -> Vec<String> {
@@ -623,7 +663,14 @@ impl Model {
             return Dataplane::Outside;
         }
         let Some(ns) = self.namespace(namespace) else {
-            return Dataplane::Unknown;
+            // Istio's own and Kubernetes' system namespaces are not the app namespaces a
+            // default speaks for.
+            let system = namespace == self.options.root_namespace
+                || (namespace != "default" && BUILTIN_NAMESPACES.contains(&namespace));
+            return match self.options.default_dataplane {
+                Some(d) if !system => d,
+                _ => Dataplane::Unknown,
+            };
         };
         if injection_enabled(&ns.labels) {
             // The injector ignores dataplane-mode: pods get a sidecar and leave ambient.

@@ -107,7 +107,8 @@ fn span(at: &Resolved) -> SourceSpan {
 
 fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
     let file = &report.inputs.files[e.at.file];
-    let has_text = !file.text.is_empty();
+    // Declared facts are no file to show: their place is said, without a code frame.
+    let has_text = !file.text.is_empty() && !report.is_declared(&e.at);
     let name = rules::find(e.finding.code).map_or("", |r| r.name);
     let mut labels = vec![LabeledSpan::new_primary_with_span(None, span(&e.at))];
     let mut related = Vec::new();
@@ -135,6 +136,17 @@ fn build<'a>(report: &'a Report, e: &Entry) -> Diag<'a> {
                 related: vec![],
             });
         }
+    }
+    for (message, origin) in &e.declared {
+        related.push(Diag {
+            message: format!("{message} ({origin})"),
+            code: None,
+            severity: miette::Severity::Advice,
+            help: None,
+            source: None,
+            labels: vec![],
+            related: vec![],
+        });
     }
     let note = super::suppressed_note(&e.finding);
     let message = if has_text {
@@ -188,8 +200,16 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
         } else {
             "1;32"
         };
-        writeln!(out, "\x1b[{code}m{line}\x1b[0m")
+        writeln!(out, "\x1b[{code}m{line}\x1b[0m")?;
     } else {
-        writeln!(out, "{line}")
+        writeln!(out, "{line}")?;
     }
+    for line in report.unjudged_lines() {
+        if color {
+            writeln!(out, "\x1b[33m{line}\x1b[0m")?;
+        } else {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }

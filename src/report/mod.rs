@@ -8,9 +8,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::finding::{Finding, Resolved, ResourceRef, Severity};
 use crate::load::Inputs;
-use crate::rules;
+use crate::load::source::FileRole;
+use crate::rules::{self, Unjudged, UnjudgedItem};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -36,20 +39,37 @@ impl Format {
 }
 
 /// A related location, resolved.
+#[derive(Clone)]
 pub struct RelatedOut {
     pub at: Resolved,
     pub message: String,
 }
 
 /// A finding, resolved.
+#[derive(Clone)]
 pub struct Entry {
     pub finding: Finding,
     pub at: Resolved,
     pub resource: Option<ResourceRef>,
+    /// Related locations in files; those in declared facts are in `declared`.
     pub related: Vec<RelatedOut>,
+    /// Related locations in declared facts: (message, where declared), shown by the human
+    /// format only, as they are no place in a file.
+    pub declared: Vec<(String, String)>,
 }
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+/// What the rules could not judge for one reason.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct UnjudgedSummary {
+    /// Items not judged (a policy, or a reference from one).
+    pub count: usize,
+    /// The namespaces whose facts are missing.
+    pub namespaces: Vec<String>,
+    /// How to give the missing facts.
+    pub declare: &'static str,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
     pub files: usize,
     pub documents: usize,
@@ -61,6 +81,9 @@ pub struct Summary {
     pub suppressed: usize,
     /// Clusters checked separately: kustomization roots, declared `units:`, the rest.
     pub units: usize,
+    /// What the rules could not judge for lack of a fact, by reason; absent when nothing.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unjudged: BTreeMap<&'static str, UnjudgedSummary>,
 }
 
 pub struct Report<'a> {
@@ -77,18 +100,25 @@ impl<'a> Report<'a> {
         let mut entries: Vec<Entry> = findings
             .into_iter()
             .filter(|f| show_suppressed || f.suppressed.is_none())
-            .map(|f| Entry {
-                at: inputs.resolve(&f.location),
-                resource: inputs.resource_of(&f.location),
-                related: f
+            .map(|f| {
+                let (declared, related): (Vec<_>, Vec<_>) = f
                     .related
                     .iter()
                     .map(|r| RelatedOut {
                         at: inputs.resolve(&r.location),
                         message: r.message.clone(),
                     })
-                    .collect(),
-                finding: f,
+                    .partition(|r| inputs.files[r.at.file].role == FileRole::Declared);
+                Entry {
+                    at: inputs.resolve(&f.location),
+                    resource: inputs.resource_of(&f.location),
+                    related,
+                    declared: declared
+                        .into_iter()
+                        .map(|r| (r.message, inputs.files[r.at.file].path.clone()))
+                        .collect(),
+                    finding: f,
+                }
             })
             .collect();
         entries.sort_by(|a, b| {
@@ -110,11 +140,12 @@ impl<'a> Report<'a> {
                 .filter(|e| e.finding.severity == s && e.finding.suppressed.is_none())
                 .count()
         };
+        // Declared facts are no files, and their objects no resources of the input.
         let summary = Summary {
             files: inputs
                 .files
                 .iter()
-                .filter(|f| f.role != crate::load::source::FileRole::Rendered)
+                .filter(|f| !matches!(f.role, FileRole::Rendered { .. } | FileRole::Declared))
                 .count(),
             documents: inputs.documents,
             resources: inputs.checked_objects(),
@@ -123,6 +154,7 @@ impl<'a> Report<'a> {
             infos: count(Severity::Info),
             suppressed,
             units: inputs.units.len().max(1),
+            unjudged: BTreeMap::new(),
         };
         Report {
             inputs,
@@ -131,15 +163,96 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// Adds what the rules could not judge to the summary.
+    pub fn with_unjudged(mut self, items: &[UnjudgedItem]) -> Self {
+        let mut by_reason: BTreeMap<Unjudged, (usize, BTreeSet<&str>)> = BTreeMap::new();
+        for u in items {
+            let entry = by_reason.entry(u.reason).or_default();
+            entry.0 += 1;
+            entry.1.insert(&u.namespace);
+        }
+        self.summary.unjudged = by_reason
+            .into_iter()
+            .map(|(reason, (count, namespaces))| {
+                (
+                    reason.key(),
+                    UnjudgedSummary {
+                        count,
+                        namespaces: namespaces.into_iter().map(str::to_string).collect(),
+                        declare: reason.declare(),
+                    },
+                )
+            })
+            .collect();
+        self
+    }
+
+    /// One line per reason something was not judged, for the text formats.
+    pub fn unjudged_lines(&self) -> Vec<String> {
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                one.to_string()
+            } else {
+                many.to_string()
+            }
+        };
+        self.summary
+            .unjudged
+            .iter()
+            .map(|(key, u)| {
+                let n = u.count;
+                let ns = format!(
+                    "{} {}",
+                    plural(u.namespaces.len(), "namespace", "namespaces"),
+                    u.namespaces.join(", ")
+                );
+                let what = match *key {
+                    "unknown-dataplane" => format!(
+                        "{n} {} in {ns} whose dataplane is unknown",
+                        plural(n, "policy", "policies")
+                    ),
+                    "unknown-namespace" => format!(
+                        "{n} {} to {ns} the input does not show",
+                        plural(n, "reference", "references")
+                    ),
+                    _ => format!(
+                        "{n} {} to ServiceAccounts, Services or Gateways in {ns} whose contents the input does not show",
+                        plural(n, "reference", "references")
+                    ),
+                };
+                format!("not judged: {what} — {}", u.declare)
+            })
+            .collect()
+    }
+
     pub fn write(&self, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
         match format {
             Format::Human => human::write(self, color, out),
             Format::Concise => self.write_concise(out),
-            Format::Json => self.write_json(out),
-            Format::Sarif => self.write_sarif(out),
-            Format::Github => self.write_github(out),
-            Format::Gitlab => self.write_gitlab(out),
+            Format::Json => self.for_machines().write_json(out),
+            Format::Sarif => self.for_machines().write_sarif(out),
+            Format::Github => self.for_machines().write_github(out),
+            Format::Gitlab => self.for_machines().write_gitlab(out),
         }
+    }
+
+    /// The report without findings located in declared facts, which are no place in a file.
+    fn for_machines(&self) -> Report<'a> {
+        Report {
+            inputs: self.inputs,
+            entries: self
+                .entries
+                .iter()
+                .filter(|e| !self.is_declared(&e.at))
+                .cloned()
+                .collect(),
+            summary: self.summary.clone(),
+        }
+    }
+
+    /// Whether a location is in a generated file of declared facts.
+    pub fn is_declared(&self, at: &Resolved) -> bool {
+        self.inputs.files[at.file].role == FileRole::Declared
     }
 
     fn path(&self, at: &Resolved) -> &str {
@@ -148,17 +261,28 @@ impl<'a> Report<'a> {
 
     fn write_concise(&self, out: &mut dyn Write) -> io::Result<()> {
         for e in &self.entries {
+            // A finding in declared facts has no line: its place is where they were declared.
+            let place = if self.is_declared(&e.at) {
+                self.path(&e.at).to_string()
+            } else {
+                format!(
+                    "{}:{}:{}",
+                    self.path(&e.at),
+                    e.at.start.line,
+                    e.at.start.column
+                )
+            };
             writeln!(
                 out,
-                "{}:{}:{}: {}[{}] {}{}",
-                self.path(&e.at),
-                e.at.start.line,
-                e.at.start.column,
+                "{place}: {}[{}] {}{}",
                 e.finding.severity.as_str(),
                 e.finding.code,
                 e.finding.message,
                 suppressed_note(&e.finding)
             )?;
+        }
+        for line in self.unjudged_lines() {
+            writeln!(out, "{line}")?;
         }
         Ok(())
     }

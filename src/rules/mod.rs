@@ -8,9 +8,58 @@ pub mod netpol;
 pub mod routes;
 
 use crate::finding::{Finding, Severity};
-use crate::load::Inputs;
+use crate::load::{Inputs, ObjectId};
 use crate::model::Model;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
+
+/// Why a rule could not judge something: a fact the input does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unjudged {
+    /// A policy (or workload) in a namespace whose dataplane the input does not show.
+    UnknownDataplane,
+    /// A reference to a namespace the input does not know.
+    UnknownNamespace,
+    /// A reference to a ServiceAccount, Service or Gateway in a namespace whose contents the
+    /// input does not show.
+    UndescribedNamespace,
+}
+
+impl Unjudged {
+    /// The key in JSON (`summary.unjudged`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Unjudged::UnknownDataplane => "unknown-dataplane",
+            Unjudged::UnknownNamespace => "unknown-namespace",
+            Unjudged::UndescribedNamespace => "undescribed-namespace",
+        }
+    }
+
+    /// How to give the missing fact.
+    pub fn declare(self) -> &'static str {
+        match self {
+            Unjudged::UnknownDataplane => {
+                "declare it with `--default-dataplane ambient`, `--ambient-namespace NS` or `cluster.namespaces` in .ambient-lint.yaml"
+            }
+            Unjudged::UnknownNamespace => {
+                "declare them with `--ambient-namespace NS`, `--known-namespace NS` or `cluster.namespaces` in .ambient-lint.yaml, or pass `--assume-complete` if the input is the whole cluster"
+            }
+            Unjudged::UndescribedNamespace => {
+                "declare the objects with `--declare 'KIND NAMESPACE/NAME'` or `cluster.objects` in .ambient-lint.yaml, or pass `--assume-complete` if the input is the whole cluster"
+            }
+        }
+    }
+}
+
+/// Something a rule could not judge: why, in which namespace (the one whose facts are
+/// missing), and the object it is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnjudgedItem {
+    pub reason: Unjudged,
+    pub namespace: String,
+    pub object: ObjectId,
+}
 
 /// What a rule sees: the model, and facts several rules derive from it, each computed once per
 /// run on first use.
@@ -21,6 +70,8 @@ pub struct Context<'a> {
     selecting: OnceLock<Vec<Vec<usize>>>,
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
+    /// What rules could not judge; rules run one after another (see [`run`]).
+    unjudged: RefCell<BTreeSet<UnjudgedItem>>,
 }
 
 impl<'a> Context<'a> {
@@ -32,7 +83,56 @@ impl<'a> Context<'a> {
             selecting: OnceLock::new(),
             principals: OnceLock::new(),
             namespaces: OnceLock::new(),
+            unjudged: RefCell::new(BTreeSet::new()),
         }
+    }
+
+    /// Notes that a rule stayed quiet about `object` because a fact about `namespace` is
+    /// missing, so that the run says what it did not judge instead of passing silently.
+    pub fn unjudged(&self, reason: Unjudged, namespace: &str, object: ObjectId) {
+        self.unjudged.borrow_mut().insert(UnjudgedItem {
+            reason,
+            namespace: namespace.to_string(),
+            object,
+        });
+    }
+
+    /// [`Context::unjudged`] about the object a location is in.
+    pub fn unjudged_at(&self, reason: Unjudged, namespace: &str, at: &crate::finding::Location) {
+        if let crate::finding::Location::Field { object, .. } = at {
+            self.unjudged(reason, namespace, *object);
+        }
+    }
+
+    /// Notes the policies in the scope of a policy (or the policy itself) whose enrolment is
+    /// unknown: what rules about ztunnel's enforcement could not judge.
+    pub fn unjudged_scope(
+        &self,
+        meta: &crate::model::resources::Meta,
+        selector: Option<&crate::model::selector::LabelSelector>,
+    ) {
+        if authz::dataplane_unknown(self.model, meta, selector) {
+            self.unjudged(Unjudged::UnknownDataplane, &meta.namespace, meta.object);
+        }
+    }
+
+    /// Notes the NetworkPolicies selecting a workload whose dataplane is unknown.
+    pub fn unjudged_workload(&self, workload: usize) {
+        let w = &self.model.workloads[workload];
+        if self.model.workload_dataplane(w) != crate::model::Dataplane::Unknown {
+            return;
+        }
+        for &p in &self.selecting_policies()[workload] {
+            let meta = &self.model.network_policies[p].meta;
+            self.unjudged(Unjudged::UnknownDataplane, &meta.namespace, meta.object);
+        }
+    }
+
+    /// What the rules could not judge, in order.
+    pub fn take_unjudged(&self) -> Vec<UnjudgedItem> {
+        std::mem::take(&mut *self.unjudged.borrow_mut())
+            .into_iter()
+            .collect()
     }
 
     /// For each workload, the NetworkPolicies selecting it.

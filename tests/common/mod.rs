@@ -105,6 +105,17 @@ pub fn lint_tree(name: &str, files: &[(String, String)]) -> Vec<ambient_lint::fi
     ambient_lint::lint(&options).expect("the tree loads").1
 }
 
+/// The options a rule's example or fixture is linted with: the defaults, and
+/// `--assume-complete` when a line of it says `# lint with: --assume-complete` (the input is then
+/// the whole cluster, as some rules need).
+pub fn options_for(text: &str) -> ambient_lint::LintOptions {
+    let mut options = ambient_lint::LintOptions::default();
+    options.model.assume_complete = text
+        .lines()
+        .any(|l| l.trim() == "# lint with: --assume-complete");
+    options
+}
+
 /// The text of every file below a folder of the repository, in path order.
 pub fn files_below(rel: &str) -> Vec<String> {
     let mut files = Vec::new();

@@ -15,7 +15,11 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for policy in &ctx.model.authorization_policies {
-        if policy.action != Action::Allow || !enforced_by_ztunnel(ctx.model, policy) {
+        if policy.action != Action::Allow {
+            continue;
+        }
+        if !enforced_by_ztunnel(ctx.model, policy) {
+            super::unjudged_if_unenrolled(ctx, policy);
             continue;
         }
         let parts: Vec<RuleParts> = policy.rules.iter().map(RuleParts::of).collect();

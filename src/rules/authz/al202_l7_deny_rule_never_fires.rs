@@ -19,7 +19,11 @@ const HELP: &str = "deploy a waypoint for the workloads, label their Service `is
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for policy in &ctx.model.authorization_policies {
-        if policy.action != Action::Deny || !enforced_by_ztunnel(ctx.model, policy) {
+        if policy.action != Action::Deny {
+            continue;
+        }
+        if !enforced_by_ztunnel(ctx.model, policy) {
+            super::unjudged_if_unenrolled(ctx, policy);
             continue;
         }
         for rule in &policy.rules {

@@ -21,6 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             _ => continue,
         };
         if !enforced_by_ztunnel(ctx.model, policy) {
+            super::unjudged_if_unenrolled(ctx, policy);
             continue;
         }
         let consequence = if policy.action == Action::Custom {

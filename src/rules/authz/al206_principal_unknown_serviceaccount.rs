@@ -1,7 +1,7 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::{Model, qualified};
-use crate::rules::{Context, Rule, finding, list};
+use crate::rules::{Context, Rule, Unjudged, finding, list};
 
 pub static RULE: Rule = Rule {
     code: "AL206",
@@ -28,7 +28,9 @@ pub fn account_exists(model: &Model, ns: &str, sa: &str) -> bool {
 /// there. Otherwise its accounts may be created elsewhere and nothing can be said.
 pub fn identities_in_input(model: &Model, ns: &str) -> bool {
     ns != model.options.root_namespace
-        && (model.service_accounts_in(ns).next().is_some()
+        && (model
+            .service_accounts_in(ns)
+            .any(|s| !model.is_declared(s.object))
             || model.workloads_in(ns).next().is_some())
 }
 
@@ -42,7 +44,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue; // AL208 reports it.
         }
         let (ns, sa) = (p.namespace, p.service_account);
-        if !identities_in_input(model, ns) || account_exists(model, ns, sa) {
+        if account_exists(model, ns, sa) {
+            continue;
+        }
+        if !identities_in_input(model, ns) {
+            if ns != model.options.root_namespace {
+                ctx.unjudged(Unjudged::UndescribedNamespace, ns, r.policy.meta.object);
+            }
             continue;
         }
         let mut in_use: Vec<String> = Vec::new();

@@ -1,7 +1,7 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::{Meta, TargetRef, WAYPOINT_CLASS};
 use crate::model::{Model, qualified};
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL214",
@@ -97,15 +97,35 @@ fn check_ref(model: &Model, kind: &str, meta: &Meta, t: &TargetRef, out: &mut Ve
     out.push(f);
 }
 
+/// Notes a Gateway or Service target in a namespace whose Gateways or Services the input does
+/// not hold: whether it exists cannot be judged.
+fn note_undescribed(ctx: &Context, meta: &Meta, t: &TargetRef) {
+    let m = ctx.model;
+    let held = match (t.group.as_str(), t.kind.as_str()) {
+        ("gateway.networking.k8s.io", "Gateway") => {
+            m.holds_gateways(&meta.namespace) || m.gateway(&meta.namespace, &t.name).is_some()
+        }
+        ("" | "core", "Service") => {
+            m.holds_services(&meta.namespace) || m.service(&meta.namespace, &t.name).is_some()
+        }
+        _ => true,
+    };
+    if !held && t.namespace.as_deref().is_none_or(|ns| ns == meta.namespace) {
+        ctx.unjudged(Unjudged::UndescribedNamespace, &meta.namespace, meta.object);
+    }
+}
+
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for p in &model.authorization_policies {
         for t in &p.target_refs {
+            note_undescribed(ctx, &p.meta, t);
             check_ref(model, "AuthorizationPolicy", &p.meta, t, out);
         }
     }
     for p in &model.request_authentications {
         for t in &p.target_refs {
+            note_undescribed(ctx, &p.meta, t);
             check_ref(model, "RequestAuthentication", &p.meta, t, out);
         }
     }

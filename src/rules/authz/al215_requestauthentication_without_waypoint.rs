@@ -28,6 +28,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let ambient = covers_ambient(model, &ra.meta, ra.selector.as_ref());
         if !ambient {
+            ctx.unjudged_scope(&ra.meta, ra.selector.as_ref());
             continue;
         }
         let at = ra

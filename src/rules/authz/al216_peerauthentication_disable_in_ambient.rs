@@ -18,6 +18,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for pa in &model.peer_authentications {
         let ambient = covers_ambient(model, &pa.meta, pa.selector.as_ref());
         if !ambient {
+            ctx.unjudged_scope(&pa.meta, pa.selector.as_ref());
             continue;
         }
         let modes = pa

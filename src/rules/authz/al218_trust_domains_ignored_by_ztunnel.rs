@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for policy in &ctx.model.authorization_policies {
         if !enforced_by_ztunnel(ctx.model, policy) {
+            super::unjudged_if_unenrolled(ctx, policy);
             continue;
         }
         for rule in &policy.rules {

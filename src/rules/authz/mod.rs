@@ -174,6 +174,35 @@ pub fn enforced_by_ztunnel(model: &Model, policy: &AuthorizationPolicy) -> bool 
             .any(|(_, w)| model.workload_dataplane(w) == Dataplane::Ambient)
 }
 
+/// Whether a policy's scope has an unknown dataplane: the workloads it covers are not known to
+/// be in ambient, and some (or, with none in the input, its namespace) have no known enrolment.
+pub fn dataplane_unknown(
+    model: &Model,
+    meta: &crate::model::resources::Meta,
+    selector: Option<&crate::model::selector::LabelSelector>,
+) -> bool {
+    if meta.namespace == model.options.root_namespace {
+        return false;
+    }
+    let covered = covered_workloads(model, meta, selector);
+    if covered.is_empty() {
+        return model.namespace_dataplane(&meta.namespace) == Dataplane::Unknown;
+    }
+    let modes: Vec<Dataplane> = covered
+        .iter()
+        .map(|&i| model.workload_dataplane(&model.workloads[i]))
+        .collect();
+    !modes.contains(&Dataplane::Ambient) && modes.contains(&Dataplane::Unknown)
+}
+
+/// Notes an AuthorizationPolicy ztunnel would enforce but whose enrolment is unknown, for the
+/// rules that judge only what ztunnel enforces.
+pub fn unjudged_if_unenrolled(ctx: &crate::rules::Context, policy: &AuthorizationPolicy) {
+    if policy.ztunnel_enforced() {
+        ctx.unjudged_scope(&policy.meta, policy.selector.as_ref());
+    }
+}
+
 /// A namespace reference in a policy: `namespaces`, `notNamespaces`, `when source.namespace`,
 /// or the namespace inside a principal.
 pub struct NamespaceRef<'a> {

@@ -58,6 +58,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .map(|p| (p.kind, p.meta, p.selector));
     for (kind, meta, selector) in policies {
         if !outside(model, meta, selector) {
+            ctx.unjudged_scope(meta, selector);
             continue;
         }
         let at = match selector {

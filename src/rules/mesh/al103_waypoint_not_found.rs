@@ -1,7 +1,7 @@
 use super::waypoint_uses;
 use crate::finding::{Finding, Severity};
 use crate::model::resources::WAYPOINT_CLASS;
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL103",
@@ -21,6 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         // A namespace the input says nothing about may hold the waypoint.
         if !model.holds_gateways(&u.namespace) {
+            ctx.unjudged_at(Unjudged::UndescribedNamespace, &u.namespace, &u.at);
             continue;
         }
         let other = model.gateway(&u.namespace, &u.name);

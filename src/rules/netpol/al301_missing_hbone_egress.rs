@@ -20,6 +20,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let mut grouped = Grouped::new();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
+            ctx.unjudged_workload(i);
             continue;
         }
         let cov = Coverage::of(model, &selecting[i], Direction::Egress);

@@ -21,6 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let mut app_ports_only = Grouped::new();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
+            ctx.unjudged_workload(i);
             continue;
         }
         // Only pods something is meant to call: those behind a Service.

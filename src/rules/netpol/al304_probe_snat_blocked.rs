@@ -33,6 +33,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let selecting = ctx.selecting_policies();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
+            ctx.unjudged_workload(i);
             continue;
         }
         let cov = Coverage::of(model, &selecting[i], Direction::Ingress);

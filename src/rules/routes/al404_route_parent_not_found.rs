@@ -1,7 +1,7 @@
 use super::all_routes;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL404",
@@ -29,7 +29,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         .help("correct `name`/`namespace` (a parentRef without `namespace` means the route's own)"),
                     ),
                     Some(g) => {
+                        // A declared Gateway may leave its listeners out: then they are not known.
                         if let Some(section) = &p.section_name
+                            && !g.listeners.is_empty()
                             && !g.listeners.iter().any(|l| &l.name == section)
                         {
                             let names: Vec<String> = g.listeners.iter().map(|l| l.name.clone()).collect();
@@ -61,12 +63,21 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             );
                         }
                     }
-                    None => {}
+                    None => ctx.unjudged(Unjudged::UndescribedNamespace, &p.namespace, route.meta.object),
                 }
             } else if (p.group.is_empty() || p.group == "core")
                 && p.kind == "Service"
                 && model.service(&p.namespace, &p.name).is_none()
-                && model.holds_services(&p.namespace)
+                && !model.holds_services(&p.namespace)
+            {
+                ctx.unjudged(
+                    Unjudged::UndescribedNamespace,
+                    &p.namespace,
+                    route.meta.object,
+                );
+            } else if (p.group.is_empty() || p.group == "core")
+                && p.kind == "Service"
+                && model.service(&p.namespace, &p.name).is_none()
             {
                 out.push(
                     finding(

@@ -1,7 +1,7 @@
 use super::all_routes;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL406",
@@ -31,7 +31,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     .help("correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"),
                 ),
                 Some(svc) => {
+                    // A declared Service may leave its ports out: then they are not known.
                     if let Some(port) = b.port
+                        && !svc.ports.is_empty()
                         && !svc.ports.iter().any(|p| p.port == port)
                     {
                         let ports: Vec<String> = svc.ports.iter().map(|p| p.port.to_string()).collect();
@@ -46,7 +48,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         );
                     }
                 }
-                None => {}
+                None => ctx.unjudged(Unjudged::UndescribedNamespace, &b.namespace, route.meta.object),
             }
         }
     }

@@ -1,7 +1,7 @@
 use super::all_routes;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL407",
@@ -27,6 +27,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             if !model.describes(&b.namespace) {
+                ctx.unjudged(
+                    Unjudged::UndescribedNamespace,
+                    &b.namespace,
+                    route.meta.object,
+                );
                 continue; // grants live in the backend's namespace, which the input does not show
             }
             let granted = model.reference_grants.iter().any(|g| {
