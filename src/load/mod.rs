@@ -3,6 +3,7 @@
 //! What cannot be read becomes a finding here (AL001 invalid YAML, AL003 templated file); files
 //! and documents that are not manifests are skipped quietly.
 
+mod lenient;
 pub mod node;
 pub mod source;
 pub mod yaml;
