@@ -417,25 +417,23 @@ pub struct NetworkPolicy {
 
 impl NetworkPolicy {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<NetworkPolicy> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
-        let Some(spec) = spec else {
-            r.invalid(&p("spec"), "a NetworkPolicy needs `spec`".to_string());
-            return None;
+        // Every field of the spec is optional, the spec too: without one the policy selects every
+        // pod and denies them all ingress.
+        let empty = Node {
+            span: Default::default(),
+            value: crate::load::node::Value::Map(Box::new([])),
         };
-        let pod_selector =
-            match LabelSelector::read(r, spec.get("podSelector"), &p("spec.podSelector")) {
-                Some(s) => s,
-                None => {
-                    if spec.get("podSelector").is_none() {
-                        r.invalid(
-                            &p("spec"),
-                            "a NetworkPolicy needs `podSelector` (`{}` selects every pod)"
-                                .to_string(),
-                        );
-                    }
-                    return None;
-                }
-            };
+        let spec = match obj.node.get("spec").filter(|n| !n.is_null()) {
+            None => &empty,
+            Some(n) => r.map(Some(n), &p("spec"))?,
+        };
+        // `podSelector` is optional: absent (or null) it is `{}`, every pod of the namespace. The
+        // path still names it, so findings about it resolve to `spec`.
+        let sp = p("spec.podSelector");
+        let pod_selector = match spec.get("podSelector").filter(|n| !n.is_null()) {
+            None => LabelSelector::from_labels(Vec::new(), sp),
+            Some(n) => LabelSelector::read(r, Some(n), &sp)?,
+        };
         let types = r.strings(spec, "policyTypes", &p("spec"));
         for t in &types {
             if t.value != "Ingress" && t.value != "Egress" {
@@ -1364,5 +1362,80 @@ mod tests {
         assert!(cidr_contains("0.0.0.0/0", "169.254.7.127/32"));
         assert!(cidr_contains("169.254.7.127/32", "169.254.7.127"));
         assert!(!cidr_contains("10.0.0.0/8", "fd00::/8"));
+    }
+
+    fn build(text: &str) -> crate::model::Model {
+        let inputs = crate::load::Inputs::from_texts([("t.yaml", text)]);
+        assert!(inputs.findings.is_empty(), "{:?}", inputs.findings);
+        crate::model::Model::build(&inputs, crate::model::ModelOptions::default())
+    }
+
+    const WORKLOAD: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: w, image: w}]}
+";
+
+    #[test]
+    fn a_network_policy_without_pod_selector_selects_every_pod() {
+        let text = format!(
+            "{WORKLOAD}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: no-selector, namespace: shop}}
+spec:
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: null-selector, namespace: shop}}
+spec: {{podSelector: null, egress: [{{}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: no-spec, namespace: shop}}
+"
+        );
+        let m = build(&text);
+        assert!(m.findings.is_empty(), "{:?}", m.findings);
+        let types: Vec<(&str, bool, bool)> = m
+            .network_policies
+            .iter()
+            .map(|p| (p.meta.name.as_str(), p.ingress_type, p.egress_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("no-selector", true, true),
+                ("null-selector", true, true),
+                ("no-spec", true, false)
+            ]
+        );
+        for p in &m.network_policies {
+            assert!(p.pod_selector.is_empty());
+            assert_eq!(p.pod_selector.path.as_str(), "spec.podSelector");
+            assert_eq!(m.select_workloads(Some("shop"), &p.pod_selector).len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_pod_selector_of_the_wrong_shape_is_still_invalid() {
+        let m = build(
+            "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: shop}
+spec: {podSelector: [app]}
+",
+        );
+        assert!(m.network_policies.is_empty());
+        assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
+        assert!(
+            m.findings[0]
+                .message
+                .contains("`podSelector` must be a mapping")
+        );
     }
 }
