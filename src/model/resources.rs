@@ -749,10 +749,16 @@ impl AuthorizationPolicy {
                     r.invalid(&cp, "a `when` condition needs `key`".to_string());
                     continue;
                 };
+                let values = r.strings(c, "values", &cp);
+                let not_values = r.strings(c, "notValues", &cp);
+                if key.value == "destination.port" {
+                    check_istio_ports(r, &values, "destination.port");
+                    check_istio_ports(r, &not_values, "destination.port");
+                }
                 when.push(Condition {
                     key,
-                    values: r.strings(c, "values", &cp),
-                    not_values: r.strings(c, "notValues", &cp),
+                    values,
+                    not_values,
                     path: cp,
                 });
             }
@@ -809,6 +815,9 @@ fn read_clauses(
             let Some(name) = e.key.as_str() else { continue };
             let fp = cp.key(name);
             let values = r.strings(clause, name, &cp);
+            if inner == "operation" && (name == "ports" || name == "notPorts") {
+                check_istio_ports(r, &values, name);
+            }
             fields.push(StringsField {
                 name: name.to_string(),
                 values,
@@ -818,6 +827,39 @@ fn read_clauses(
         out.push(Clause { path: cp, fields });
     }
     Some(out)
+}
+
+/// AuthorizationPolicy ports (`to.operation.ports`, `notPorts`, `when` `destination.port`) are
+/// strings holding a decimal port number. istiod reads them with `strconv.ParseUint(v, 10, 32)`
+/// and `<= 65535` (`security.ValidatePorts` in its validation, `stringToPort` in the ztunnel
+/// conversion): a port name or an out-of-range number is refused by the validation and, where that
+/// is bypassed, dropped, so the rule never matches what was meant. `0` passes both but is no port
+/// any connection uses.
+fn check_istio_ports(r: &mut Reader, values: &[Str], field: &str) {
+    const HELP: &str = "use the port number; AuthorizationPolicy ports are numbers, not names";
+    const DROPPED: &str = "Istio's validation refuses the policy, and where validation is off istiod drops the entry, so it never applies to the port that was meant";
+    for v in values {
+        let s = v.as_str();
+        let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (message, help) = match s.parse::<u32>() {
+            Ok(1..=65535) if digits => continue,
+            Ok(0) if digits => (
+                format!(
+                    "`{field}` entry `0` is no port a connection uses, so it matches no traffic"
+                ),
+                "write the port the workload listens on (1-65535)",
+            ),
+            _ if digits => (
+                format!("`{field}` entry `{s}` is out of range (1-65535): {DROPPED}"),
+                HELP,
+            ),
+            _ => (
+                format!("`{field}` entry `{s}` is not a port number: {DROPPED}"),
+                HELP,
+            ),
+        };
+        r.invalid_with_help(&v.path, message, help);
+    }
 }
 
 /// Istio's `selector: {matchLabels: ...}` (WorkloadSelector).
@@ -1437,5 +1479,54 @@ spec: {podSelector: [app]}
                 .message
                 .contains("`podSelector` must be a mapping")
         );
+    }
+
+    #[test]
+    fn authorization_policy_ports_must_be_port_numbers() {
+        let m = build(
+            r#"apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  rules:
+    - to:
+        - operation: {ports: ["8080", "http", "00443"], notPorts: ["0", "70000", "-1", "+80", ""]}
+      when:
+        - {key: destination.port, values: ["65535", "65536"], notValues: ["dns"]}
+        - {key: source.namespace, values: ["http"]}
+"#,
+        );
+        assert!(m.authorization_policies.is_empty());
+        let found: Vec<(String, &str)> = m
+            .findings
+            .iter()
+            .map(|f| match &f.location {
+                crate::finding::Location::Field { path, .. } => (path.to_string(), f.help.as_str()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let names = "use the port number; AuthorizationPolicy ports are numbers, not names";
+        let zero = "write the port the workload listens on (1-65535)";
+        let op = "spec.rules[0].to[0].operation";
+        let when = "spec.rules[0].when[0]";
+        assert_eq!(
+            found,
+            [
+                (format!("{op}.ports[1]"), names),
+                (format!("{op}.notPorts[0]"), zero),
+                (format!("{op}.notPorts[1]"), names),
+                (format!("{op}.notPorts[2]"), names),
+                (format!("{op}.notPorts[3]"), names),
+                (format!("{op}.notPorts[4]"), names),
+                (format!("{when}.values[1]"), names),
+                (format!("{when}.notValues[0]"), names),
+            ]
+        );
+        assert!(
+            m.findings[0]
+                .message
+                .contains("`ports` entry `http` is not a port number")
+        );
+        assert!(m.findings[2].message.contains("`70000` is out of range"));
     }
 }
