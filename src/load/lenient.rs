@@ -376,6 +376,42 @@ mod tests {
     }
 
     #[test]
+    fn edits_only_touch_whitespace_whatever_the_text() {
+        let alphabet: Vec<char> = "ab: -?'\"[]{},#|>&*!\t\n\\é%.".chars().collect();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for _ in 0..(seed % 90) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let edits = rewrite(&text);
+            for &t in &edits.tabs {
+                assert_eq!(text.as_bytes()[t], b'\t', "{text:?}");
+            }
+            for &(at, n) in &edits.pads {
+                assert!(n > 0, "{text:?}");
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                assert!(
+                    text[line_start..at]
+                        .bytes()
+                        .all(|b| b == b' ' || b == b'\t'),
+                    "{text:?}"
+                );
+            }
+            let fixed = edits.apply(&text);
+            let strip = |s: &str| s.replace([' ', '\t'], "");
+            assert_eq!(strip(&fixed), strip(&text));
+            let _ = crate::load::yaml::parse_stream(&text);
+        }
+    }
+
+    #[test]
     fn quotes_and_comments_in_plain_scalars_are_text() {
         assert!(rewrite("a: it's [x\nb: c#d 'e\n").is_empty());
         assert_eq!(

@@ -625,6 +625,14 @@ mod tests {
     }
 
     #[test]
+    fn past_what_kubectl_accepts_the_real_error_is_reported() {
+        let text = "a: {x:\t1}\nb: 'wrapped\nline'\na: 2\n";
+        let err = parse_stream(text)[0].result.clone().unwrap_err();
+        assert_eq!(err.offset, text.rfind("a: 2").unwrap(), "{err:?}");
+        assert!(err.message.contains("duplicate key `a`"), "{err:?}");
+    }
+
+    #[test]
     fn positions_inside_inserted_spaces_map_to_the_content() {
         let chunk = "ab\ncd\n";
         let pads = [(3, 2), (4, 1)];
