@@ -5,6 +5,7 @@
 
 pub mod declared;
 pub mod kustomize;
+mod lenient;
 pub mod node;
 pub mod rendered;
 pub mod source;

@@ -101,8 +101,9 @@ fn is_blank_document(chunk: &str) -> bool {
 }
 
 /// Converts the parser's character positions to byte offsets in the file. The parser may have
-/// read a copy of the chunk with spaces inserted (see [`parse_document`]); positions in that copy
-/// are mapped back onto the original text.
+/// read a rewritten copy of the chunk (see [`parse_document`]): tabs read as spaces (same length)
+/// and spaces inserted before some lines' content; positions in that copy are mapped back onto the
+/// original text.
 struct Offsets<'a> {
     /// The chunk as written.
     chunk: &'a str,
@@ -111,20 +112,32 @@ struct Offsets<'a> {
     char_bytes: Option<Vec<usize>>,
     /// Length of the text the parser read.
     parsed_len: usize,
-    /// Sorted chunk offsets before which the parsed text has one inserted space.
-    inserted: &'a [usize],
+    /// Sorted (chunk offset, count): spaces the parsed text has before that offset of the chunk.
+    pads: &'a [(usize, usize)],
+    /// For each pad, where its spaces start in the parsed text.
+    pad_starts: Vec<usize>,
 }
 
 impl<'a> Offsets<'a> {
-    fn new(chunk: &'a str, parsed: &str, base: usize, inserted: &'a [usize]) -> Self {
+    fn new(chunk: &'a str, parsed: &str, base: usize, pads: &'a [(usize, usize)]) -> Self {
         let char_bytes =
             (!parsed.is_ascii()).then(|| parsed.char_indices().map(|(i, _)| i).collect());
+        let mut before = 0;
+        let pad_starts = pads
+            .iter()
+            .map(|&(at, n)| {
+                let start = at + before;
+                before += n;
+                start
+            })
+            .collect();
         Offsets {
             chunk,
             base,
             char_bytes,
             parsed_len: parsed.len(),
-            inserted,
+            pads,
+            pad_starts,
         }
     }
 
@@ -133,14 +146,22 @@ impl<'a> Offsets<'a> {
             None => char_index.min(self.parsed_len),
             Some(v) => v.get(char_index).copied().unwrap_or(self.parsed_len),
         };
-        // The k-th inserted space sits at `inserted[k] + k` in the parsed text.
-        let shift = self
-            .inserted
-            .iter()
-            .enumerate()
-            .take_while(|(k, at)| **at + k < within)
-            .count();
-        self.base + (within - shift).min(self.chunk.len())
+        // Pads that start at or before `within`; inside the last of them, the position is the
+        // content it was inserted before.
+        let k = self.pad_starts.partition_point(|&s| s <= within);
+        let original = match k.checked_sub(1) {
+            None => within,
+            Some(last) => {
+                let (at, n) = self.pads[last];
+                let end = self.pad_starts[last] + n;
+                if within < end {
+                    at
+                } else {
+                    at + (within - end)
+                }
+            }
+        };
+        self.base + original.min(self.chunk.len())
     }
 
     fn span(&self, s: &YSpan) -> Span {
@@ -374,48 +395,26 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     own
 }
 
-/// How many closing brackets [`parse_document`] will indent before giving up.
-const MAX_LENIENT_BRACKETS: usize = 64;
-
 /// Parses one document chunk that starts at byte `base` of its file.
 ///
-/// YAML 1.2 wants the lines of a flow collection indented deeper than the key that holds it;
-/// libyaml and go-yaml, and so kubectl, accept a closing `]` or `}` at the key's own
-/// indentation, and real manifests have it. On exactly that error the chunk is read again with a
-/// space before the bracket, and every position is mapped back onto the text as written.
+/// kubectl reads YAML with go-yaml, which accepts some text YAML 1.2 refuses: lines of a flow
+/// collection or quoted scalar at the key's indentation or less, tabs after `:` (see
+/// [`super::lenient`]). When the strict parse fails, the chunk is rewritten the way go-yaml reads
+/// it and parsed again, and every position is mapped back onto the text as written. If that fails
+/// too, the error reported is the one further into the document: the rewrite got past the first.
 fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
-    let mut inserted: Vec<usize> = Vec::new();
-    loop {
-        let parsed = if inserted.is_empty() {
-            std::borrow::Cow::Borrowed(chunk)
-        } else {
-            let mut text = String::with_capacity(chunk.len() + inserted.len());
-            let mut from = 0;
-            for &at in &inserted {
-                text.push_str(&chunk[from..at]);
-                text.push(' ');
-                from = at;
-            }
-            text.push_str(&chunk[from..]);
-            std::borrow::Cow::Owned(text)
-        };
-        match parse_once(chunk, &parsed, base, &inserted) {
-            Err(e)
-                if e.message == "invalid indentation" && inserted.len() < MAX_LENIENT_BRACKETS =>
-            {
-                let within = e.offset.saturating_sub(base).min(chunk.len());
-                let line_start = chunk[..within].rfind('\n').map_or(0, |i| i + 1);
-                let line = &chunk[line_start..];
-                let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-                let bracket = line_start + indent;
-                if !line[indent..].starts_with([']', '}']) || inserted.contains(&bracket) {
-                    return Err(e);
-                }
-                let pos = inserted.partition_point(|&x| x < bracket);
-                inserted.insert(pos, bracket);
-            }
-            other => return other,
-        }
+    let strict = parse_once(chunk, chunk, base, &[]);
+    let Err(first) = strict else {
+        return strict;
+    };
+    let edits = super::lenient::rewrite(chunk);
+    if edits.is_empty() {
+        return Err(first);
+    }
+    let parsed = edits.apply(chunk);
+    match parse_once(chunk, &parsed, base, &edits.pads) {
+        Err(second) if second.offset <= first.offset => Err(first),
+        other => other,
     }
 }
 
@@ -423,10 +422,10 @@ fn parse_once(
     chunk: &str,
     parsed: &str,
     base: usize,
-    inserted: &[usize],
+    pads: &[(usize, usize)],
 ) -> Result<Option<Node>, YamlError> {
     let mut b = Builder {
-        offsets: Offsets::new(chunk, parsed, base, inserted),
+        offsets: Offsets::new(chunk, parsed, base, pads),
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
@@ -564,6 +563,83 @@ mod tests {
         assert_eq!(&text[x.key.span.start..x.key.span.end], "x");
         let next = root.entry("next").unwrap();
         assert_eq!(&text[next.value.span.start..next.value.span.end], "é");
+    }
+
+    fn text_of<'t>(text: &'t str, n: &Node) -> &'t str {
+        &text[n.span.start..n.span.end]
+    }
+
+    #[test]
+    fn quoted_lines_at_the_key_indentation_are_read_as_kubectl_does() {
+        let text = "metadata:\n  annotations:\n    note: 'first line\n    second line'\n    quoted: \"a\n  b\"\n    é: ü\n  name: x\n";
+        let root = one(text);
+        let ann = root.get("metadata").unwrap().get("annotations").unwrap();
+        let note = ann.entry("note").unwrap();
+        assert_eq!(note.value.as_str(), Some("first line second line"));
+        assert_eq!(text_of(text, &note.value), "'first line\n    second line'");
+        let quoted = ann.entry("quoted").unwrap();
+        assert_eq!(quoted.value.as_str(), Some("a b"));
+        assert_eq!(text_of(text, &quoted.key), "quoted");
+        let e = ann.entry("é").unwrap();
+        assert_eq!(text_of(text, &e.key), "é");
+        assert_eq!(text_of(text, &e.value), "ü");
+        let name = root.get("metadata").unwrap().entry("name").unwrap();
+        assert_eq!(text_of(text, &name.key), "name");
+        assert_eq!(text_of(text, &name.value), "x");
+    }
+
+    #[test]
+    fn tabs_go_yaml_skips_are_whitespace() {
+        let text = "ports: {a:\t80, b: [443,\n\t8443]}\nkey:\tvalue\n";
+        let root = one(text);
+        let ports = root.get("ports").unwrap();
+        let a = ports.get("a").unwrap();
+        assert_eq!((a.as_str(), text_of(text, a)), (Some("80"), "80"));
+        let b = ports.get("b").unwrap().as_seq().unwrap();
+        assert_eq!(text_of(text, &b[1]), "8443");
+        let key = root.entry("key").unwrap();
+        assert_eq!(text_of(text, &key.value), "value");
+        // A tab inside a plain scalar is part of it.
+        assert_eq!(
+            one("a: [x\ty]\n").get("a").unwrap().as_seq().unwrap()[0].as_str(),
+            Some("x\ty")
+        );
+    }
+
+    #[test]
+    fn what_go_yaml_refuses_stays_an_error_at_its_position() {
+        // A plain scalar cannot go on at its key's indentation (go-yaml: "could not find
+        // expected ':'").
+        let text = "a:\n  b: x\n  y\n";
+        let err = parse_stream(text)[0].result.clone().unwrap_err();
+        assert!(err.offset > text.find("  y").unwrap(), "{err:?}");
+        // A document end marker inside a quoted scalar.
+        let err = parse_stream("a: 'x\n...\n'\n")[0]
+            .result
+            .clone()
+            .unwrap_err();
+        assert_eq!(err.offset, 3, "{err:?}");
+        // Unclosed after the rewrite: the error is still reported, on the bracket's document.
+        let text = "a:\n  b: [1,\n  2\n";
+        assert!(parse_stream(text)[0].result.is_err());
+    }
+
+    #[test]
+    fn past_what_kubectl_accepts_the_real_error_is_reported() {
+        let text = "a: {x:\t1}\nb: 'wrapped\nline'\na: 2\n";
+        let err = parse_stream(text)[0].result.clone().unwrap_err();
+        assert_eq!(err.offset, text.rfind("a: 2").unwrap(), "{err:?}");
+        assert!(err.message.contains("duplicate key `a`"), "{err:?}");
+    }
+
+    #[test]
+    fn positions_inside_inserted_spaces_map_to_the_content() {
+        let chunk = "ab\ncd\n";
+        let pads = [(3, 2), (4, 1)];
+        let parsed = "ab\n  c d\n";
+        let o = Offsets::new(chunk, parsed, 10, &pads);
+        let map: Vec<usize> = (0..parsed.len()).map(|i| o.byte(i) - 10).collect();
+        assert_eq!(map, [0, 1, 2, 3, 3, 3, 4, 4, 5]);
     }
 
     #[test]

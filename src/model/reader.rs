@@ -40,15 +40,29 @@ impl<'a> Reader<'a> {
     }
 
     pub fn invalid(&mut self, path: &FieldPath, message: String) {
-        self.errors.push(Finding::new(
-            "AL002",
-            Severity::Error,
-            Location::field(self.object, path.clone()),
-            message,
-        ).help(format!(
+        let help = format!(
             "fix the field so that it matches the {} schema; the API server rejects the whole object otherwise",
             self.kind
-        )));
+        );
+        self.invalid_with_help(path, message, help);
+    }
+
+    /// Like [`Reader::invalid`], with a help that says more than "match the schema".
+    pub fn invalid_with_help(
+        &mut self,
+        path: &FieldPath,
+        message: String,
+        help: impl Into<String>,
+    ) {
+        self.errors.push(
+            Finding::new(
+                "AL002",
+                Severity::Error,
+                Location::field(self.object, path.clone()),
+                message,
+            )
+            .help(help),
+        );
     }
 
     fn wrong(&mut self, node: &Node, path: &FieldPath, expected: &str) {

@@ -417,25 +417,23 @@ pub struct NetworkPolicy {
 
 impl NetworkPolicy {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<NetworkPolicy> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
-        let Some(spec) = spec else {
-            r.invalid(&p("spec"), "a NetworkPolicy needs `spec`".to_string());
-            return None;
+        // Every field of the spec is optional, the spec too: without one the policy selects every
+        // pod and denies them all ingress.
+        let empty = Node {
+            span: Default::default(),
+            value: crate::load::node::Value::Map(Box::new([])),
         };
-        let pod_selector =
-            match LabelSelector::read(r, spec.get("podSelector"), &p("spec.podSelector")) {
-                Some(s) => s,
-                None => {
-                    if spec.get("podSelector").is_none() {
-                        r.invalid(
-                            &p("spec"),
-                            "a NetworkPolicy needs `podSelector` (`{}` selects every pod)"
-                                .to_string(),
-                        );
-                    }
-                    return None;
-                }
-            };
+        let spec = match obj.node.get("spec").filter(|n| !n.is_null()) {
+            None => &empty,
+            Some(n) => r.map(Some(n), &p("spec"))?,
+        };
+        // `podSelector` is optional: absent (or null) it is `{}`, every pod of the namespace. The
+        // path still names it, so findings about it resolve to `spec`.
+        let sp = p("spec.podSelector");
+        let pod_selector = match spec.get("podSelector").filter(|n| !n.is_null()) {
+            None => LabelSelector::from_labels(Vec::new(), sp),
+            Some(n) => LabelSelector::read(r, Some(n), &sp)?,
+        };
         let types = r.strings(spec, "policyTypes", &p("spec"));
         for t in &types {
             if t.value != "Ingress" && t.value != "Egress" {
@@ -751,10 +749,16 @@ impl AuthorizationPolicy {
                     r.invalid(&cp, "a `when` condition needs `key`".to_string());
                     continue;
                 };
+                let values = r.strings(c, "values", &cp);
+                let not_values = r.strings(c, "notValues", &cp);
+                if key.value == "destination.port" {
+                    check_istio_ports(r, &values, "destination.port");
+                    check_istio_ports(r, &not_values, "destination.port");
+                }
                 when.push(Condition {
                     key,
-                    values: r.strings(c, "values", &cp),
-                    not_values: r.strings(c, "notValues", &cp),
+                    values,
+                    not_values,
                     path: cp,
                 });
             }
@@ -811,6 +815,9 @@ fn read_clauses(
             let Some(name) = e.key.as_str() else { continue };
             let fp = cp.key(name);
             let values = r.strings(clause, name, &cp);
+            if inner == "operation" && (name == "ports" || name == "notPorts") {
+                check_istio_ports(r, &values, name);
+            }
             fields.push(StringsField {
                 name: name.to_string(),
                 values,
@@ -820,6 +827,39 @@ fn read_clauses(
         out.push(Clause { path: cp, fields });
     }
     Some(out)
+}
+
+/// AuthorizationPolicy ports (`to.operation.ports`, `notPorts`, `when` `destination.port`) are
+/// strings holding a decimal port number. istiod reads them with `strconv.ParseUint(v, 10, 32)`
+/// and `<= 65535` (`security.ValidatePorts` in its validation, `stringToPort` in the ztunnel
+/// conversion): a port name or an out-of-range number is refused by the validation and, where that
+/// is bypassed, dropped, so the rule never matches what was meant. `0` passes both but is no port
+/// any connection uses.
+fn check_istio_ports(r: &mut Reader, values: &[Str], field: &str) {
+    const HELP: &str = "use the port number; AuthorizationPolicy ports are numbers, not names";
+    const DROPPED: &str = "Istio's validation refuses the policy, and where validation is off istiod drops the entry, so it never applies to the port that was meant";
+    for v in values {
+        let s = v.as_str();
+        let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (message, help) = match s.parse::<u32>() {
+            Ok(1..=65535) if digits => continue,
+            Ok(0) if digits => (
+                format!(
+                    "`{field}` entry `0` is no port a connection uses, so it matches no traffic"
+                ),
+                "write the port the workload listens on (1-65535)",
+            ),
+            _ if digits => (
+                format!("`{field}` entry `{s}` is out of range (1-65535): {DROPPED}"),
+                HELP,
+            ),
+            _ => (
+                format!("`{field}` entry `{s}` is not a port number: {DROPPED}"),
+                HELP,
+            ),
+        };
+        r.invalid_with_help(&v.path, message, help);
+    }
 }
 
 /// Istio's `selector: {matchLabels: ...}` (WorkloadSelector).
@@ -1364,5 +1404,129 @@ mod tests {
         assert!(cidr_contains("0.0.0.0/0", "169.254.7.127/32"));
         assert!(cidr_contains("169.254.7.127/32", "169.254.7.127"));
         assert!(!cidr_contains("10.0.0.0/8", "fd00::/8"));
+    }
+
+    fn build(text: &str) -> crate::model::Model {
+        let inputs = crate::load::Inputs::from_texts([("t.yaml", text)]);
+        assert!(inputs.findings.is_empty(), "{:?}", inputs.findings);
+        crate::model::Model::build(&inputs, crate::model::ModelOptions::default())
+    }
+
+    const WORKLOAD: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: w, image: w}]}
+";
+
+    #[test]
+    fn a_network_policy_without_pod_selector_selects_every_pod() {
+        let text = format!(
+            "{WORKLOAD}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: no-selector, namespace: shop}}
+spec:
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: null-selector, namespace: shop}}
+spec: {{podSelector: null, egress: [{{}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: no-spec, namespace: shop}}
+"
+        );
+        let m = build(&text);
+        assert!(m.findings.is_empty(), "{:?}", m.findings);
+        let types: Vec<(&str, bool, bool)> = m
+            .network_policies
+            .iter()
+            .map(|p| (p.meta.name.as_str(), p.ingress_type, p.egress_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("no-selector", true, true),
+                ("null-selector", true, true),
+                ("no-spec", true, false)
+            ]
+        );
+        for p in &m.network_policies {
+            assert!(p.pod_selector.is_empty());
+            assert_eq!(p.pod_selector.path.as_str(), "spec.podSelector");
+            assert_eq!(m.select_workloads(Some("shop"), &p.pod_selector).len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_pod_selector_of_the_wrong_shape_is_still_invalid() {
+        let m = build(
+            "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: shop}
+spec: {podSelector: [app]}
+",
+        );
+        assert!(m.network_policies.is_empty());
+        assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
+        assert!(
+            m.findings[0]
+                .message
+                .contains("`podSelector` must be a mapping")
+        );
+    }
+
+    #[test]
+    fn authorization_policy_ports_must_be_port_numbers() {
+        let m = build(
+            r#"apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  rules:
+    - to:
+        - operation: {ports: ["8080", "http", "00443"], notPorts: ["0", "70000", "-1", "+80", ""]}
+      when:
+        - {key: destination.port, values: ["65535", "65536"], notValues: ["dns"]}
+        - {key: source.namespace, values: ["http"]}
+"#,
+        );
+        assert!(m.authorization_policies.is_empty());
+        let found: Vec<(String, &str)> = m
+            .findings
+            .iter()
+            .map(|f| match &f.location {
+                crate::finding::Location::Field { path, .. } => (path.to_string(), f.help.as_str()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let names = "use the port number; AuthorizationPolicy ports are numbers, not names";
+        let zero = "write the port the workload listens on (1-65535)";
+        let op = "spec.rules[0].to[0].operation";
+        let when = "spec.rules[0].when[0]";
+        assert_eq!(
+            found,
+            [
+                (format!("{op}.ports[1]"), names),
+                (format!("{op}.notPorts[0]"), zero),
+                (format!("{op}.notPorts[1]"), names),
+                (format!("{op}.notPorts[2]"), names),
+                (format!("{op}.notPorts[3]"), names),
+                (format!("{op}.notPorts[4]"), names),
+                (format!("{when}.values[1]"), names),
+                (format!("{when}.notValues[0]"), names),
+            ]
+        );
+        assert!(
+            m.findings[0]
+                .message
+                .contains("`ports` entry `http` is not a port number")
+        );
+        assert!(m.findings[2].message.contains("`70000` is out of range"));
     }
 }
