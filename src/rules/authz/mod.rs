@@ -20,6 +20,8 @@ pub mod al217_deny_all_by_empty_policy;
 pub mod al218_trust_domains_ignored_by_ztunnel;
 pub mod al219_database_open_to_mesh;
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::finding::{Finding, Location};
 use crate::load::node::FieldPath;
 use crate::model::envoy::EnvoyKind;
@@ -290,6 +292,8 @@ pub struct NamespaceRef<'a> {
     pub policy: &'a AuthorizationPolicy,
     /// From a principal (`cluster.local/ns/<here>/sa/x`) rather than a namespace field.
     pub in_principal: bool,
+    /// The whole principal, when the reference is inside one.
+    pub principal: Option<&'a str>,
 }
 
 /// A principal-like reference: `principals`, `notPrincipals`, `when source.principal`, or
@@ -378,6 +382,7 @@ pub fn namespace_refs(model: &Model) -> Vec<NamespaceRef<'_>> {
                             path: v.path.clone(),
                             policy,
                             in_principal,
+                            principal: in_principal.then_some(v.value.as_str()),
                         });
                     }
                 }
@@ -393,6 +398,7 @@ pub fn namespace_refs(model: &Model) -> Vec<NamespaceRef<'_>> {
                                 path: v.path.clone(),
                                 policy,
                                 in_principal: false,
+                                principal: None,
                             }),
                     );
                 }
@@ -499,4 +505,63 @@ pub fn never_matches_effect(path: &FieldPath) -> &'static str {
     } else {
         "the rule never matches"
     }
+}
+
+/// Where an account of this name exists, by namespace: a ServiceAccount object, a workload
+/// running as it, or a gateway's generated account; one location each (the first seen).
+pub fn accounts_by_name(model: &Model) -> HashMap<&str, BTreeMap<&str, (Location, String)>> {
+    let mut out: HashMap<&str, BTreeMap<&str, (Location, String)>> = HashMap::new();
+    for sa in &model.service_accounts {
+        out.entry(sa.name.as_str()).or_default().insert(
+            sa.namespace.as_str(),
+            (
+                Location::field(sa.object, "metadata.name"),
+                format!(
+                    "ServiceAccount `{}` exists here",
+                    qualified(Some(&sa.namespace), &sa.name)
+                ),
+            ),
+        );
+    }
+    for w in &model.workloads {
+        if w.service_account.is_none() {
+            continue; // `default`, which every namespace has
+        }
+        out.entry(w.service_account_name())
+            .or_default()
+            .entry(w.meta.namespace.as_str())
+            .or_insert_with(|| {
+                (
+                    w.account_location(),
+                    format!(
+                        "{} `{}` runs as `{}`",
+                        w.kind,
+                        qualified(Some(&w.meta.namespace), &w.meta.name),
+                        w.service_account_name()
+                    ),
+                )
+            });
+    }
+    for d in &model.gateway_deployments {
+        let g = &model.gateways[d.gateway];
+        out.entry(d.service_account.as_str())
+            .or_default()
+            .entry(d.namespace.as_str())
+            .or_insert_with(|| {
+                (
+                    Location::field(g.meta.object, "metadata.name"),
+                    format!(
+                        "Istio runs Gateway `{}` as `{}`",
+                        qualified(Some(&g.meta.namespace), &g.meta.name),
+                        d.service_account
+                    ),
+                )
+            });
+    }
+    out
+}
+
+/// `a`, `a` or `b`, `a`, `b` or `c`.
+pub fn or_list(items: &[String]) -> String {
+    crate::rules::list(items).replacen(" and ", " or ", 1)
 }
