@@ -1,6 +1,7 @@
 //! The model: typed resources built from the loaded objects, and the indexes rules use to
 //! cross-reference them in time linear in the input.
 
+pub mod envoy;
 pub mod identity;
 pub mod peers;
 pub mod reader;

@@ -87,6 +87,8 @@ pub struct Container {
     /// Probes kubelet sends over the network (httpGet, tcpSocket, grpc); exec probes are not.
     pub network_probes: Vec<Probe>,
     pub env: Vec<EnvVar>,
+    /// `image` as written (`auto` when the injector fills it in).
+    pub image: Option<Str>,
 }
 
 #[derive(Clone, Debug)]
@@ -259,11 +261,13 @@ fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
             });
         }
     }
+    let image = r.field_string(c, "image", cp);
     Container {
         name,
         ports,
         network_probes,
         env,
+        image,
     }
 }
 

@@ -149,11 +149,13 @@ pub const GATEWAY_POD_LABELS: [&str; 2] = [
     "istio.io/gateway-name",
 ];
 
-/// Whether a selector asks for gateway pods by name (of a Gateway the input may not hold).
+/// Whether a selector asks for gateway pods by name (of a Gateway the input may not hold), or
+/// for the pods of an Istio gateway Deployment by its `istio` label (`istio: ingressgateway`,
+/// the `istio/gateway` chart's selector label).
 pub fn names_gateway_pods(sel: &LabelSelector) -> bool {
-    sel.match_labels
-        .iter()
-        .any(|(k, _)| GATEWAY_POD_LABELS.contains(&k.as_str()))
+    sel.match_labels.iter().any(|(k, v)| {
+        GATEWAY_POD_LABELS.contains(&k.as_str()) || (k == "istio" && v.contains("gateway"))
+    })
 }
 
 #[cfg(test)]

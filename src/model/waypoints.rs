@@ -22,6 +22,8 @@ pub struct WaypointUse {
     pub at: Location,
     /// The label comes from the Namespace, not the object itself.
     pub inherited: bool,
+    /// Where `istio.io/use-waypoint-namespace` is written, when it is.
+    pub namespace_at: Option<Location>,
 }
 
 fn from_labels(
@@ -35,13 +37,14 @@ fn from_labels(
     if name == "none" || name.is_empty() {
         return Some(None);
     }
+    let other = label(labels, USE_WAYPOINT_NAMESPACE);
     Some(Some(WaypointUse {
         name: name.to_string(),
-        namespace: label(labels, USE_WAYPOINT_NAMESPACE)
-            .unwrap_or(own_namespace)
-            .to_string(),
+        namespace: other.unwrap_or(own_namespace).to_string(),
         at: Location::field(object, labels_path.key(USE_WAYPOINT)),
         inherited,
+        namespace_at: other
+            .map(|_| Location::field(object, labels_path.key(USE_WAYPOINT_NAMESPACE))),
     }))
 }
 

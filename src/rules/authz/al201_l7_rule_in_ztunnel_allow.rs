@@ -1,4 +1,4 @@
-use super::{RuleParts, attribute_names, enforced_by_ztunnel};
+use super::{RuleParts, attribute_names, ztunnel_reach};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding, list};
@@ -18,10 +18,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if policy.action != Action::Allow {
             continue;
         }
-        if !enforced_by_ztunnel(ctx.model, policy) {
+        let Some(reach) = ztunnel_reach(ctx.model, policy) else {
             super::unjudged_if_unenrolled(ctx, policy);
             continue;
-        }
+        };
         let parts: Vec<RuleParts> = policy.rules.iter().map(RuleParts::of).collect();
         let dropped = parts.iter().filter(|p| !p.l7().is_empty()).count();
         let all_dropped = dropped == policy.rules.len();
@@ -37,8 +37,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 &RULE,
                 Location::field(policy.meta.object, first.path.clone()),
                 format!(
-                    "ztunnel does not support HTTP attributes (found: {}): this ALLOW rule is dropped{consequence}",
-                    list(&attribute_names(&attrs))
+                    "ztunnel does not support HTTP attributes (found: {}): this ALLOW rule is dropped{consequence}{}",
+                    list(&attribute_names(&attrs)),
+                    reach.envoy_note()
                 ),
             )
             .help("keep only L4 fields in ztunnel policies (source principals, namespaces, serviceAccounts, ipBlocks; operation ports) and enforce the HTTP part in an HTTPRoute or a waypoint: deploy one, label the Service `istio.io/use-waypoint`, and attach the policy with `targetRefs`");
@@ -48,7 +49,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     format!("`{}` is an HTTP attribute too", other.name),
                 );
             }
-            out.push(f);
+            out.push(reach.relate(f));
         }
     }
 }

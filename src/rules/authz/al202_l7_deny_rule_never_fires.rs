@@ -1,6 +1,4 @@
-use super::{
-    RuleParts, attribute_names, deny_entries_skipped, deny_rule_emptied, enforced_by_ztunnel,
-};
+use super::{RuleParts, attribute_names, deny_entries_skipped, deny_rule_emptied, ztunnel_reach};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding, list};
@@ -22,40 +20,42 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if policy.action != Action::Deny {
             continue;
         }
-        if !enforced_by_ztunnel(ctx.model, policy) {
+        let Some(reach) = ztunnel_reach(ctx.model, policy) else {
             super::unjudged_if_unenrolled(ctx, policy);
             continue;
-        }
+        };
         for rule in &policy.rules {
             let parts = RuleParts::of(rule);
             let Some((at, part)) = deny_rule_emptied(&parts) else {
                 for (at, list) in deny_entries_skipped(&parts) {
-                    out.push(
+                    out.push(reach.relate(
                         finding(
                             &RULE,
                             Location::field(policy.meta.object, at.path.clone()),
                             format!(
-                                "ztunnel cannot enforce HTTP attributes (found: `{}`): this `{list}` entry of a DENY rule has no condition left, so ztunnel skips it and the traffic it names is allowed; only the other entries are enforced",
-                                at.name
+                                "ztunnel cannot enforce HTTP attributes (found: `{}`): this `{list}` entry of a DENY rule has no condition left, so ztunnel skips it and the traffic it names is allowed; only the other entries are enforced{}",
+                                at.name,
+                                reach.envoy_note()
                             ),
                         )
                         .help(HELP),
-                    );
+                    ));
                 }
                 continue;
             };
             let attrs = parts.l7();
-            out.push(
+            out.push(reach.relate(
                 finding(
                     &RULE,
                     Location::field(policy.meta.object, at.path.clone()),
                     format!(
-                        "ztunnel cannot enforce HTTP attributes (found: {}): stripped of them, this DENY rule's `{part}` has no condition left, so the rule never matches and the traffic it was meant to deny is allowed",
-                        list(&attribute_names(&attrs))
+                        "ztunnel cannot enforce HTTP attributes (found: {}): stripped of them, this DENY rule's `{part}` has no condition left, so the rule never matches and the traffic it was meant to deny is allowed{}",
+                        list(&attribute_names(&attrs)),
+                        reach.envoy_note()
                     ),
                 )
                 .help(HELP),
-            );
+            ));
         }
     }
 }

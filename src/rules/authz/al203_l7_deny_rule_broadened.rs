@@ -1,6 +1,4 @@
-use super::{
-    RuleParts, attribute_names, deny_rule_broadened, deny_rule_emptied, enforced_by_ztunnel,
-};
+use super::{RuleParts, attribute_names, deny_rule_broadened, deny_rule_emptied, ztunnel_reach};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding, list};
@@ -20,10 +18,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if policy.action != Action::Deny {
             continue;
         }
-        if !enforced_by_ztunnel(ctx.model, policy) {
+        let Some(reach) = ztunnel_reach(ctx.model, policy) else {
             super::unjudged_if_unenrolled(ctx, policy);
             continue;
-        }
+        };
         for rule in &policy.rules {
             let parts = RuleParts::of(rule);
             let attrs = parts.l7();
@@ -32,17 +30,18 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if deny_rule_emptied(&parts).is_some() || !deny_rule_broadened(&parts) {
                 continue;
             }
-            out.push(
+            out.push(reach.relate(
                 finding(
                     &RULE,
                     Location::field(policy.meta.object, first.path.clone()),
                     format!(
-                        "ztunnel enforces this DENY rule without its HTTP attributes (found: {}): it denies every connection that matches the remaining L4 conditions, more than written",
-                        list(&attribute_names(&attrs))
+                        "ztunnel enforces this DENY rule without its HTTP attributes (found: {}): it denies every connection that matches the remaining L4 conditions, more than written{}",
+                        list(&attribute_names(&attrs)),
+                        reach.envoy_note()
                     ),
                 )
                 .help("attach the policy to a waypoint with `targetRefs` to keep the HTTP conditions, or drop them here if denying all matching connections is intended"),
-            );
+            ));
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::enforced_by_ztunnel;
+use super::ztunnel_reach;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::resources::Action;
 use crate::rules::{Context, Rule, finding};
@@ -20,22 +20,22 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Action::Custom => "CUSTOM",
             _ => continue,
         };
-        if !enforced_by_ztunnel(ctx.model, policy) {
+        let Some(reach) = ztunnel_reach(ctx.model, policy) else {
             super::unjudged_if_unenrolled(ctx, policy);
             continue;
-        }
+        };
         let consequence = if policy.action == Action::Custom {
             "the external authorizer is never called and the traffic it should check is let through"
         } else {
             "nothing is audited"
         };
-        out.push(
+        out.push(reach.relate(
             finding(
                 &RULE,
                 Location::field(policy.meta.object, policy.action_path.clone()),
-                format!("ztunnel does not support the {action} action: it ignores this policy, so {consequence}"),
+                format!("ztunnel does not support the {action} action: it ignores this policy, so {consequence}{}", reach.envoy_note()),
             )
             .help("deploy a waypoint for the workloads, label their Service `istio.io/use-waypoint`, and attach this policy to it with `targetRefs`"),
-        );
+        ));
     }
 }

@@ -36,21 +36,33 @@ pub fn identities_in_input(model: &Model, ns: &str) -> bool {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
+    let mut elsewhere = None;
     for r in ctx.principal_refs() {
-        let Some(p) = parse_principal(&r.value) else {
+        // A `spiffe://` principal is also AL208's (the prefix); its account is checked here all
+        // the same, so that both mistakes are found.
+        let value = r.value.strip_prefix("spiffe://").unwrap_or(&r.value);
+        let Some(p) = parse_principal(value) else {
             continue;
         };
-        if p.trust_domain.is_some_and(|t| t.starts_with("spiffe:")) {
-            continue; // AL208 reports it.
-        }
         let (ns, sa) = (p.namespace, p.service_account);
-        if account_exists(model, ns, sa) {
+        if account_exists(model, ns, sa) || ns == model.options.root_namespace {
             continue;
         }
-        if !identities_in_input(model, ns) {
-            if ns != model.options.root_namespace {
-                ctx.unjudged(Unjudged::UndescribedNamespace, ns, r.policy.meta.object);
-            }
+        // An account of this name in other namespaces: the principal likely names the wrong one.
+        let candidates: Vec<(&str, &(Location, String))> = elsewhere
+            .get_or_insert_with(|| super::accounts_by_name(model))
+            .get(sa)
+            .map(|m| {
+                m.iter()
+                    .map(|(n, l)| (*n, l))
+                    .filter(|(n, _)| *n != ns)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let judged =
+            identities_in_input(model, ns) || (!candidates.is_empty() && model.describes(ns));
+        if !judged {
+            ctx.unjudged(Unjudged::UndescribedNamespace, ns, r.policy.meta.object);
             continue;
         }
         let mut in_use: Vec<String> = Vec::new();
@@ -59,6 +71,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Location::field(r.policy.meta.object, r.path.clone()),
             String::new(),
         );
+        for (_, (at, what)) in candidates.iter().take(3) {
+            f = f.related(at.clone(), what.clone());
+        }
         for (_, w) in model.workloads_in(ns).take(3) {
             let account = w.service_account_name().to_string();
             f = f.related(
@@ -83,15 +98,38 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 in_use.push(s.name.clone());
             }
         }
-        f.message = format!(
-            "principal `{}` names ServiceAccount `{sa}`, which does not exist in namespace `{ns}`: no workload presents this identity, so {}",
-            r.value,
-            super::never_matches_effect(&r.path)
-        );
-        f.help = format!(
-            "create ServiceAccount `{ns}/{sa}` and set `serviceAccountName: {sa}` in the pod template of the workload meant to have this identity, or name an account that exists ({})",
-            list(&in_use)
-        );
+        let did_you_mean = if candidates.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|(n, _)| format!("{n}/{sa}"))
+                .collect();
+            format!("; did you mean {}?", super::or_list(&names))
+        };
+        f.message = if candidates.is_empty() {
+            format!(
+                "principal `{}` names ServiceAccount `{sa}`, which does not exist in namespace `{ns}`: no workload presents this identity, so {}",
+                r.value,
+                super::never_matches_effect(&r.path)
+            )
+        } else {
+            format!(
+                "no ServiceAccount `{sa}` in `{ns}`{did_you_mean} As written, principal `{}` names an identity no workload presents, so {}",
+                r.value,
+                super::never_matches_effect(&r.path)
+            )
+        };
+        let td = p.trust_domain.unwrap_or(&model.options.trust_domain);
+        f.help = match candidates.first() {
+            Some((other, _)) => format!(
+                "if the caller is `{other}/{sa}`, write `{td}/ns/{other}/sa/{sa}`; otherwise create ServiceAccount `{ns}/{sa}` and set `serviceAccountName: {sa}` in the pod template of the workload meant to have this identity"
+            ),
+            None => format!(
+                "create ServiceAccount `{ns}/{sa}` and set `serviceAccountName: {sa}` in the pod template of the workload meant to have this identity, or name an account that exists ({})",
+                list(&in_use)
+            ),
+        };
         out.push(f);
     }
 }

@@ -1,5 +1,6 @@
-use super::namespace_pattern_known;
+use super::{accounts_by_name, namespace_pattern_known, or_list};
 use crate::finding::{Finding, Location, Severity};
+use crate::model::identity::parse_principal;
 use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
@@ -13,14 +14,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let mut accounts = None;
     for r in ctx.namespace_refs() {
         if namespace_pattern_known(ctx.model, r.value) {
-            continue;
-        }
-        // Unless the input is the whole cluster, the namespace may exist elsewhere: a note, not
-        // a finding.
-        if !ctx.model.options.assume_complete {
-            ctx.unjudged(Unjudged::UnknownNamespace, r.value, r.policy.meta.object);
             continue;
         }
         let what = if r.in_principal {
@@ -28,23 +24,73 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         } else {
             "namespace"
         };
-        out.push(
-            finding(
-                &RULE,
-                Location::field(r.policy.meta.object, r.path.clone()),
+        // The account a principal names, where it does exist: the namespace is likely the
+        // mistake.
+        let account = r
+            .principal
+            .and_then(|p| parse_principal(p.strip_prefix("spiffe://").unwrap_or(p)))
+            .map(|p| (p.trust_domain, p.service_account));
+        let candidates: Vec<(&str, Location, String)> = match account {
+            Some((_, sa)) => accounts
+                .get_or_insert_with(|| accounts_by_name(ctx.model))
+                .get(sa)
+                .map(|m| {
+                    m.iter()
+                        .map(|(ns, (at, why))| (*ns, at.clone(), why.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // Unless the input is the whole cluster, the namespace may exist elsewhere: a note, not
+        // a finding; but an account of that name in another namespace says which was meant.
+        if !ctx.model.options.assume_complete && candidates.is_empty() {
+            ctx.unjudged(Unjudged::UnknownNamespace, r.value, r.policy.meta.object);
+            continue;
+        }
+        let message = match account.filter(|_| !candidates.is_empty()) {
+            Some((_, sa)) => {
+                let names: Vec<String> = candidates
+                    .iter()
+                    .map(|(ns, _, _)| format!("{ns}/{sa}"))
+                    .collect();
                 format!(
-                    "{what} `{}` does not exist: the input is declared complete and no Namespace object or resource in it lives there, so {}",
+                    "namespace `{}` does not exist; did you mean {}? As written, no Namespace object or resource in the input lives there, so {}",
                     r.value,
+                    or_list(&names),
                     super::never_matches_effect(&r.path)
-                ),
-            )
-            .help(format!(
+                )
+            }
+            None => format!(
+                "{what} `{}` does not exist: the input is declared complete and no Namespace object or resource in it lives there, so {}",
+                r.value,
+                super::never_matches_effect(&r.path)
+            ),
+        };
+        let help = match (account, candidates.first()) {
+            (Some((td, sa)), Some((ns, _, _))) => format!(
+                "if the caller is `{ns}/{sa}`, write `{}/ns/{ns}/sa/{sa}`; if `{}` exists outside these manifests, pass `--known-namespace {}`",
+                td.unwrap_or(&ctx.model.options.trust_domain),
+                r.value,
+                r.value
+            ),
+            _ => format!(
                 "correct the name (known namespaces: {}), or if `{}` exists outside these manifests, declare it: `--ambient-namespace {}` (or `cluster.namespaces` in .ambient-lint.yaml) if it runs in ambient, `--known-namespace {}` otherwise",
                 ctx.model.known_namespace_names().join(", "),
                 r.value,
                 r.value,
                 r.value
-            )),
-        );
+            ),
+        };
+        let mut f = finding(
+            &RULE,
+            Location::field(r.policy.meta.object, r.path.clone()),
+            message,
+        )
+        .help(help);
+        for (_, at, why) in candidates.into_iter().take(3) {
+            f = f.related(at, why);
+        }
+        out.push(f);
     }
 }

@@ -1,6 +1,6 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule};
 
 pub static RULE: Rule = Rule {
     code: "AL213",
@@ -27,28 +27,39 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let by_label = sel.match_labels.iter().find(|(k, _)| {
             k == "gateway.networking.k8s.io/gateway-name" || k == "istio.io/gateway-name"
         });
-        let target = match (gateway, by_label) {
-            (Some(g), _) => {
-                let what = if g.is_waypoint() {
-                    "waypoint"
-                } else {
-                    "gateway"
-                };
+        let name = qualified(Some(&meta.namespace), &meta.name);
+        // Waypoints never apply selector policies; `istio`-class gateways do, unless
+        // ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY is off ([istio] policyattachment.go
+        // `ShouldAttachPolicy`, pilot/pkg/features): there the selector works but is fragile.
+        const APPLIED: &str = "Istio applies it today (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY defaults to true), but its analyzer reports the selector as ineffective (IST0166) and the policy stops applying where that flag is off";
+        let (severity, message) = match (gateway, by_label) {
+            (Some(g), _) if g.is_waypoint() => (
+                RULE.severity,
                 format!(
-                    "the pods of {what} `{}`",
+                    "the selector of {kind} `{name}` matches the pods of waypoint `{}`: waypoints apply only policies attached with `targetRefs`, so this one is ignored",
                     qualified(Some(&g.meta.namespace), &g.meta.name)
-                )
-            }
-            (None, Some((_, name))) => format!("the pods of Gateway `{name}`"),
+                ),
+            ),
+            (Some(g), _) => (
+                Severity::Info,
+                format!(
+                    "the selector of {kind} `{name}` matches the pods of gateway `{}`: {APPLIED}",
+                    qualified(Some(&g.meta.namespace), &g.meta.name)
+                ),
+            ),
+            (None, Some((_, gw))) => (
+                Severity::Info,
+                format!(
+                    "the selector of {kind} `{name}` matches the pods of Gateway `{gw}`: if it is a waypoint, the policy is ignored; if a gateway, {APPLIED}"
+                ),
+            ),
             (None, None) => continue,
         };
-        let mut f = finding(
-            &RULE,
+        let mut f = Finding::new(
+            RULE.code,
+            severity,
             Location::field(meta.object, sel.path.clone()),
-            format!(
-                "the selector of {kind} `{}` matches {target}: waypoints ignore selector policies and Istio reports selectors on Gateway API gateway pods as ineffective (IST0166)",
-                qualified(Some(&meta.namespace), &meta.name)
-            ),
+            message,
         )
         .help("replace `selector` with `targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: <gateway>}]`");
         if let Some(g) = gateway {

@@ -1,4 +1,4 @@
-use super::covers_ambient;
+use super::reach;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -16,11 +16,15 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for pa in &model.peer_authentications {
-        let ambient = covers_ambient(model, &pa.meta, pa.selector.as_ref());
-        if !ambient {
+        let r = reach(model, &pa.meta, pa.selector.as_ref());
+        if !r.ambient {
             ctx.unjudged_scope(&pa.meta, pa.selector.as_ref());
             continue;
         }
+        // Sidecars and gateways in scope do disable mTLS: the finding is about ambient pods.
+        let envoy = r.envoy.as_ref().map_or(String::new(), |(what, _)| {
+            format!(" (Envoy in {what} does disable it)")
+        });
         let modes = pa
             .mode
             .iter()
@@ -31,17 +35,17 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             let scope = port.map_or(String::new(), |p| format!(" on port {p}"));
-            out.push(
+            out.push(r.relate(
                 finding(
                     &RULE,
                     Location::field(pa.meta.object, mode.path.clone()),
                     format!(
-                        "mTLS is disabled{scope} by PeerAuthentication `{}`, which ambient does not support: ztunnel treats it as PERMISSIVE, so mesh traffic stays mTLS and plaintext is accepted too",
+                        "mTLS is disabled{scope} by PeerAuthentication `{}`, which ambient does not support: for ambient workloads ztunnel treats it as PERMISSIVE, so mesh traffic stays mTLS and plaintext is accepted too{envoy}",
                         qualified(Some(&pa.meta.namespace), &pa.meta.name)
                     ),
                 )
                 .help("use PERMISSIVE to accept plaintext from outside the mesh (what DISABLE does here anyway), or opt the pods out of ambient with `istio.io/dataplane-mode: none`"),
-            );
+            ));
         }
     }
 }

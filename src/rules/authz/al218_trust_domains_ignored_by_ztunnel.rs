@@ -1,4 +1,4 @@
-use super::enforced_by_ztunnel;
+use super::ztunnel_reach;
 use crate::finding::{Finding, Location, Severity};
 use crate::rules::{Context, Rule, finding};
 
@@ -14,10 +14,10 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for policy in &ctx.model.authorization_policies {
-        if !enforced_by_ztunnel(ctx.model, policy) {
+        let Some(reach) = ztunnel_reach(ctx.model, policy) else {
             super::unjudged_if_unenrolled(ctx, policy);
             continue;
-        }
+        };
         for rule in &policy.rules {
             for clause in rule.from.as_deref().unwrap_or_default() {
                 for field in clause
@@ -34,14 +34,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     } else {
                         "the rest of this source is enforced without it"
                     };
-                    out.push(
+                    out.push(reach.relate(
                         finding(
                             &RULE,
                             Location::field(policy.meta.object, field.path.clone()),
-                            format!("ztunnel drops `{}`: {effect}", field.name),
+                            format!("ztunnel drops `{}`: {effect}{}", field.name, reach.envoy_note()),
                         )
                         .help("name the trust domain inside `principals` (`<trust-domain>/ns/<ns>/sa/<sa>`, wildcards allowed), or attach the policy to a waypoint with `targetRefs`"),
-                    );
+                    ));
                 }
             }
         }

@@ -20,9 +20,14 @@ pub mod al217_deny_all_by_empty_policy;
 pub mod al218_trust_domains_ignored_by_ztunnel;
 pub mod al219_database_open_to_mesh;
 
+use std::collections::{BTreeMap, HashMap};
+
+use crate::finding::{Finding, Location};
 use crate::load::node::FieldPath;
-use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause};
-use crate::model::{Dataplane, Model};
+use crate::model::envoy::EnvoyKind;
+use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause, Meta};
+use crate::model::selector::{LabelSelector, names_gateway_pods};
+use crate::model::{Dataplane, Model, qualified};
 
 /// `from.source` fields ztunnel enforces (docs/platform.md §3.4; istio `ambient/authorization.go`).
 const L4_SOURCE_FIELDS: &[&str] = &[
@@ -140,38 +145,143 @@ pub fn attribute_names(attrs: &[&L7Attribute]) -> Vec<String> {
     names
 }
 
-/// Whether ztunnel enforces this policy on workloads in ambient (docs/platform.md §3.1): no
-/// targetRefs, and the workloads in scope are enrolled. A scope whose enrolment the input does not
-/// show counts as not enrolled: the rule stays quiet rather than guess.
+/// Whether ztunnel enforces this policy on workloads in ambient (docs/platform.md §3.1): no targetRefs, and
+/// the workloads in scope are enrolled. A scope whose enrolment the input does not show counts as
+/// not enrolled: the rule stays quiet rather than guess. Pods that run Envoy (gateways, sidecars)
+/// enforce the policy themselves and do not count.
 pub fn enforced_by_ztunnel(model: &Model, policy: &AuthorizationPolicy) -> bool {
+    ztunnel_reach(model, policy).is_some()
+}
+
+/// [`reach`] of a policy ztunnel enforces, None when it does not (see [`enforced_by_ztunnel`]).
+pub fn ztunnel_reach(model: &Model, policy: &AuthorizationPolicy) -> Option<Reach> {
     if !policy.ztunnel_enforced() {
-        return false;
+        return None;
     }
-    let ns = &policy.meta.namespace;
-    let root = *ns == model.options.root_namespace;
-    if let Some(sel) = &policy.selector {
-        let selected = model.select_workloads((!root).then_some(ns.as_str()), sel);
-        if !selected.is_empty() {
-            return selected
-                .iter()
-                .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient);
+    Some(reach(model, &policy.meta, policy.selector.as_ref())).filter(|r| r.ambient)
+}
+
+/// Who applies a selector, namespace-wide or root-namespace Istio policy.
+pub struct Reach {
+    /// Ambient workloads (ztunnel, no Envoy) are in scope, as far as the input shows.
+    pub ambient: bool,
+    /// An Envoy proxy in scope, which applies the policy as written: what it is ("the gateway
+    /// Deployment `a/b`"), and where the input says so, with why.
+    pub envoy: Option<(String, Option<(Location, String)>)>,
+    /// The policy is in the root namespace and has no selector: mesh-wide.
+    pub mesh_wide: bool,
+}
+
+impl Reach {
+    /// A clause for messages about ztunnel's handling: who enforces the policy in full, or "".
+    pub fn envoy_note(&self) -> String {
+        match &self.envoy {
+            Some((what, _)) => {
+                format!(" (for ambient workloads; Envoy in {what} enforces it as written)")
+            }
+            None => String::new(),
         }
     }
-    if root {
-        // A mesh-wide policy: enforced wherever ambient runs.
-        return model
-            .namespaces
-            .iter()
-            .any(|n| model.namespace_dataplane(&n.name) == Dataplane::Ambient)
-            || model
-                .workloads
-                .iter()
-                .any(|w| model.workload_dataplane(w) == Dataplane::Ambient);
+
+    /// Adds the Envoy proxy's location as a related location, when there is one.
+    pub fn relate(&self, f: Finding) -> Finding {
+        match &self.envoy {
+            Some((_, Some((at, why)))) => f.related(
+                at.clone(),
+                format!("Envoy applies the policy here as written: {why}"),
+            ),
+            _ => f,
+        }
     }
-    model.namespace_dataplane(ns) == Dataplane::Ambient
-        || model
-            .workloads_in(ns)
-            .any(|(_, w)| model.workload_dataplane(w) == Dataplane::Ambient)
+}
+
+/// Who applies a policy with this namespace and selector (and no targetRefs): ambient workloads
+/// through ztunnel, Envoy proxies (gateways, sidecars) themselves. Waypoints apply neither
+/// (docs/platform.md §3.2; [istio] `pilot/pkg/model/policyattachment.go`).
+pub fn reach(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> Reach {
+    let root = meta.namespace == model.options.root_namespace;
+    let ns = (!root).then_some(meta.namespace.as_str());
+    let covered = covered_workloads(model, meta, selector);
+    let mut envoy: Option<(String, Option<(Location, String)>)> = None;
+    let mut ambient_covered = false;
+    for &i in &covered {
+        let w = &model.workloads[i];
+        match model.envoy_workload(w) {
+            Some(e) => {
+                if envoy.is_none() {
+                    let what = match e.kind {
+                        EnvoyKind::Gateway => "the gateway",
+                        EnvoyKind::Sidecar => "the sidecars of",
+                    };
+                    envoy = Some((
+                        format!(
+                            "{what} {} `{}`",
+                            w.kind,
+                            qualified(Some(&w.meta.namespace), &w.meta.name),
+                        ),
+                        Some((e.at, e.why)),
+                    ));
+                }
+            }
+            None => ambient_covered |= model.workload_dataplane(w) == Dataplane::Ambient,
+        }
+    }
+    // Pods Istio deploys for Gateways of class `istio` (not waypoints) apply selector and
+    // namespace-wide policies unless ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY is off.
+    let gateway = match selector {
+        Some(sel) => model
+            .gateway_selected_by(ns, sel)
+            .filter(|g| !g.is_waypoint()),
+        None => model
+            .gateway_deployments
+            .iter()
+            .map(|d| &model.gateways[d.gateway])
+            .find(|g| !g.is_waypoint() && ns.is_none_or(|ns| g.meta.namespace == ns)),
+    };
+    if envoy.is_none()
+        && let Some(g) = gateway
+    {
+        envoy = Some((
+            format!(
+                "the pods of gateway `{}`",
+                qualified(Some(&g.meta.namespace), &g.meta.name)
+            ),
+            Some((
+                Location::field(g.meta.object, "metadata.name"),
+                "Istio deploys this Gateway's pods".to_string(),
+            )),
+        ));
+    }
+    let mesh_wide = root && selector.is_none();
+    if envoy.is_none() && mesh_wide {
+        envoy = Some(("the mesh's sidecars and Istio gateways".to_string(), None));
+    }
+    let names_gateway = selector.is_some_and(names_gateway_pods);
+    if envoy.is_none() && names_gateway && covered.is_empty() {
+        envoy = Some(("the gateway pods it selects".to_string(), None));
+    }
+    let ambient = if mesh_wide {
+        ambient_covered
+            || model
+                .namespaces
+                .iter()
+                .any(|n| model.namespace_dataplane(&n.name) == Dataplane::Ambient)
+    } else if !covered.is_empty() {
+        ambient_covered
+    } else if names_gateway || gateway.is_some() {
+        false
+    } else if selector.is_some() {
+        // A selector that matches nothing in the input: in the root namespace it could be any
+        // pod of the mesh, so the input cannot tell; elsewhere the namespace's enrolment decides.
+        !root && model.namespace_dataplane(&meta.namespace) == Dataplane::Ambient
+    } else {
+        model.namespace_dataplane(&meta.namespace) == Dataplane::Ambient
+    };
+    Reach {
+        ambient,
+        envoy,
+        mesh_wide,
+    }
 }
 
 /// Whether a policy's scope has an unknown dataplane: the workloads it covers are not known to
@@ -211,6 +321,8 @@ pub struct NamespaceRef<'a> {
     pub policy: &'a AuthorizationPolicy,
     /// From a principal (`cluster.local/ns/<here>/sa/x`) rather than a namespace field.
     pub in_principal: bool,
+    /// The whole principal, when the reference is inside one.
+    pub principal: Option<&'a str>,
 }
 
 /// A principal-like reference: `principals`, `notPrincipals`, `when source.principal`, or
@@ -299,6 +411,7 @@ pub fn namespace_refs(model: &Model) -> Vec<NamespaceRef<'_>> {
                             path: v.path.clone(),
                             policy,
                             in_principal,
+                            principal: in_principal.then_some(v.value.as_str()),
                         });
                     }
                 }
@@ -314,6 +427,7 @@ pub fn namespace_refs(model: &Model) -> Vec<NamespaceRef<'_>> {
                                 path: v.path.clone(),
                                 policy,
                                 in_principal: false,
+                                principal: None,
                             }),
                     );
                 }
@@ -388,31 +502,11 @@ pub fn deny_rule_broadened(parts: &RuleParts) -> bool {
         .any(|s| s.keeps_l4 && !s.l7.is_empty())
 }
 
-/// Whether a selector or namespace-wide policy applies to ambient workloads: those it covers, or
-/// when the input shows none, its namespace's enrolment (the root namespace covers the mesh).
-pub fn covers_ambient(
-    model: &Model,
-    meta: &crate::model::resources::Meta,
-    selector: Option<&crate::model::selector::LabelSelector>,
-) -> bool {
-    if meta.namespace == model.options.root_namespace {
-        return true;
-    }
-    let covered = covered_workloads(model, meta, selector);
-    if covered.is_empty() {
-        model.namespace_dataplane(&meta.namespace) == Dataplane::Ambient
-    } else {
-        covered
-            .iter()
-            .any(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Ambient)
-    }
-}
-
 /// Workloads a selector or namespace-wide policy applies to (all namespaces from the root).
 pub fn covered_workloads(
     model: &Model,
-    meta: &crate::model::resources::Meta,
-    selector: Option<&crate::model::selector::LabelSelector>,
+    meta: &Meta,
+    selector: Option<&LabelSelector>,
 ) -> Vec<usize> {
     let root = meta.namespace == model.options.root_namespace;
     let ns = (!root).then_some(meta.namespace.as_str());
@@ -440,4 +534,63 @@ pub fn never_matches_effect(path: &FieldPath) -> &'static str {
     } else {
         "the rule never matches"
     }
+}
+
+/// Where an account of this name exists, by namespace: a ServiceAccount object, a workload
+/// running as it, or a gateway's generated account; one location each (the first seen).
+pub fn accounts_by_name(model: &Model) -> HashMap<&str, BTreeMap<&str, (Location, String)>> {
+    let mut out: HashMap<&str, BTreeMap<&str, (Location, String)>> = HashMap::new();
+    for sa in &model.service_accounts {
+        out.entry(sa.name.as_str()).or_default().insert(
+            sa.namespace.as_str(),
+            (
+                Location::field(sa.object, "metadata.name"),
+                format!(
+                    "ServiceAccount `{}` exists here",
+                    qualified(Some(&sa.namespace), &sa.name)
+                ),
+            ),
+        );
+    }
+    for w in &model.workloads {
+        if w.service_account.is_none() {
+            continue; // `default`, which every namespace has
+        }
+        out.entry(w.service_account_name())
+            .or_default()
+            .entry(w.meta.namespace.as_str())
+            .or_insert_with(|| {
+                (
+                    w.account_location(),
+                    format!(
+                        "{} `{}` runs as `{}`",
+                        w.kind,
+                        qualified(Some(&w.meta.namespace), &w.meta.name),
+                        w.service_account_name()
+                    ),
+                )
+            });
+    }
+    for d in &model.gateway_deployments {
+        let g = &model.gateways[d.gateway];
+        out.entry(d.service_account.as_str())
+            .or_default()
+            .entry(d.namespace.as_str())
+            .or_insert_with(|| {
+                (
+                    Location::field(g.meta.object, "metadata.name"),
+                    format!(
+                        "Istio runs Gateway `{}` as `{}`",
+                        qualified(Some(&g.meta.namespace), &g.meta.name),
+                        d.service_account
+                    ),
+                )
+            });
+    }
+    out
+}
+
+/// `a`, `a` or `b`, `a`, `b` or `c`.
+pub fn or_list(items: &[String]) -> String {
+    crate::rules::list(items).replacen(" and ", " or ", 1)
 }

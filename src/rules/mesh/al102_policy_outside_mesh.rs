@@ -1,7 +1,8 @@
 use crate::finding::{Finding, Location, Severity};
+use crate::model::envoy::pod_labels_path;
 use crate::model::resources::Meta;
 use crate::model::selector::LabelSelector;
-use crate::model::{Dataplane, Model, qualified};
+use crate::model::{DATAPLANE_MODE, Dataplane, Model, qualified};
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -14,10 +15,12 @@ pub static RULE: Rule = Rule {
     supersedes: &[],
 };
 
-/// Whether every workload the policy covers is outside the mesh, as far as the input shows.
-fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool {
+/// Whether every workload the policy covers is outside the mesh, as far as the input shows:
+/// None when some may enforce it, else the covered workloads (empty when the namespace's labels
+/// decide).
+fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> Option<Vec<usize>> {
     if meta.namespace == model.options.root_namespace {
-        return false; // mesh-wide
+        return None; // mesh-wide
     }
     // Istio-deployed gateway pods (not in the input) enforce selector and namespace policies.
     let gateway_here = model
@@ -31,7 +34,7 @@ fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool
                 .is_some()
     });
     if selects_gateway || (selector.is_none() && gateway_here) {
-        return false;
+        return None;
     }
     let mode = model.namespace_dataplane(&meta.namespace);
     let covered: Vec<usize> = match selector {
@@ -43,11 +46,17 @@ fn outside(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> bool
     };
     if covered.is_empty() {
         // No workload to judge by: the namespace's own labels decide.
-        return mode == Dataplane::Outside;
+        return (mode == Dataplane::Outside).then_some(covered);
     }
+    // Pods that run Envoy (a gateway Deployment, a pod with a sidecar) enforce it themselves,
+    // whatever their `dataplane-mode` says.
     covered
         .iter()
-        .all(|&i| model.workload_dataplane(&model.workloads[i]) == Dataplane::Outside)
+        .all(|&i| {
+            let w = &model.workloads[i];
+            model.workload_dataplane(w) == Dataplane::Outside && model.envoy_workload(w).is_none()
+        })
+        .then_some(covered)
 }
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -57,10 +66,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .filter(|p| p.kind != "RequestAuthentication" && !p.has_target_refs)
         .map(|p| (p.kind, p.meta, p.selector));
     for (kind, meta, selector) in policies {
-        if !outside(model, meta, selector) {
+        let Some(covered) = outside(model, meta, selector) else {
             ctx.unjudged_scope(meta, selector);
             continue;
-        }
+        };
         let at = match selector {
             Some(sel) => sel.path.clone(),
             None => "metadata.name".into(),
@@ -73,11 +82,32 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 qualified(Some(&meta.namespace), &meta.name)
             ),
         )
-        .help(format!(
-            "enrol the namespace with `kubectl label namespace {} istio.io/dataplane-mode=ambient` (or the pods with that label), or delete the policy",
-            meta.namespace
-        ));
-        if let Some(ns) = model.namespace(&meta.namespace) {
+        .help(if model.namespace_dataplane(&meta.namespace) == Dataplane::Ambient {
+            "remove `istio.io/dataplane-mode: none` from the pods to enrol them, or delete the policy".to_string()
+        } else {
+            format!(
+                "enrol the namespace with `kubectl label namespace {} istio.io/dataplane-mode=ambient` (or the pods with that label), or delete the policy",
+                meta.namespace
+            )
+        });
+        // The opt-out label that takes the first covered pod out of the mesh.
+        if let Some(w) = covered
+            .iter()
+            .map(|&i| &model.workloads[i])
+            .find(|w| w.pod_label(DATAPLANE_MODE) == Some("none"))
+        {
+            f = f.related(
+                Location::field(w.meta.object, pod_labels_path(w).key(DATAPLANE_MODE)),
+                format!(
+                    "`{DATAPLANE_MODE}: none` takes the pods of {} `{}` out of ambient",
+                    w.kind, w.meta.name
+                ),
+            );
+        }
+        if let Some(ns) = model
+            .namespace(&meta.namespace)
+            .filter(|_| model.namespace_dataplane(&meta.namespace) == Dataplane::Outside)
+        {
             f = f.related(
                 Location::field(ns.object, "metadata.name"),
                 "no `istio.io/dataplane-mode: ambient` and no sidecar injection here",

@@ -1,6 +1,7 @@
 use super::waypoint_uses;
 use crate::finding::{Finding, Severity};
 use crate::model::resources::WAYPOINT_CLASS;
+use crate::model::waypoints::USE_WAYPOINT_NAMESPACE;
 use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
@@ -20,7 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         // A namespace the input says nothing about may hold the waypoint.
-        if !model.holds_gateways(&u.namespace) {
+        if !model.describes(&u.namespace) {
             ctx.unjudged_at(Unjudged::UndescribedNamespace, &u.namespace, &u.at);
             continue;
         }
@@ -44,9 +45,24 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ),
         )
         .help(format!(
-            "deploy it (`istioctl waypoint apply -n {} --name {}`, or a Gateway with `gatewayClassName: {WAYPOINT_CLASS}` and an HBONE listener on 15008), or correct the label",
-            u.namespace, u.name
+            "deploy it (`istioctl waypoint apply -n {} --name {}`, or a Gateway with `gatewayClassName: {WAYPOINT_CLASS}` and an HBONE listener on 15008), or correct the label{}",
+            u.namespace,
+            u.name,
+            if other.is_none() {
+                "; if the waypoint is made outside these manifests (`istioctl waypoint apply`), declare it under `cluster.objects` in .ambient-lint.yaml or pass the cluster's objects with `--context`"
+            } else {
+                ""
+            }
         ));
+        if let Some(at) = &u.namespace_at {
+            f = f.related(
+                at.clone(),
+                format!(
+                    "`{USE_WAYPOINT_NAMESPACE}` sends it to namespace `{}`",
+                    u.namespace
+                ),
+            );
+        }
         if let Some(g) = other {
             f = f.related(
                 crate::finding::Location::field(g.meta.object, g.class_name.path.clone()),

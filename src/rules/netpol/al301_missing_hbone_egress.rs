@@ -1,4 +1,7 @@
-use super::{Coverage, Direction, Grouped, HBONE_PORT};
+use super::{
+    Coverage, Direction, Grouped, HBONE_PORT, NearMisses, note_near_miss, relate_ambient_labels,
+    with_near_miss,
+};
 use crate::finding::{Finding, Severity};
 use crate::model::Dataplane;
 use crate::model::qualified;
@@ -18,6 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let selecting = ctx.selecting_policies();
     let mut grouped = Grouped::new();
+    let mut misses = NearMisses::new();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
             ctx.unjudged_workload(i);
@@ -31,10 +35,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(p) = cov.primary(Direction::Egress) {
+            note_near_miss(&mut misses, p, &cov, Direction::Egress, "TCP", HBONE_PORT);
             grouped.add(p, w);
         }
     }
-    grouped.emit(
+    grouped.emit_with(
         &RULE,
         Direction::Egress,
         out,
@@ -48,5 +53,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "runs in ambient and is selected by this policy",
+        |policy, workloads, f| {
+            let f = with_near_miss(&misses, policy, HBONE_PORT, "TCP", "HBONE is TCP", f);
+            relate_ambient_labels(model, workloads, f)
+        },
     );
 }

@@ -1,4 +1,7 @@
-use super::{Coverage, Direction, Grouped, HBONE_PORT};
+use super::{
+    Coverage, Direction, Grouped, HBONE_PORT, NearMisses, note_near_miss, relate_ambient_labels,
+    with_near_miss,
+};
 use crate::finding::{Finding, Severity};
 use crate::model::Dataplane;
 use crate::model::qualified;
@@ -19,6 +22,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let selecting = ctx.selecting_policies();
     let mut isolated = Grouped::new();
     let mut app_ports_only = Grouped::new();
+    let mut misses = NearMisses::new();
     for (i, w) in model.workloads.iter().enumerate() {
         if model.workload_dataplane(w) != Dataplane::Ambient {
             ctx.unjudged_workload(i);
@@ -38,13 +42,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if cov.rules(Direction::Ingress).next().is_none() {
             isolated.add(p, w);
         } else {
+            note_near_miss(&mut misses, p, &cov, Direction::Ingress, "TCP", HBONE_PORT);
             app_ports_only.add(p, w);
         }
     }
     let help = format!(
         "add an ingress rule allowing TCP {HBONE_PORT} from the callers (e.g. `- from: [...]` with `ports: [{{port: {HBONE_PORT}, protocol: TCP}}]`); in ambient every mesh connection arrives on {HBONE_PORT}, and the app port is used only by clients outside the mesh"
     );
-    isolated.emit(
+    isolated.emit_with(
         &RULE,
         Direction::Ingress,
         out,
@@ -58,8 +63,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "runs in ambient, is selected by a Service, and receives no allowed ingress",
+        |_, workloads, f| relate_ambient_labels(model, workloads, f),
     );
-    app_ports_only.emit(
+    app_ports_only.emit_with(
         &RULE,
         Direction::Ingress,
         out,
@@ -73,5 +79,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "runs in ambient and is selected by this policy",
+        |policy, workloads, f| {
+            let f = with_near_miss(&misses, policy, HBONE_PORT, "TCP", "HBONE is TCP", f);
+            relate_ambient_labels(model, workloads, f)
+        },
     );
 }

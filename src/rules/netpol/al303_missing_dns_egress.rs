@@ -1,5 +1,7 @@
 use super::{Coverage, Direction, Grouped};
-use crate::finding::{Finding, Severity};
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::Peer;
 use crate::rules::{Context, Rule};
@@ -14,17 +16,14 @@ pub static RULE: Rule = Rule {
     supersedes: &[],
 };
 
-/// Whether some egress rule lets DNS over `protocol` reach kube-dns, which runs in kube-system: to
-/// any destination, to an `ipBlock` (node-local DNS caches), or to a peer that can select pods of
-/// another namespace. A lone `podSelector` means the policy's own namespace (docs/platform.md §8),
+/// The egress rule entry that lets DNS over `protocol` reach kube-dns, which runs in
+/// kube-system: to any destination, to an `ipBlock` (node-local DNS caches), or to a peer that can
+/// select pods of another namespace. A lone `podSelector` means the policy's own namespace (docs/platform.md §8),
 /// so it reaches kube-dns only from kube-system. A named port may be CoreDNS's `dns`/`dns-tcp`.
-fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
-    cov.restricting.iter().any(|policy| {
-        policy.egress.iter().any(|r| {
-            let port = r.ports.is_empty()
-                || r.ports
-                    .iter()
-                    .any(|p| p.admits_maybe_named(protocol, 53, true));
+/// Returns the port entry (or the rule, when it lists no ports).
+fn dns_entry(cov: &Coverage, protocol: &str) -> Option<Location> {
+    cov.restricting.iter().find_map(|policy| {
+        policy.egress.iter().find_map(|r| {
             let peer = r.peers.is_empty()
                 || policy.meta.namespace == "kube-system"
                 || r.peers.iter().any(|peer| {
@@ -36,9 +35,22 @@ fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
                         }
                     )
                 });
-            port && peer
+            if !peer {
+                return None;
+            }
+            if r.ports.is_empty() {
+                return Some(Location::field(policy.meta.object, r.path.clone()));
+            }
+            r.ports
+                .iter()
+                .find(|p| p.admits_maybe_named(protocol, 53, true))
+                .map(|p| Location::field(policy.meta.object, p.path.clone()))
         })
     })
+}
+
+fn allows_dns(cov: &Coverage, protocol: &str) -> bool {
+    dns_entry(cov, protocol).is_some()
 }
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -46,6 +58,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let selecting = ctx.selecting_policies();
     let mut no_dns = Grouped::new();
     let mut no_tcp = Grouped::new();
+    // Per policy, the entry that admits DNS over the other protocol only.
+    let mut tcp_only: BTreeMap<usize, Location> = BTreeMap::new();
+    let mut udp_only: BTreeMap<usize, Location> = BTreeMap::new();
     for (i, w) in model.workloads.iter().enumerate() {
         let cov = Coverage::of(model, &selecting[i], Direction::Egress);
         // Fully isolated pods open no connections and need no DNS.
@@ -56,12 +71,18 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         if !allows_dns(&cov, "UDP") {
+            if let Some(at) = dns_entry(&cov, "TCP") {
+                tcp_only.entry(p.meta.object).or_insert(at);
+            }
             no_dns.add(p, w);
         } else if !allows_dns(&cov, "TCP") {
+            if let Some(at) = dns_entry(&cov, "UDP") {
+                udp_only.entry(p.meta.object).or_insert(at);
+            }
             no_tcp.add(p, w);
         }
     }
-    no_dns.emit(
+    no_dns.emit_with(
         &RULE,
         Direction::Egress,
         out,
@@ -75,9 +96,17 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "selected by this policy",
+        |policy, _, mut f| {
+            if let Some(at) = tcp_only.get(&policy.meta.object) {
+                f.message
+                    .push_str("; DNS is admitted over TCP only, and lookups go over UDP first");
+                f = f.related(at.clone(), "admits port 53 over TCP, not UDP");
+            }
+            f
+        },
     );
     let start = out.len();
-    no_tcp.emit(
+    no_tcp.emit_with(
         &RULE,
         Direction::Egress,
         out,
@@ -91,6 +120,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "selected by this policy",
+        |policy, _, f| match udp_only.get(&policy.meta.object) {
+            Some(at) => f.related(at.clone(), "admits port 53 over UDP only"),
+            None => f,
+        },
     );
     for f in &mut out[start..] {
         f.severity = Severity::Warning;

@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Finding, Location};
 use crate::load::node::FieldPath;
-use crate::model::resources::{NetPolRule, NetworkPolicy, Peer, Workload};
-use crate::model::{METADATA_NAME, Model, qualified};
+use crate::model::envoy::pod_labels_path;
+use crate::model::resources::{NetPolPort, NetPolRule, NetworkPolicy, Peer, Workload};
+use crate::model::{DATAPLANE_MODE, METADATA_NAME, Model, qualified};
 use crate::rules::{Rule, finding};
 
 pub const HBONE_PORT: i64 = 15008;
@@ -89,6 +90,28 @@ impl<'m> Coverage<'m> {
         self.rules(dir).any(|r| r.admits_port(protocol, port))
     }
 
+    /// A port entry that admits `port` over another protocol than `protocol` (`15008/UDP`
+    /// where HBONE needs TCP): the near miss a finding should point at.
+    pub fn near_miss(
+        &self,
+        dir: Direction,
+        protocol: &str,
+        port: i64,
+    ) -> Option<(&'m NetworkPolicy, &'m NetPolPort)> {
+        self.restricting.iter().find_map(|p| {
+            dir.rules(p).iter().find_map(|r| {
+                r.ports
+                    .iter()
+                    .find(|e| {
+                        !e.protocol.eq_ignore_ascii_case(protocol)
+                            && e.port.is_some()
+                            && e.admits(&e.protocol, port)
+                    })
+                    .map(|e| (*p, e))
+            })
+        })
+    }
+
     /// The policy a finding about this workload belongs on: one written for it (non-empty
     /// podSelector) with rules in this direction, else any with rules, else the first.
     pub fn primary(&self, dir: Direction) -> Option<&'m NetworkPolicy> {
@@ -149,6 +172,20 @@ impl<'m> Grouped<'m> {
         message: impl Fn(&NetworkPolicy, &str) -> (String, String),
         related: &str,
     ) {
+        self.emit_with(rule, dir, out, message, related, |_, _, f| f);
+    }
+
+    /// [`Grouped::emit`], then `finish` adds to each finding what depends on its policy and
+    /// workloads (a near-miss entry, the label that enrols them).
+    pub fn emit_with(
+        self,
+        rule: &Rule,
+        dir: Direction,
+        out: &mut Vec<Finding>,
+        message: impl Fn(&NetworkPolicy, &str) -> (String, String),
+        related: &str,
+        finish: impl Fn(&NetworkPolicy, &[&'m Workload], Finding) -> Finding,
+    ) {
         for (_, (policy, workloads)) in self.groups {
             let names = workload_names(&workloads);
             let (msg, help) = message(policy, &names);
@@ -161,7 +198,7 @@ impl<'m> Grouped<'m> {
             for w in &workloads {
                 f = f.related(Location::field(w.meta.object, "metadata.name"), related);
             }
-            out.push(f);
+            out.push(finish(policy, &workloads, f));
         }
     }
 }
@@ -255,4 +292,82 @@ pub fn peer_candidates(model: &Model, policy_namespace: &str, peer: &Peer) -> Ve
         .into_iter()
         .filter(|&i| model.peer_selects(policy_namespace, peer, &model.workloads[i]) == Some(true))
         .collect()
+}
+
+/// Where a workload is enrolled in ambient: its pod's `istio.io/dataplane-mode: ambient` label,
+/// else its Namespace's. None when neither is written (it is not ambient then).
+pub fn ambient_label(model: &Model, w: &Workload) -> Option<Location> {
+    if w.pod_label(DATAPLANE_MODE) == Some("ambient") {
+        return Some(Location::field(
+            w.meta.object,
+            pod_labels_path(w).key(DATAPLANE_MODE),
+        ));
+    }
+    let ns = model.namespace(&w.meta.namespace)?;
+    (ns.label(DATAPLANE_MODE) == Some("ambient")).then(|| {
+        Location::field(
+            ns.object,
+            FieldPath::new("metadata.labels").key(DATAPLANE_MODE),
+        )
+    })
+}
+
+/// Relates, once per label, the `dataplane-mode: ambient` labels that enrol these workloads: the
+/// findings that need them to be ambient depend on these labels.
+pub fn relate_ambient_labels(model: &Model, workloads: &[&Workload], mut f: Finding) -> Finding {
+    let mut seen: Vec<Location> = Vec::new();
+    for w in workloads {
+        if let Some(at) = ambient_label(model, w).filter(|at| !seen.contains(at)) {
+            seen.push(at.clone());
+            f = f.related(
+                at,
+                "`istio.io/dataplane-mode: ambient` enrols it in ambient",
+            );
+        }
+    }
+    f
+}
+
+/// Per policy (object id), the first near-miss entry of its workloads: `port` admitted over
+/// another protocol than `protocol`.
+pub type NearMisses = BTreeMap<usize, (Location, String)>;
+
+/// Records the near miss of one workload's coverage under the policy its finding is on.
+pub fn note_near_miss(
+    misses: &mut NearMisses,
+    primary: &NetworkPolicy,
+    cov: &Coverage,
+    dir: Direction,
+    protocol: &str,
+    port: i64,
+) {
+    if let Some((p, e)) = cov.near_miss(dir, protocol, port) {
+        misses.entry(primary.meta.object).or_insert_with(|| {
+            (
+                Location::field(p.meta.object, e.path.clone()),
+                e.protocol.clone(),
+            )
+        });
+    }
+}
+
+/// Adds a recorded near miss to a finding on `policy`: the message says it, the entry is related.
+pub fn with_near_miss(
+    misses: &NearMisses,
+    policy: &NetworkPolicy,
+    port: i64,
+    protocol: &str,
+    why: &str,
+    mut f: Finding,
+) -> Finding {
+    if let Some((at, other)) = misses.get(&policy.meta.object) {
+        f.message.push_str(&format!(
+            "; port {port} is admitted over {other} only; {why}"
+        ));
+        f = f.related(
+            at.clone(),
+            format!("admits port {port} over {other}, not {protocol}"),
+        );
+    }
+    f
 }

@@ -1,6 +1,7 @@
 use super::all_routes;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
+use crate::model::resources::ParentRef;
 use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
@@ -20,21 +21,45 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let target = qualified(Some(&p.namespace), &p.name);
             if p.is_gateway() {
                 match model.gateway(&p.namespace, &p.name) {
-                    None if model.holds_gateways(&p.namespace) => out.push(
-                        finding(
-                            &RULE,
-                            Location::field(route.meta.object, p.path.clone()),
-                            format!("parent Gateway `{target}` does not exist: the {} is attached to nothing and serves no traffic", route.kind),
-                        )
-                        .help("correct `name`/`namespace` (a parentRef without `namespace` means the route's own)"),
-                    ),
+                    None => {
+                        let elsewhere: Vec<(&str, Location)> = model
+                            .gateways
+                            .iter()
+                            .filter(|g| g.meta.name == p.name && g.meta.namespace != p.namespace)
+                            .map(|g| {
+                                (
+                                    g.meta.namespace.as_str(),
+                                    Location::field(g.meta.object, "metadata.name"),
+                                )
+                            })
+                            .collect();
+                        if model.holds_gateways(&p.namespace)
+                            || (!elsewhere.is_empty() && model.describes(&p.namespace))
+                        {
+                            out.push(missing(
+                                route.meta.object,
+                                route.kind,
+                                p,
+                                "Gateway",
+                                &target,
+                                &elsewhere,
+                            ));
+                        } else {
+                            ctx.unjudged(
+                                Unjudged::UndescribedNamespace,
+                                &p.namespace,
+                                route.meta.object,
+                            );
+                        }
+                    }
                     Some(g) => {
                         // A declared Gateway may leave its listeners out: then they are not known.
                         if let Some(section) = &p.section_name
                             && !g.listeners.is_empty()
                             && !g.listeners.iter().any(|l| &l.name == section)
                         {
-                            let names: Vec<String> = g.listeners.iter().map(|l| l.name.clone()).collect();
+                            let names: Vec<String> =
+                                g.listeners.iter().map(|l| l.name.clone()).collect();
                             out.push(
                                 finding(
                                     &RULE,
@@ -44,9 +69,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                                 .help(format!("use one of its listeners: {}", crate::rules::list(&names)))
                                 .related(Location::field(g.meta.object, "spec.listeners"), "the Gateway's listeners"),
                             );
-                        } else if super::addressed_listeners(g, p).is_empty() && !g.listeners.is_empty() {
+                        } else if super::addressed_listeners(g, p).is_empty()
+                            && !g.listeners.is_empty()
+                        {
                             // The sectionName exists (or is absent) but no listener is on `port`.
-                            let ports: Vec<String> = g.listeners.iter().filter_map(|l| l.port.map(|n| n.to_string())).collect();
+                            let ports: Vec<String> = g
+                                .listeners
+                                .iter()
+                                .filter_map(|l| l.port.map(|n| n.to_string()))
+                                .collect();
                             out.push(
                                 finding(
                                     &RULE,
@@ -63,31 +94,89 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             );
                         }
                     }
-                    None => ctx.unjudged(Unjudged::UndescribedNamespace, &p.namespace, route.meta.object),
                 }
             } else if (p.group.is_empty() || p.group == "core")
                 && p.kind == "Service"
                 && model.service(&p.namespace, &p.name).is_none()
-                && !model.holds_services(&p.namespace)
             {
-                ctx.unjudged(
-                    Unjudged::UndescribedNamespace,
-                    &p.namespace,
-                    route.meta.object,
-                );
-            } else if (p.group.is_empty() || p.group == "core")
-                && p.kind == "Service"
-                && model.service(&p.namespace, &p.name).is_none()
-            {
-                out.push(
-                    finding(
-                        &RULE,
-                        Location::field(route.meta.object, p.path.clone()),
-                        format!("parent Service `{target}` does not exist: this mesh route applies to nothing"),
-                    )
-                    .help("correct the Service name or create it"),
-                );
+                let elsewhere: Vec<(&str, Location)> = model
+                    .services
+                    .iter()
+                    .filter(|s| s.meta.name == p.name && s.meta.namespace != p.namespace)
+                    .map(|s| {
+                        (
+                            s.meta.namespace.as_str(),
+                            Location::field(s.meta.object, "metadata.name"),
+                        )
+                    })
+                    .collect();
+                if model.holds_services(&p.namespace)
+                    || (!elsewhere.is_empty() && model.describes(&p.namespace))
+                {
+                    out.push(missing(
+                        route.meta.object,
+                        route.kind,
+                        p,
+                        "Service",
+                        &target,
+                        &elsewhere,
+                    ));
+                } else {
+                    ctx.unjudged(
+                        Unjudged::UndescribedNamespace,
+                        &p.namespace,
+                        route.meta.object,
+                    );
+                }
             }
         }
     }
+}
+
+/// A parentRef naming no object; with a "did you mean" when objects of that name exist in other
+/// namespaces.
+fn missing(
+    route: usize,
+    route_kind: &str,
+    p: &ParentRef,
+    kind: &str,
+    target: &str,
+    elsewhere: &[(&str, Location)],
+) -> Finding {
+    let effect = if kind == "Gateway" {
+        format!("the {route_kind} is attached to nothing and serves no traffic")
+    } else {
+        "this mesh route applies to nothing".to_string()
+    };
+    let names: Vec<String> = elsewhere
+        .iter()
+        .map(|(ns, _)| format!("{ns}/{}", p.name))
+        .collect();
+    let (message, help) = match elsewhere.first() {
+        None => (
+            format!("parent {kind} `{target}` does not exist: {effect}"),
+            if kind == "Gateway" {
+                "correct `name`/`namespace` (a parentRef without `namespace` means the route's own)"
+                    .to_string()
+            } else {
+                "correct the Service name or create it".to_string()
+            },
+        ),
+        Some((ns, _)) => (
+            format!(
+                "no {kind} `{}` in `{}`; did you mean {}? As written, {effect}",
+                p.name,
+                p.namespace,
+                crate::rules::list(&names).replacen(" and ", " or ", 1)
+            ),
+            format!(
+                "set `namespace: {ns}` in the parentRef (without `namespace` it means the route's own), or create {kind} `{target}`"
+            ),
+        ),
+    };
+    let mut f = finding(&RULE, Location::field(route, p.path.clone()), message).help(help);
+    for (ns, at) in elsewhere.iter().take(3) {
+        f = f.related(at.clone(), format!("{kind} `{ns}/{}` exists here", p.name));
+    }
+    f
 }
