@@ -111,6 +111,12 @@ pub struct Model {
     services_by_key: HashMap<(String, String), usize>,
     services_by_namespace: HashMap<String, Vec<usize>>,
     gateways_by_key: HashMap<(String, String), usize>,
+    /// Copies of a Service or Gateway defined more than once in the unit, other than the one
+    /// applied last, with the file each is in: a reference resolves to the nearest copy.
+    shadowed_services: Vec<(String, Service)>,
+    shadowed_gateways: Vec<(String, Gateway)>,
+    /// The file of each applied copy of a key defined more than once.
+    copy_paths: HashMap<ObjectId, String>,
 }
 
 /// An Istio security policy seen through what selector rules need of it.
@@ -189,7 +195,7 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
         (
             Severity::Warning,
             format!(
-                "two different definitions of {} `{name}`, in `{}/` and `{}/`: if both are applied, the one applied last replaces the other; if they are alternatives (environments, samples), they are not one cluster (this copy is the one linted)",
+                "two different definitions of {} `{name}`, in `{}/` and `{}/`: if both are applied, the one applied last replaces the other; if they are alternatives (environments, samples), they are not one cluster (a reference resolves to the copy nearest to it)",
                 obj.kind,
                 folder(where_),
                 folder(here),
@@ -289,10 +295,43 @@ impl Model {
             }
             if last[&k] == id {
                 m.add_object(inputs, id);
+            } else {
+                m.add_shadowed(inputs, id, last[&k]);
             }
         }
         m.index();
         m
+    }
+
+    /// Keeps a copy that the one applied last replaces, for the Services and Gateways references
+    /// resolve to by nearness.
+    fn add_shadowed(&mut self, inputs: &Inputs, id: ObjectId, winner: ObjectId) {
+        let obj = &inputs.objects[id];
+        let path = |o: ObjectId| {
+            inputs.files[inputs.file_of(&Location::field(o, ""))]
+                .path
+                .clone()
+        };
+        let mut r = Reader::new(id, &obj.kind);
+        match (obj.group(), obj.kind.as_str()) {
+            ("", "Service") => {
+                let meta = Meta::read(&mut r, obj);
+                let s = Service::read(&mut r, obj, meta);
+                if r.errors.is_empty() {
+                    self.shadowed_services.push((path(id), s));
+                }
+            }
+            ("gateway.networking.k8s.io", "Gateway") => {
+                let meta = Meta::read(&mut r, obj);
+                if let Some(g) = Gateway::read(&mut r, obj, meta)
+                    && r.errors.is_empty()
+                {
+                    self.shadowed_gateways.push((path(id), g));
+                }
+            }
+            _ => return,
+        }
+        self.copy_paths.insert(winner, path(winner));
     }
 
     fn add_object(&mut self, inputs: &Inputs, id: ObjectId) {
@@ -582,6 +621,40 @@ impl Model {
             .map(|&i| &self.gateways[i])
     }
 
+    /// The Service a reference written in the file `from` means: where the unit defines it more
+    /// than once (alternatives side by side), the nearest copy — same file, then same folder,
+    /// then the nearest common ancestor — else the one applied last.
+    pub fn service_near(&self, namespace: &str, name: &str, from: &str) -> Option<&Service> {
+        let copies = self
+            .shadowed_services
+            .iter()
+            .filter(|(_, s)| s.meta.namespace == namespace && s.meta.name == name)
+            .map(|(p, s)| (p.as_str(), s));
+        nearest(
+            self.service(namespace, name),
+            |s| s.meta.object,
+            copies,
+            &self.copy_paths,
+            from,
+        )
+    }
+
+    /// The Gateway a reference written in the file `from` means (see [`Model::service_near`]).
+    pub fn gateway_near(&self, namespace: &str, name: &str, from: &str) -> Option<&Gateway> {
+        let copies = self
+            .shadowed_gateways
+            .iter()
+            .filter(|(_, g)| g.meta.namespace == namespace && g.meta.name == name)
+            .map(|(p, g)| (p.as_str(), g));
+        nearest(
+            self.gateway(namespace, name),
+            |g| g.meta.object,
+            copies,
+            &self.copy_paths,
+            from,
+        )
+    }
+
     /// Generated accounts of Istio-deployed gateways and waypoints in `namespace`.
     pub fn gateway_accounts_in(&self, namespace: &str) -> impl Iterator<Item = &GatewayDeployment> {
         self.gateway_deployments
@@ -732,6 +805,46 @@ pub fn generated_service_account(g: &Gateway, classes: &[GatewayClass]) -> Optio
             .annotation("gateway.istio.io/service-account")
             .map_or(generated, str::to_string),
     )
+}
+
+/// Of the copy applied last and the others, the one nearest to the file `from`; the one applied
+/// last on a tie.
+fn nearest<'m, T>(
+    winner: Option<&'m T>,
+    object: impl Fn(&T) -> ObjectId,
+    copies: impl Iterator<Item = (&'m str, &'m T)>,
+    paths: &HashMap<ObjectId, String>,
+    from: &str,
+) -> Option<&'m T> {
+    let closeness = |path: &str| -> usize {
+        if path == from {
+            return usize::MAX;
+        }
+        let (a, b) = (
+            std::path::Path::new(path).parent(),
+            std::path::Path::new(from).parent(),
+        );
+        match (a, b) {
+            (Some(a), Some(b)) => a
+                .components()
+                .zip(b.components())
+                .take_while(|(x, y)| x == y)
+                .count(),
+            _ => 0,
+        }
+    };
+    let mut best = winner;
+    let mut best_score = winner
+        .and_then(|w| paths.get(&object(w)))
+        .map_or(0, |p| closeness(p));
+    for (path, copy) in copies {
+        let score = closeness(path);
+        if score > best_score || best.is_none() {
+            best = Some(copy);
+            best_score = score;
+        }
+    }
+    best
 }
 
 pub fn qualified(namespace: Option<&str>, name: &str) -> String {

@@ -135,6 +135,15 @@ impl<'a> Context<'a> {
             .collect()
     }
 
+    /// The file an object's fields are written in, for resolving its references to the nearest
+    /// of several copies.
+    pub fn path_of(&self, object: crate::load::ObjectId) -> &str {
+        let file = self
+            .inputs
+            .file_of(&crate::finding::Location::field(object, ""));
+        &self.inputs.files[file].path
+    }
+
     /// For each workload, the NetworkPolicies selecting it.
     pub fn selecting_policies(&self) -> &[Vec<usize>] {
         self.selecting

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for route in &ctx.model.http_routes {
-        let gateways = exposing_gateways(ctx.model, route);
+        let gateways = exposing_gateways(ctx.model, route, ctx.path_of(route.meta.object));
         let Some((_, gw)) = gateways.first() else {
             continue;
         };

@@ -17,7 +17,10 @@ const MUTATING: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for route in &ctx.model.http_routes {
-        let Some((_, gw)) = exposing_gateways(ctx.model, route).into_iter().next() else {
+        let Some((_, gw)) = exposing_gateways(ctx.model, route, ctx.path_of(route.meta.object))
+            .into_iter()
+            .next()
+        else {
             continue;
         };
         for rule in &route.rules {

@@ -32,7 +32,7 @@ fn served_elsewhere(route: &HttpRoute, rule_index: usize, p: &RequestPattern) ->
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in &model.http_routes {
-        let gateways = exposing_gateways(model, route);
+        let gateways = exposing_gateways(model, route, ctx.path_of(route.meta.object));
         let Some((_, gw)) = gateways.first() else {
             continue;
         };
@@ -49,7 +49,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 .map(|p| (p.clone(), None))
                 .collect();
             for b in &rule.backend_refs {
-                let Some(svc) = model.service(&b.namespace, &b.name) else {
+                let Some(svc) =
+                    model.service_near(&b.namespace, &b.name, ctx.path_of(route.meta.object))
+                else {
                     continue;
                 };
                 let Some(list) = svc.meta.annotation(ANNOTATION) else {

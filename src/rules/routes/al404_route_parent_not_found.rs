@@ -20,7 +20,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for p in route.parent_refs {
             let target = qualified(Some(&p.namespace), &p.name);
             if p.is_gateway() {
-                match model.gateway(&p.namespace, &p.name) {
+                match model.gateway_near(&p.namespace, &p.name, ctx.path_of(route.meta.object)) {
                     None => {
                         let elsewhere: Vec<(&str, Location)> = model
                             .gateways

@@ -18,7 +18,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for route in all_routes(model) {
         let route_ns = &route.meta.namespace;
         for p in route.parent_refs.iter().filter(|p| p.is_gateway()) {
-            let Some(g) = model.gateway(&p.namespace, &p.name) else {
+            let Some(g) = model.gateway_near(&p.namespace, &p.name, ctx.path_of(route.meta.object))
+            else {
                 continue;
             };
             if g.is_waypoint() {

@@ -21,7 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             let target = qualified(Some(&b.namespace), &b.name);
-            match model.service(&b.namespace, &b.name) {
+            match model.service_near(&b.namespace, &b.name, ctx.path_of(route.meta.object)) {
                 None if model.holds_services(&b.namespace) => out.push(
                     finding(
                         &RULE,

@@ -277,12 +277,17 @@ pub fn hostname_admits(l: &Listener, route_hostnames: &[String]) -> bool {
 pub fn exposing_gateways<'m>(
     model: &'m Model,
     route: &'m HttpRoute,
+    route_file: &str,
 ) -> Vec<(&'m ParentRef, &'m Gateway)> {
     route
         .parent_refs
         .iter()
         .filter(|p| p.is_gateway())
-        .filter_map(|p| model.gateway(&p.namespace, &p.name).map(|g| (p, g)))
+        .filter_map(|p| {
+            model
+                .gateway_near(&p.namespace, &p.name, route_file)
+                .map(|g| (p, g))
+        })
         .filter(|(_, g)| !g.is_waypoint())
         .filter(|(p, g)| {
             addressed_listeners(g, p).iter().any(|l| {
