@@ -401,3 +401,61 @@ fn kustomize_output_maps_through_origin_annotations() {
         "{v:#}"
     );
 }
+
+#[test]
+fn name_suffixes_and_labels_are_applied_as_kustomize_applies_them() {
+    if !can_render("name_suffixes_and_labels_are_applied_as_kustomize_applies_them") {
+        return;
+    }
+    let dir = scratch("kustomize_suffix_labels");
+    write(&dir, "base/kustomization.yaml", "resources: [app.yaml]\n");
+    write(&dir, "base/app.yaml", APP);
+    // The policy selects the label kustomize adds, and names the account with its suffix.
+    write(
+        &dir,
+        "overlay/kustomization.yaml",
+        "namespace: shop\nnameSuffix: -v2\ncommonLabels: {tier: back}\nresources: [../base, namespace.yaml, policy.yaml]\n",
+    );
+    write(&dir, "overlay/namespace.yaml", NAMESPACE);
+    write(
+        &dir,
+        "overlay/policy.yaml",
+        &policy("cluster.local/ns/shop/sa/web-v2").replace("{app: web}", "{tier: back}"),
+    );
+    let (v, o) = json_in(&dir, &["."]);
+    assert_eq!(located(&v), vec![], "{v:#}");
+    assert_eq!(o.status.code(), Some(0));
+    // As written, the selector matches nothing and the account does not exist.
+    let (v, _) = json_in(&dir, &[".", "--no-render", "--assume-complete"]);
+    let codes: Vec<String> = located(&v).into_iter().map(|(c, _, _)| c).collect();
+    assert!(codes.contains(&"AL212".to_string()), "{v:#}");
+}
+
+#[test]
+fn a_component_writes_its_own_findings() {
+    if !can_render("a_component_writes_its_own_findings") {
+        return;
+    }
+    let dir = overlay_tree("kustomize_component", "cluster.local/ns/shop/sa/prod-web");
+    write(
+        &dir,
+        "overlays/prod/kustomization.yaml",
+        "namespace: shop\nnamePrefix: prod-\nresources: [../../base, namespace.yaml]\ncomponents: [../../components/readonly]\n",
+    );
+    write(
+        &dir,
+        "components/readonly/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [readonly.yaml]\n",
+    );
+    write(
+        &dir,
+        "components/readonly/readonly.yaml",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: readonly\nspec:\n  selector:\n    matchLabels: {app: web}\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n",
+    );
+    let (v, _) = json_in(&dir, &["."]);
+    assert_eq!(
+        located(&v),
+        vec![("AL201".into(), "components/readonly/readonly.yaml".into(), 11)],
+        "a component is no root of its own; its object is linted in the overlay: {v:#}"
+    );
+}
