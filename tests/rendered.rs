@@ -455,7 +455,83 @@ fn a_component_writes_its_own_findings() {
     let (v, _) = json_in(&dir, &["."]);
     assert_eq!(
         located(&v),
-        vec![("AL201".into(), "components/readonly/readonly.yaml".into(), 11)],
+        vec![(
+            "AL201".into(),
+            "components/readonly/readonly.yaml".into(),
+            11
+        )],
         "a component is no root of its own; its object is linted in the overlay: {v:#}"
     );
+}
+
+/// The three ways the README shows — an app repository with declared facts, a kustomize tree, a
+/// helm chart piped in — give findings at source files in every format.
+#[test]
+fn every_format_points_at_source_files() {
+    if !can_render("every_format_points_at_source_files") {
+        return;
+    }
+    let kustomize = overlay_tree("formats_kustomize", "cluster.local/ns/shop/sa/web");
+    let app = scratch("formats_app");
+    write(
+        &app,
+        "k8s/policy.yaml",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n",
+    );
+    let helm = scratch("formats_helm");
+    write(
+        &helm,
+        "web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(
+        &helm,
+        "web/templates/policy.yaml",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n",
+    );
+    let rendered = format!(
+        "---\n# Source: web/templates/ns.yaml\n{NAMESPACE}---\n# Source: web/templates/policy.yaml\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: rel\n  namespace: shop\nspec:\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n"
+    );
+    let cases: [(&Path, Vec<&str>, Option<&str>, &str); 3] = [
+        (
+            &app,
+            vec!["k8s", "--default-dataplane", "ambient"],
+            None,
+            "k8s/policy.yaml",
+        ),
+        (&kustomize, vec!["."], None, "base/policy.yaml"),
+        (
+            &helm,
+            vec!["-"],
+            Some(rendered.as_str()),
+            "web/templates/policy.yaml",
+        ),
+    ];
+    for (dir, args, input, source) in cases {
+        for format in ["human", "concise", "json", "sarif", "github", "gitlab"] {
+            let mut child = bin()
+                .args(&args)
+                .args(["--format", format])
+                .current_dir(dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.unwrap_or("").as_bytes()).unwrap();
+            drop(stdin);
+            let o = child.wait_with_output().unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{format} in {}: {out}",
+                dir.display()
+            );
+            assert!(out.contains(source), "{format} names {source}: {out}");
+            for never in ["(kustomize build)", "<stdin>", "\"stdin\"", "file=stdin"] {
+                assert!(!out.contains(never), "{format} shows `{never}`: {out}");
+            }
+        }
+    }
 }
