@@ -63,3 +63,54 @@ pub fn write_tree(dir: &Path, resources: usize) -> usize {
     }
     n * RESOURCES_PER_NAMESPACE + 2
 }
+
+/// The same tree split into `units` folders `env-N/`, each a whole copy of the platform at a
+/// smaller size: alternatives side by side, as per-environment repositories hold them. Declared
+/// as units (`env-*`), each is its own cluster. Returns the resource count.
+pub fn write_unit_tree(dir: &Path, resources: usize, units: usize) -> usize {
+    let _ = std::fs::remove_dir_all(dir);
+    (0..units)
+        .map(|u| write_tree(&dir.join(format!("env-{u}")), resources / units))
+        .sum()
+}
+
+/// A kustomize tree: one base holding one namespace's application, and `roots` overlays that
+/// each put it in a namespace of their own with a name prefix. Returns the rendered resource
+/// count.
+pub fn write_kustomize_tree(dir: &Path, roots: usize) -> usize {
+    let _ = std::fs::remove_dir_all(dir);
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    let mut names = Vec::new();
+    for (path, text) in namespace_files(0, 1) {
+        let name = path.replace('/', "-");
+        // The overlay's `namespace:` decides; the Namespace object comes from each overlay.
+        let text = text
+            .split("\n---")
+            .filter(|d| !d.contains("kind: Namespace"))
+            .collect::<Vec<_>>()
+            .join("\n---");
+        std::fs::write(base.join(&name), text.replace("namespace: team-00000", "")).unwrap();
+        names.push(name);
+    }
+    std::fs::write(
+        base.join("kustomization.yaml"),
+        format!("resources: [{}]\n", names.join(", ")),
+    )
+    .unwrap();
+    for r in 0..roots {
+        let overlay = dir.join(format!("overlays/r{r:03}"));
+        std::fs::create_dir_all(&overlay).unwrap();
+        std::fs::write(
+            overlay.join("kustomization.yaml"),
+            format!("namespace: r{r:03}\nnamePrefix: r{r:03}-\nresources: [../../base, namespace.yaml]\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            overlay.join("namespace.yaml"),
+            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: r{r:03}\n  labels: {{istio.io/dataplane-mode: ambient}}\n"),
+        )
+        .unwrap();
+    }
+    roots * (RESOURCES_PER_NAMESPACE)
+}

@@ -344,15 +344,18 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     if let Some(stdin) = stdin_at {
         rendered::attribute_stdin(&mut inputs, stdin, opts, &cwd);
     }
+    let mut yielding = vec![false; inputs.files.len()];
+    for o in &inputs.objects {
+        yielding[o.file] = true;
+    }
+    for f in &inputs.findings {
+        if let Location::File { file, .. } = f.location {
+            yielding[file] = true;
+        }
+    }
     for (path, range, read_already) in given {
         let files: Vec<FileId> = range.filter_map(|i| new_id[i]).collect();
-        let yielded = |id: FileId| {
-            inputs.objects.iter().any(|o| o.file == id)
-                || inputs
-                    .findings
-                    .iter()
-                    .any(|f| matches!(f.location, Location::File { file, .. } if file == id))
-        };
+        let yielded = |id: FileId| yielding[id];
         let abs = normalize(&cwd.join(path.trim_end_matches(" (--context)")));
         let renders = roots.iter().any(|r| r.root.starts_with(&abs));
         if !read_already && !renders && !files.into_iter().any(yielded) {

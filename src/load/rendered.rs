@@ -17,26 +17,48 @@ pub struct RootOutcome {
     pub objects: Vec<ObjectId>,
 }
 
-/// Absolute path of every file read, to find the file an origin names.
-fn file_index(inputs: &Inputs, cwd: &Path) -> HashMap<PathBuf, FileId> {
-    inputs
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| !matches!(f.role, FileRole::Rendered { .. }))
-        .map(|(id, f)| (normalize(&cwd.join(&f.path)), id))
-        .collect()
+/// What finding a rendered object's sources needs, built once: every file read by absolute path,
+/// the objects of each file, and the operations of each JSON 6902 patch file.
+struct Index {
+    by_path: HashMap<PathBuf, FileId>,
+    objects_of: HashMap<FileId, Vec<ObjectId>>,
+    ops: HashMap<FileId, Vec<(FieldPath, super::node::Node)>>,
+}
+
+impl Index {
+    fn new(inputs: &Inputs, cwd: &Path) -> Index {
+        let by_path = inputs
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !matches!(f.role, FileRole::Rendered { .. }))
+            .map(|(id, f)| (normalize(&cwd.join(&f.path)), id))
+            .collect();
+        let mut objects_of: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
+        for (id, o) in inputs.objects.iter().enumerate() {
+            objects_of.entry(o.file).or_default().push(id);
+        }
+        Index {
+            by_path,
+            objects_of,
+            ops: HashMap::new(),
+        }
+    }
+
+    fn objects(&self, file: FileId) -> &[ObjectId] {
+        self.objects_of.get(&file).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Reads a file the loader had not read (a base outside the paths given) as a source.
 fn read_source(
     inputs: &mut Inputs,
-    index: &mut HashMap<PathBuf, FileId>,
+    index: &mut Index,
     abs: &Path,
     cwd: &Path,
     opts: &LoadOptions,
 ) -> Option<FileId> {
-    if let Some(&id) = index.get(abs) {
+    if let Some(&id) = index.by_path.get(abs) {
         return Some(id);
     }
     if !abs.is_file() {
@@ -44,27 +66,35 @@ fn read_source(
     }
     let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
     let content = read_file(abs, opts.max_file_size).and_then(decode);
-    let before = inputs.findings.len();
+    let first = inputs.objects.len();
+    // Its own parse errors are reported (kustomize refuses the file too).
     inputs.add_source_limited(shown, content, &opts.default_namespace, opts.max_documents);
-    // Problems of a source file show through the rendered objects; its own parse errors still
-    // count, as kustomize refuses the file too.
-    let _ = before;
     let id = inputs.files.len() - 1;
     inputs.files[id].role = FileRole::Source;
-    index.insert(abs.to_path_buf(), id);
+    index.by_path.insert(abs.to_path_buf(), id);
+    index
+        .objects_of
+        .insert(id, (first..inputs.objects.len()).collect());
     Some(id)
 }
 
 /// The object in `file` that a rendered object came from: same kind, and the name the renderer
 /// kept inside its prefix and suffix (the longest such), or the only object of that kind.
-fn source_object(inputs: &Inputs, file: FileId, rendered: ObjectId) -> Option<ObjectId> {
+fn source_object(
+    inputs: &Inputs,
+    index: &Index,
+    file: FileId,
+    rendered: ObjectId,
+) -> Option<ObjectId> {
     let r = &inputs.objects[rendered];
-    let candidates: Vec<ObjectId> = inputs
-        .objects
+    let candidates: Vec<ObjectId> = index
+        .objects(file)
         .iter()
-        .enumerate()
-        .filter(|(_, o)| o.file == file && o.kind == r.kind && o.group() == r.group())
-        .map(|(id, _)| id)
+        .copied()
+        .filter(|&id| {
+            let o = &inputs.objects[id];
+            o.kind == r.kind && o.group() == r.group()
+        })
         .collect();
     if let Some(&exact) = candidates
         .iter()
@@ -124,7 +154,7 @@ pub fn render_roots(
             (root.clone(), result)
         })
         .collect();
-    let mut index = file_index(inputs, cwd);
+    let mut index = Index::new(inputs, cwd);
     let mut out = Vec::new();
     for (root, result) in outputs {
         let tree = forest.tree(&root);
@@ -198,12 +228,12 @@ pub fn render_roots(
                         .map(|p| normalize(&rendered.base.join(p)))
                         .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
                     let origin_file = origin_file.unwrap_or(root_file);
-                    let object = source_object(inputs, origin_file, id);
+                    let object = source_object(inputs, &index, origin_file, id);
                     let patch_ids = object
                         .map(|src| patch_objects(inputs, &index, &patches, src))
                         .unwrap_or_default();
                     let json_ops = object
-                        .map(|src| json_ops_for(inputs, &json_patches, src))
+                        .map(|src| json_ops_for(inputs, &mut index, &json_patches, src))
                         .unwrap_or_default();
                     inputs.objects[id].origin = Some(Origin {
                         file: origin_file,
@@ -288,22 +318,16 @@ fn not_rendered(file: FileId, text: &str, message: &str, help: &str) -> Finding 
 /// outermost `namespace:` applied, each mapped to what it copies.
 fn as_written(
     inputs: &mut Inputs,
-    index: &HashMap<PathBuf, FileId>,
+    index: &Index,
     tree: &[&kustomize::Kustomization],
     namespace_at: Option<(FileId, Span)>,
 ) -> Vec<ObjectId> {
     let namespace = tree.iter().find_map(|k| k.namespace.clone());
-    let files: Vec<FileId> = tree
+    let sources: Vec<ObjectId> = tree
         .iter()
         .flat_map(|k| k.resources.iter())
-        .filter_map(|p| index.get(p).copied())
-        .collect();
-    let sources: Vec<ObjectId> = inputs
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| files.contains(&o.file))
-        .map(|(id, _)| id)
+        .filter_map(|p| index.by_path.get(p).copied())
+        .flat_map(|file| index.objects(file).iter().copied())
         .collect();
     let mut out = Vec::new();
     for src in sources {
@@ -340,6 +364,7 @@ fn as_written(
 /// The `add` and `replace` operations of JSON 6902 patches that target `src`.
 fn json_ops_for(
     inputs: &Inputs,
+    index: &mut Index,
     patches: &[(FileId, String, Option<String>)],
     src: ObjectId,
 ) -> Vec<super::JsonOp> {
@@ -349,25 +374,28 @@ fn json_ops_for(
         if *kind != s.kind || name.as_ref().is_some_and(|n| *n != s.name) {
             continue;
         }
-        let text = &inputs.files[*file].text;
-        for doc in super::yaml::parse_stream(text) {
-            let Ok(Some(root)) = doc.result else { continue };
-            for op in root.as_seq().unwrap_or_default() {
-                let kind = op.get("op").and_then(|o| o.as_str());
-                let (Some("add" | "replace"), Some(pointer), Some(value)) = (
-                    kind,
-                    op.get("path").and_then(|p| p.as_str()),
-                    op.get("value"),
-                ) else {
-                    continue;
-                };
-                out.push(super::JsonOp {
-                    file: *file,
-                    path: pointer_to_path(pointer),
-                    value: value.clone(),
-                });
+        let ops = index.ops.entry(*file).or_insert_with(|| {
+            let mut ops = Vec::new();
+            for doc in super::yaml::parse_stream(&inputs.files[*file].text) {
+                let Ok(Some(root)) = doc.result else { continue };
+                for op in root.as_seq().unwrap_or_default() {
+                    let kind = op.get("op").and_then(|o| o.as_str());
+                    if let (Some("add" | "replace"), Some(pointer), Some(value)) = (
+                        kind,
+                        op.get("path").and_then(|p| p.as_str()),
+                        op.get("value"),
+                    ) {
+                        ops.push((pointer_to_path(pointer), value.clone()));
+                    }
+                }
             }
-        }
+            ops
+        });
+        out.extend(ops.iter().map(|(path, value)| super::JsonOp {
+            file: *file,
+            path: path.clone(),
+            value: value.clone(),
+        }));
     }
     out
 }
@@ -391,22 +419,20 @@ fn pointer_to_path(pointer: &str) -> FieldPath {
 /// Strategic-merge patch objects (read from the tree's patch files) that target `src`.
 fn patch_objects(
     inputs: &Inputs,
-    index: &HashMap<PathBuf, FileId>,
+    index: &Index,
     patches: &[PathBuf],
     src: ObjectId,
 ) -> Vec<ObjectId> {
     let s = &inputs.objects[src];
     let mut out = Vec::new();
     for p in patches {
-        let Some(&file) = index.get(p) else { continue };
-        out.extend(
-            inputs
-                .objects
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.file == file && o.kind == s.kind && o.name == s.name)
-                .map(|(id, _)| id),
-        );
+        let Some(&file) = index.by_path.get(p) else {
+            continue;
+        };
+        out.extend(index.objects(file).iter().copied().filter(|&id| {
+            let o = &inputs.objects[id];
+            o.kind == s.kind && o.name == s.name
+        }));
     }
     out
 }
@@ -428,7 +454,7 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
             }
         })
         .unwrap_or_else(|| cwd.to_path_buf());
-    let mut index = file_index(inputs, cwd);
+    let mut index = Index::new(inputs, cwd);
     let text = inputs.files[stdin].text.clone();
     let sources = helm_sources(&text);
     let ids: Vec<ObjectId> = inputs
@@ -450,7 +476,7 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
                 .find(|p| p.is_file())
                 .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
             if let Some(file) = file {
-                let object = source_object(inputs, file, id);
+                let object = source_object(inputs, &index, file, id);
                 inputs.objects[id].origin = Some(Origin {
                     file,
                     object,
@@ -473,7 +499,7 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
             // Not on disk here: still name the template, which is where the user fixes it.
             None => {
                 let key = PathBuf::from(format!("\0{rel}"));
-                match index.get(&key) {
+                match index.by_path.get(&key) {
                     Some(&id) => id,
                     None => {
                         inputs
@@ -481,7 +507,7 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
                             .push(super::SourceFile::new(rel.clone(), String::new()));
                         let id = inputs.files.len() - 1;
                         inputs.files[id].role = FileRole::Source;
-                        index.insert(key, id);
+                        index.by_path.insert(key, id);
                         id
                     }
                 }
@@ -497,12 +523,12 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
 /// A helm template as a source: its text only (it does not parse as YAML).
 fn template_source(
     inputs: &mut Inputs,
-    index: &mut HashMap<PathBuf, FileId>,
+    index: &mut Index,
     abs: &Path,
     cwd: &Path,
     opts: &LoadOptions,
 ) -> FileId {
-    if let Some(&id) = index.get(abs) {
+    if let Some(&id) = index.by_path.get(abs) {
         return id;
     }
     let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
@@ -512,7 +538,7 @@ fn template_source(
     inputs.files.push(super::SourceFile::new(shown, text));
     let id = inputs.files.len() - 1;
     inputs.files[id].role = FileRole::Source;
-    index.insert(abs.to_path_buf(), id);
+    index.by_path.insert(abs.to_path_buf(), id);
     id
 }
 
