@@ -535,3 +535,24 @@ fn every_format_points_at_source_files() {
         }
     }
 }
+
+/// What the pre-commit hook runs: the changed files, judged against the whole tree. A change to a
+/// base is judged in every overlay that renders it, and reported at the base.
+#[test]
+fn pre_commit_on_a_changed_base_reports_what_the_overlays_render() {
+    if !can_render("pre_commit_on_a_changed_base_reports_what_the_overlays_render") {
+        return;
+    }
+    let dir = overlay_tree("precommit_kustomize", "cluster.local/ns/shop/sa/web");
+    let (v, o) = json_in(&dir, &["--context", ".", "base/policy.yaml"]);
+    assert_eq!(
+        located(&v),
+        vec![("AL206".into(), "base/policy.yaml".into(), 11)],
+        "{v:#}"
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // A change elsewhere does not report the base's finding.
+    let (v, o) = json_in(&dir, &["--context", ".", "overlays/prod/namespace.yaml"]);
+    assert_eq!(located(&v), vec![], "{v:#}");
+    assert_eq!(o.status.code(), Some(0));
+}
