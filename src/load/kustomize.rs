@@ -181,6 +181,9 @@ pub struct Forest {
     pub roots: Vec<PathBuf>,
     /// Every file a kustomization of the input reads (resources, patches, configs).
     pub used: HashSet<PathBuf>,
+    /// Components (`kind: Component`) no kustomization of the input uses: kustomize cannot build
+    /// them alone, so what they add is not linted.
+    pub idle_components: Vec<PathBuf>,
 }
 
 impl Forest {
@@ -216,6 +219,14 @@ impl Forest {
             forest.used.extend(k.consumed.iter().cloned());
             forest.by_dir.insert(dir, k);
         }
+        let mut idle: Vec<PathBuf> = forest
+            .by_dir
+            .iter()
+            .filter(|(dir, k)| given.contains(*dir) && !referenced.contains(*dir) && k.component)
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        idle.sort();
+        forest.idle_components = idle;
         let mut roots: Vec<PathBuf> = forest
             .by_dir
             .iter()

@@ -364,6 +364,22 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
             ));
         }
     }
+    if !forest.idle_components.is_empty() {
+        let shown: Vec<String> = forest
+            .idle_components
+            .iter()
+            .take(3)
+            .map(|d| display(d.strip_prefix(&cwd).unwrap_or(d)))
+            .collect();
+        let n = forest.idle_components.len();
+        warnings.push(format!(
+            "{n} kustomize component{} no kustomization here uses {} not linted ({}{}): kustomize builds a component only through an overlay's `components:`; lint an overlay that uses it",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "was" } else { "were" },
+            shown.join(", "),
+            if n > 3 { ", …" } else { "" },
+        ));
+    }
     if !unread_names.is_empty() {
         let n = unread_names.len();
         let shown: Vec<&str> = unread_names.iter().take(3).map(String::as_str).collect();
