@@ -21,37 +21,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let target = qualified(Some(&p.namespace), &p.name);
             if p.is_gateway() {
                 match model.gateway_near(&p.namespace, &p.name, ctx.path_of(route.meta.object)) {
-                    None => {
-                        let elsewhere: Vec<(&str, Location)> = model
-                            .gateways
-                            .iter()
-                            .filter(|g| g.meta.name == p.name && g.meta.namespace != p.namespace)
-                            .map(|g| {
-                                (
-                                    g.meta.namespace.as_str(),
-                                    Location::field(g.meta.object, "metadata.name"),
-                                )
-                            })
-                            .collect();
-                        if model.holds_gateways(&p.namespace)
-                            || (!elsewhere.is_empty() && model.describes(&p.namespace))
-                        {
-                            out.push(missing(
-                                route.meta.object,
-                                route.kind,
-                                p,
-                                "Gateway",
-                                &target,
-                                &elsewhere,
-                            ));
-                        } else {
-                            ctx.unjudged(
-                                Unjudged::UndescribedNamespace,
-                                &p.namespace,
-                                route.meta.object,
-                            );
-                        }
-                    }
+                    None => missing_parent(
+                        ctx,
+                        out,
+                        &route,
+                        p,
+                        "Gateway",
+                        model.holds_gateways(&p.namespace),
+                        model.gateways.iter().map(|g| &g.meta),
+                    ),
                     Some(g) => {
                         // A declared Gateway may leave its listeners out: then they are not known.
                         if let Some(section) = &p.section_name
@@ -99,37 +77,57 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 && p.kind == "Service"
                 && model.service(&p.namespace, &p.name).is_none()
             {
-                let elsewhere: Vec<(&str, Location)> = model
-                    .services
-                    .iter()
-                    .filter(|s| s.meta.name == p.name && s.meta.namespace != p.namespace)
-                    .map(|s| {
-                        (
-                            s.meta.namespace.as_str(),
-                            Location::field(s.meta.object, "metadata.name"),
-                        )
-                    })
-                    .collect();
-                if model.holds_services(&p.namespace)
-                    || (!elsewhere.is_empty() && model.describes(&p.namespace))
-                {
-                    out.push(missing(
-                        route.meta.object,
-                        route.kind,
-                        p,
-                        "Service",
-                        &target,
-                        &elsewhere,
-                    ));
-                } else {
-                    ctx.unjudged(
-                        Unjudged::UndescribedNamespace,
-                        &p.namespace,
-                        route.meta.object,
-                    );
-                }
+                missing_parent(
+                    ctx,
+                    out,
+                    &route,
+                    p,
+                    "Service",
+                    model.holds_services(&p.namespace),
+                    model.services.iter().map(|s| &s.meta),
+                );
             }
         }
+    }
+}
+
+/// A parentRef naming no object of `kind`: reported where the input holds that namespace's
+/// objects of the kind, or where objects of that name in other namespaces (`same_kind`) say which
+/// was meant; otherwise not judged.
+fn missing_parent<'m>(
+    ctx: &Context,
+    out: &mut Vec<Finding>,
+    route: &super::RouteView,
+    p: &ParentRef,
+    kind: &str,
+    holds: bool,
+    same_kind: impl Iterator<Item = &'m crate::model::resources::Meta>,
+) {
+    let elsewhere: Vec<(&str, Location)> = same_kind
+        .filter(|m| m.name == p.name && m.namespace != p.namespace)
+        .map(|m| {
+            (
+                m.namespace.as_str(),
+                Location::field(m.object, "metadata.name"),
+            )
+        })
+        .collect();
+    if holds || (!elsewhere.is_empty() && ctx.model.describes(&p.namespace)) {
+        let target = qualified(Some(&p.namespace), &p.name);
+        out.push(missing(
+            route.meta.object,
+            route.kind,
+            p,
+            kind,
+            &target,
+            &elsewhere,
+        ));
+    } else {
+        ctx.unjudged(
+            Unjudged::UndescribedNamespace,
+            &p.namespace,
+            route.meta.object,
+        );
     }
 }
 
