@@ -116,7 +116,7 @@ fn check(args: &CheckArgs) -> u8 {
             inputs.files.len(),
             bytes,
             inputs.documents,
-            inputs.objects.len(),
+            inputs.checked_objects(),
             timings.model.as_secs_f64(),
             timings.rules.as_secs_f64(),
             report_start.elapsed().as_secs_f64()
