@@ -283,6 +283,28 @@ fn units_keep_alternatives_apart() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(located(&v), vec![], "{v:#}");
     assert_eq!(v["summary"]["units"], 2);
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The same config kept outside the tree: its glob is relative to its own folder and names
+    // nothing here, which is said rather than silently linting everything as one unit.
+    let elsewhere = scratch("units_config_elsewhere");
+    write(&elsewhere, "units.yaml", "units: [\"envs/*\"]\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "json", "--config"])
+        .arg(elsewhere.join("units.yaml"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["units"], 1);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("`units:` glob `envs/*` names no folder of the input"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -158,6 +158,30 @@ pub fn read(file: &Path) -> Option<Kustomization> {
             }
         }
     }
+    // Generators read files as data (`files: [key=path]`, `envs: [path]`, `env: path`): the
+    // kustomization reads them, and they are never objects of their own.
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for item in root.get(key).and_then(Node::as_seq).unwrap_or_default() {
+            let list = |k: &str| -> Vec<String> {
+                item.get(k)
+                    .and_then(Node::as_seq)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            };
+            let files = list("files").into_iter().map(|f| match f.split_once('=') {
+                Some((_, path)) => path.to_string(),
+                None => f,
+            });
+            let env = item.get("env").and_then(Node::as_str).map(str::to_string);
+            for rel in files.chain(list("envs")).chain(env) {
+                if !is_remote(&rel) {
+                    k.consumed.push(normalize(&dir.join(rel)));
+                }
+            }
+        }
+    }
     if root.get("openapi").is_some() {
         if let Some(p) = root
             .get("openapi")
@@ -471,6 +495,35 @@ mod tests {
         assert!(is_remote("https://github.com/x/y//base?ref=v1"));
         assert!(is_remote("github.com/kubeflow/manifests/common"));
         assert!(!is_remote("../base"));
+    }
+
+    #[test]
+    fn generator_files_are_read_by_the_kustomization() {
+        // kubeflow's jupyter-web-app base: `configs/spawner_ui_config.yaml` is ConfigMap data,
+        // read by the kustomization, not a file nobody reads.
+        let dir = std::env::temp_dir().join(format!("ambient-lint-gen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("kustomization.yaml");
+        std::fs::write(
+            &file,
+            "configMapGenerator:\n- envs: [params.env]\n  name: parameters\n- files:\n  - configs/spawner_ui_config.yaml\n  - key.yaml=configs/other.yaml\n  name: config\nsecretGenerator:\n- name: s\n  env: secret.env\n",
+        )
+        .unwrap();
+        let k = read(&file).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        for rel in [
+            "params.env",
+            "configs/spawner_ui_config.yaml",
+            "configs/other.yaml",
+            "secret.env",
+        ] {
+            assert!(
+                k.consumed.contains(&dir.join(rel)),
+                "{rel}: {:?}",
+                k.consumed
+            );
+        }
+        assert!(k.resources.is_empty());
     }
 
     #[test]

@@ -396,6 +396,8 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     }
     inputs.warnings.extend(warnings);
     inputs.units = units::assign(&inputs, roots, &opts.units, &cwd)?;
+    let unmatched = units::unmatched(&inputs, &opts.units, &cwd);
+    inputs.warnings.extend(unmatched);
     inputs.unread = unread_names;
     Ok(inputs)
 }

@@ -44,17 +44,17 @@ impl UnitGlobs {
         Ok(UnitGlobs(out))
     }
 
-    /// The outermost folder above `file` that a glob names.
-    fn unit_of(&self, file: &Path) -> Option<PathBuf> {
+    /// The outermost folder above `file` that a glob names, and that glob's index.
+    fn unit_of(&self, file: &Path) -> Option<(PathBuf, usize)> {
         let mut dirs: Vec<&Path> = file.ancestors().skip(1).collect();
         dirs.reverse();
         for dir in dirs {
-            for (base, gi) in &self.0 {
+            for (i, (base, gi)) in self.0.iter().enumerate() {
                 if let Ok(rel) = dir.strip_prefix(base)
                     && !rel.as_os_str().is_empty()
                     && gi.matched(rel, true).is_ignore()
                 {
-                    return Some(dir.to_path_buf());
+                    return Some((dir.to_path_buf(), i));
                 }
             }
         }
@@ -89,7 +89,7 @@ pub fn assign(
             FileRole::Source | FileRole::Rendered { .. } => {}
             FileRole::Lint => {
                 let abs = normalize(&cwd.join(&inputs.files[obj.file].path));
-                match globs.unit_of(&abs) {
+                match globs.unit_of(&abs).map(|(dir, _)| dir) {
                     Some(dir) => match declared.iter_mut().find(|(d, _)| *d == dir) {
                         Some((_, u)) => u.objects.push(id),
                         None => declared.push((
@@ -121,4 +121,34 @@ pub fn assign(
         u.objects.extend(shared.iter().copied());
     }
     Ok(units)
+}
+
+/// The `units:` globs that name no folder holding a file of the input, as warnings: globs are
+/// relative to the config file, so one written for another tree (a `--config` kept elsewhere)
+/// would otherwise leave everything in one unit without a word.
+pub fn unmatched(inputs: &Inputs, globs: &[ExcludeGlob], cwd: &Path) -> Vec<String> {
+    let Ok(compiled) = UnitGlobs::build(globs, cwd) else {
+        return Vec::new();
+    };
+    let mut matched = vec![false; globs.len()];
+    for f in &inputs.files {
+        if matches!(f.role, FileRole::Lint | FileRole::Source) {
+            let abs = normalize(&cwd.join(&f.path));
+            if let Some((_, i)) = compiled.unit_of(&abs) {
+                matched[i] = true;
+            }
+        }
+    }
+    globs
+        .iter()
+        .zip(matched)
+        .filter(|(_, m)| !m)
+        .map(|(g, _)| {
+            format!(
+                "`units:` glob `{}` names no folder of the input (globs are relative to the config file's folder, {}); its files were linted as one unit with the rest",
+                g.glob,
+                display(&normalize(&cwd.join(&g.base)))
+            )
+        })
+        .collect()
 }
