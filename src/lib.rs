@@ -163,6 +163,7 @@ impl Settings {
                 stdin_filename: args.stdin_filename.clone(),
             },
             model: ModelOptions {
+                incomplete: false,
                 root_namespace: args
                     .root_namespace
                     .clone()
@@ -364,7 +365,9 @@ fn check_timed(
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
-            let model = Model::build_unit(inputs, &unit.objects, options.model.clone());
+            let mut model_options = options.model.clone();
+            model_options.incomplete = unit.incomplete;
+            let model = Model::build_unit(inputs, &unit.objects, model_options);
             let model_time = start.elapsed();
             let start = std::time::Instant::now();
             let ctx = Context::new(&model, inputs, &options.rules);

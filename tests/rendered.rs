@@ -578,3 +578,44 @@ fn pre_commit_on_a_changed_base_reports_what_the_overlays_render() {
     assert_eq!(located(&v), vec![], "{v:#}");
     assert_eq!(o.status.code(), Some(0));
 }
+
+/// A root naming a remote base cannot be rendered offline: its local bases are rendered one by
+/// one into the root's unit, and since objects may be missing, nothing is called absent.
+#[test]
+fn a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing() {
+    if !can_render("a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing") {
+        return;
+    }
+    let dir = scratch("kustomize_remote");
+    write(
+        &dir,
+        "overlay/kustomization.yaml",
+        "namespace: shop\nresources:\n- ../base\n- namespace.yaml\n- https://github.com/example/repo//deploy?ref=v1\n",
+    );
+    write(&dir, "overlay/namespace.yaml", NAMESPACE);
+    write(
+        &dir,
+        "base/kustomization.yaml",
+        "resources: [policies.yaml]\n",
+    );
+    write(
+        &dir,
+        "base/policies.yaml",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: web\nspec:\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: remote-app\nspec:\n  podSelector:\n    matchLabels: {app: from-the-remote-base}\n  policyTypes: [Ingress]\n",
+    );
+    let (v, _) = json_in(&dir, &[".", "--assume-complete"]);
+    let found = located(&v);
+    assert!(
+        found.contains(&("AL006".into(), "overlay/kustomization.yaml".into(), 1)),
+        "{v:#}"
+    );
+    assert!(
+        found.contains(&("AL201".into(), "base/policies.yaml".into(), 9)),
+        "the local base is rendered, in the root's namespace: {v:#}"
+    );
+    assert!(
+        found.iter().all(|(c, _, _)| c != "AL307"),
+        "the remote base may hold the pods: {v:#}"
+    );
+    assert_eq!(v["summary"]["units"], 1, "one root, one cluster");
+}

@@ -362,13 +362,19 @@ impl Renderer {
     /// Renders the kustomization in `root` (absolute) with origin annotations. The user's tree is
     /// never written to: a wrapper kustomization in a temporary folder builds `root` and asks
     /// for `buildMetadata: [originAnnotations]`; origins then read relative to that folder.
-    pub fn render(&self, root: &Path) -> Result<Rendered, String> {
+    pub fn render(&self, root: &Path, namespace: Option<&str>) -> Result<Rendered, String> {
         let wrapper = temp_dir()?;
-        let body = format!(
+        let mut body = format!(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {}\nbuildMetadata: [originAnnotations]\n",
             serde_json::to_string(&relative_to(&wrapper, root).to_string_lossy())
                 .unwrap_or_default()
         );
+        if let Some(ns) = namespace {
+            body.push_str(&format!(
+                "namespace: {}\n",
+                serde_json::to_string(ns).unwrap_or_default()
+            ));
+        }
         let result = std::fs::write(wrapper.join("kustomization.yaml"), body)
             .map_err(|e| format!("cannot write a temporary kustomization: {e}"))
             .and_then(|()| {

@@ -15,6 +15,8 @@ use crate::finding::{Finding, Location, Severity};
 pub struct RootOutcome {
     pub root: PathBuf,
     pub objects: Vec<ObjectId>,
+    /// Some part of it could not be rendered.
+    pub incomplete: bool,
 }
 
 /// What finding a rendered object's sources needs, built once: every file read by absolute path,
@@ -143,32 +145,138 @@ pub fn render_roots(
     use rayon::prelude::*;
 
     let renderer = Renderer::find();
-    let outputs: Vec<(PathBuf, Result<kustomize::Rendered, String>)> = forest
+    let mut index = Index::new(inputs, cwd);
+    let mut out: Vec<RootOutcome> = Vec::new();
+    // Roots first; a root that fails (a remote base offline) has its local bases rendered one
+    // by one in the next round, each with the namespace the root would have given it.
+    let mut jobs: Vec<Job> = forest
         .roots
-        .par_iter()
-        .map(|root| {
-            let result = match &renderer {
-                Some(r) => r.render(root),
-                None => Err(String::new()),
-            };
-            (root.clone(), result)
+        .iter()
+        .map(|r| Job {
+            dir: r.clone(),
+            namespace: None,
+            linted: given.contains(r),
+            unit: None,
         })
         .collect();
-    let mut index = Index::new(inputs, cwd);
-    let mut out = Vec::new();
-    for (root, result) in outputs {
+    // What each (folder, namespace) rendered to, so that a base shared by several failed roots
+    // is rendered once and joins each of their units.
+    let mut done: HashMap<(PathBuf, Option<String>), Outcome> = HashMap::new();
+    let mut in_unit: std::collections::HashSet<(PathBuf, usize)> = std::collections::HashSet::new();
+    while !jobs.is_empty() {
+        let mut fresh: Vec<Job> = Vec::new();
+        let mut later: Vec<Job> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
+        for job in std::mem::take(&mut jobs) {
+            let key = (job.dir.clone(), job.namespace.clone());
+            if done.contains_key(&key) || !keys.insert(key) {
+                later.push(job);
+            } else {
+                fresh.push(job);
+            }
+        }
+        let outputs: Vec<(Job, Result<kustomize::Rendered, String>)> = fresh
+            .into_par_iter()
+            .map(|job| {
+                let result = match &renderer {
+                    Some(r) => r.render(&job.dir, job.namespace.as_deref()),
+                    None => Err(String::new()),
+                };
+                (job, result)
+            })
+            .collect();
+        let rendered: Vec<Job> = outputs
+            .into_iter()
+            .map(|(job, result)| {
+                let outcome = render_outcome(
+                    inputs, &mut index, forest, &renderer, &job, result, opts, cwd,
+                );
+                done.insert((job.dir.clone(), job.namespace.clone()), outcome);
+                job
+            })
+            .collect();
+        for job in rendered.into_iter().chain(later) {
+            let outcome = &done[&(job.dir.clone(), job.namespace.clone())];
+            // The bases of a root rendered apart join the root's unit: it is one cluster.
+            let unit = match job.unit {
+                Some(u) => {
+                    out[u].objects.extend(outcome.objects.iter().copied());
+                    out[u].incomplete |= outcome.failed;
+                    u
+                }
+                None => {
+                    out.push(RootOutcome {
+                        root: job.dir.clone(),
+                        objects: outcome.objects.clone(),
+                        incomplete: outcome.failed,
+                    });
+                    out.len() - 1
+                }
+            };
+            for child in &outcome.children {
+                if in_unit.insert((child.clone(), unit)) {
+                    jobs.push(Job {
+                        dir: child.clone(),
+                        namespace: outcome.children_namespace.clone(),
+                        linted: job.linted,
+                        unit: Some(unit),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What rendering a folder gave: its objects, and when it failed, the local bases to render
+/// apart (with the namespace it would have given them).
+struct Outcome {
+    objects: Vec<ObjectId>,
+    failed: bool,
+    children: Vec<PathBuf>,
+    children_namespace: Option<String>,
+}
+
+/// A kustomization to render: a root, or a local base of a root that could not be rendered.
+struct Job {
+    dir: PathBuf,
+    /// The namespace the failed root would have set.
+    namespace: Option<String>,
+    /// Found through a path given to lint (not only through `--context`).
+    linted: bool,
+    /// For a base rendered apart: the unit of the root it belongs to, which is one cluster.
+    unit: Option<usize>,
+}
+
+/// Reads one rendering's objects, mapped to their sources (or, when it failed, what can be
+/// linted instead, and the local bases to render apart).
+#[allow(clippy::too_many_arguments)]
+fn render_outcome(
+    inputs: &mut Inputs,
+    index: &mut Index,
+    forest: &Forest,
+    renderer: &Option<Renderer>,
+    job: &Job,
+    result: Result<kustomize::Rendered, String>,
+    opts: &LoadOptions,
+    cwd: &Path,
+) -> Outcome {
+    let root = job.dir.clone();
+    let mut children: Vec<PathBuf> = Vec::new();
+    let mut children_namespace = None;
+    {
         let tree = forest.tree(&root);
         // The kustomization files are sources: findings about what they set point into them.
         let mut namespace_at = None;
         let mut root_file = None;
         for k in tree.iter().rev() {
-            let Some(id) = read_source(inputs, &mut index, &k.file, cwd, opts) else {
+            let Some(id) = read_source(inputs, index, &k.file, cwd, opts) else {
                 continue;
             };
             // A kustomization is configuration, never an object of the cluster; the root's own
             // is part of what the user gave (AL006 is reported there).
             inputs.through_render.insert(id);
-            if k.dir == root && given.contains(&root) {
+            if k.dir == root && job.linted {
                 inputs.files[id].role = FileRole::Lint;
             }
             if k.namespace.is_some()
@@ -180,7 +288,14 @@ pub fn render_roots(
                 root_file = Some(id);
             }
         }
-        let Some(root_file) = root_file else { continue };
+        let Some(root_file) = root_file else {
+            return Outcome {
+                objects: Vec::new(),
+                failed: true,
+                children,
+                children_namespace,
+            };
+        };
         let patches: Vec<PathBuf> = tree
             .iter()
             .flat_map(|k| k.patch_files.iter().cloned())
@@ -189,8 +304,7 @@ pub fn render_roots(
             .iter()
             .flat_map(|k| k.json_patches.iter())
             .filter_map(|(p, kind, name)| {
-                read_source(inputs, &mut index, p, cwd, opts)
-                    .map(|f| (f, kind.clone(), name.clone()))
+                read_source(inputs, index, p, cwd, opts).map(|f| (f, kind.clone(), name.clone()))
             })
             .collect();
         let needs: Vec<&str> = tree.iter().flat_map(|k| k.needs.iter().copied()).collect();
@@ -199,6 +313,7 @@ pub fn render_roots(
             .flat_map(|k| k.remote.iter().map(String::as_str))
             .collect();
         let shown_root = display(root.strip_prefix(cwd).unwrap_or(&root));
+        let failed = result.is_err() || !needs.is_empty();
         let objects = match result {
             Ok(rendered) => {
                 let first = inputs.objects.len();
@@ -209,9 +324,7 @@ pub fn render_roots(
                     opts.max_documents,
                 );
                 let file = inputs.files.len() - 1;
-                inputs.files[file].role = FileRole::Rendered {
-                    linted: given.contains(&root),
-                };
+                inputs.files[file].role = FileRole::Rendered { linted: job.linted };
                 // The rendered text is not a file anyone can open: its parse problems (none is
                 // expected from kustomize) are the root's.
                 for f in &mut inputs.findings {
@@ -226,14 +339,14 @@ pub fn render_roots(
                 for &id in &ids {
                     let origin_file = kustomize::origin_path(&inputs.objects[id].node)
                         .map(|p| normalize(&rendered.base.join(p)))
-                        .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
+                        .and_then(|abs| read_source(inputs, index, &abs, cwd, opts));
                     let origin_file = origin_file.unwrap_or(root_file);
-                    let object = source_object(inputs, &index, origin_file, id);
+                    let object = source_object(inputs, index, origin_file, id);
                     let patch_ids = object
-                        .map(|src| patch_objects(inputs, &index, &patches, src))
+                        .map(|src| patch_objects(inputs, index, &patches, src))
                         .unwrap_or_default();
                     let json_ops = object
-                        .map(|src| json_ops_for(inputs, &mut index, &json_patches, src))
+                        .map(|src| json_ops_for(inputs, index, &json_patches, src))
                         .unwrap_or_default();
                     inputs.objects[id].origin = Some(Origin {
                         file: origin_file,
@@ -257,10 +370,35 @@ pub fn render_roots(
                 ids
             }
             Err(why) => {
-                let (message, help) = match (&renderer, remote.is_empty()) {
+                // With a renderer at hand, the root's local bases can still be rendered alone.
+                let own = forest.by_dir.get(&root);
+                children = match (renderer, own) {
+                    (Some(_), Some(k)) => k
+                        .folders
+                        .iter()
+                        .filter(|f| forest.by_dir.get(*f).is_some_and(|c| !c.component))
+                        .cloned()
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                children_namespace = job
+                    .namespace
+                    .clone()
+                    .or_else(|| own.and_then(|k| k.namespace.clone()));
+                let apart = if children.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; its {} local base{} {} rendered one by one",
+                        children.len(),
+                        if children.len() == 1 { "" } else { "s" },
+                        if children.len() == 1 { "is" } else { "are" },
+                    )
+                };
+                let (message, help) = match (renderer, remote.is_empty()) {
                     (Some(r), _) if !needs.is_empty() => (
                         format!(
-                            "this kustomization uses {}, which cannot be rendered here ({}: {why}); its local files are linted as written",
+                            "this kustomization uses {}, which cannot be rendered here ({}: {why}); its own files are linted as written{apart}",
                             needs.join(", "),
                             r.name()
                         ),
@@ -272,7 +410,7 @@ pub fn render_roots(
                     ),
                     (Some(r), false) => (
                         format!(
-                            "this kustomization could not be rendered ({}: {why}); it names remote resources ({}), which cannot be fetched here; its local files are linted as written",
+                            "this kustomization could not be rendered ({}: {why}); it names remote resources ({}), which cannot be fetched here; its own files are linted as written{apart}",
                             r.name(),
                             remote.join(", ")
                         ),
@@ -280,7 +418,7 @@ pub fn render_roots(
                     ),
                     (Some(r), true) => (
                         format!(
-                            "this kustomization could not be rendered ({}: {why}); its files are linted as written",
+                            "this kustomization could not be rendered ({}: {why}); its own files are linted as written{apart}",
                             r.name()
                         ),
                         "fix what the renderer reports, or render it yourself and pipe the output: `kubectl kustomize DIR | ambient-lint -`".to_string(),
@@ -292,12 +430,23 @@ pub fn render_roots(
                     &message,
                     &help,
                 ));
-                as_written(inputs, &index, &tree, namespace_at)
+                // Without a renderer the whole tree is linted as written; otherwise only the
+                // root's own files, its bases being rendered apart.
+                let written: Vec<&kustomize::Kustomization> = if renderer.is_some() {
+                    own.into_iter().collect()
+                } else {
+                    tree.clone()
+                };
+                as_written(inputs, index, &written, namespace_at)
             }
         };
-        out.push(RootOutcome { root, objects });
+        Outcome {
+            objects,
+            failed,
+            children,
+            children_namespace,
+        }
     }
-    out
 }
 
 fn not_rendered(file: FileId, text: &str, message: &str, help: &str) -> Finding {

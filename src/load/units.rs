@@ -22,6 +22,8 @@ pub struct Unit {
     pub name: String,
     /// Whether it is a kustomization root (named "overlay" in messages).
     pub kustomization: bool,
+    /// Part of it could not be rendered (AL006): what it lacks may exist.
+    pub incomplete: bool,
     pub objects: Vec<ObjectId>,
 }
 
@@ -97,6 +99,7 @@ pub fn assign(
                             Unit {
                                 name: display(dir.strip_prefix(cwd).unwrap_or(&dir)),
                                 kustomization: false,
+                                incomplete: false,
                                 objects: vec![id],
                             },
                         )),
@@ -115,6 +118,7 @@ pub fn assign(
     units.extend(roots.into_iter().map(|r| Unit {
         name: display(r.root.strip_prefix(cwd).unwrap_or(&r.root)),
         kustomization: true,
+        incomplete: r.incomplete,
         objects: r.objects,
     }));
     for u in &mut units {

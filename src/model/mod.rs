@@ -33,6 +33,9 @@ pub struct ModelOptions {
     /// The input is the whole cluster: what it does not hold does not exist, so rules that
     /// otherwise stay quiet about missing objects may speak.
     pub assume_complete: bool,
+    /// Part of this unit could not be rendered (AL006): objects may be missing from it, so no
+    /// rule may conclude that something is absent, whatever `assume_complete` says.
+    pub incomplete: bool,
     /// The dataplane of namespaces the input does not describe (`--default-dataplane`); None
     /// leaves it [`Dataplane::Unknown`].
     pub default_dataplane: Option<Dataplane>,
@@ -45,6 +48,7 @@ impl Default for ModelOptions {
             trust_domain: "cluster.local".to_string(),
             known_namespaces: Vec::new(),
             assume_complete: false,
+            incomplete: false,
             default_dataplane: None,
         }
     }
@@ -518,18 +522,26 @@ impl Model {
     /// called missing: it has a Namespace object, workloads, Services, ServiceAccounts or
     /// Gateways there, or `--assume-complete` says the input is the whole cluster.
     pub fn describes(&self, namespace: &str) -> bool {
-        self.options.assume_complete || self.described.contains(namespace)
+        !self.options.incomplete
+            && (self.options.assume_complete || self.described.contains(namespace))
+    }
+
+    /// Whether the input shows everything in this unit: no part of it failed to render.
+    pub fn complete_unit(&self) -> bool {
+        !self.options.incomplete
     }
 
     /// Whether the input holds the Services of a namespace (some Service there), so that a
     /// Service missing from it can be called missing.
     pub fn holds_services(&self, namespace: &str) -> bool {
-        self.options.assume_complete || self.namespaces_with_services.contains(namespace)
+        !self.options.incomplete
+            && (self.options.assume_complete || self.namespaces_with_services.contains(namespace))
     }
 
     /// Whether the input holds the Gateways of a namespace (some Gateway there).
     pub fn holds_gateways(&self, namespace: &str) -> bool {
-        self.options.assume_complete || self.namespaces_with_gateways.contains(namespace)
+        !self.options.incomplete
+            && (self.options.assume_complete || self.namespaces_with_gateways.contains(namespace))
     }
 
     /// Whether an object was declared (config file, command line) rather than read from a

@@ -151,10 +151,14 @@ pub const GATEWAY_POD_LABELS: [&str; 2] = [
 
 /// Whether a selector asks for gateway pods by name (of a Gateway the input may not hold), or
 /// for the pods of an Istio gateway Deployment by its `istio` label (`istio: ingressgateway`,
-/// the `istio/gateway` chart's selector label).
+/// the `istio/gateway` chart's selector label) or its `app` label as installed by default
+/// (`app: istio-ingressgateway`, the chart's `app: <release name>`; istio
+/// `manifests/charts/gateway/templates/_helpers.tpl`).
 pub fn names_gateway_pods(sel: &LabelSelector) -> bool {
     sel.match_labels.iter().any(|(k, v)| {
-        GATEWAY_POD_LABELS.contains(&k.as_str()) || (k == "istio" && v.contains("gateway"))
+        GATEWAY_POD_LABELS.contains(&k.as_str())
+            || (k == "istio" && v.contains("gateway"))
+            || (k == "app" && v.starts_with("istio-") && v.contains("gateway"))
     })
 }
 

@@ -27,7 +27,8 @@ pub fn account_exists(model: &Model, ns: &str, sa: &str) -> bool {
 /// Whether the input describes the namespace's identities: it holds ServiceAccounts or workloads
 /// there. Otherwise its accounts may be created elsewhere and nothing can be said.
 pub fn identities_in_input(model: &Model, ns: &str) -> bool {
-    ns != model.options.root_namespace
+    model.complete_unit()
+        && ns != model.options.root_namespace
         && (model
             .service_accounts_in(ns)
             .any(|s| !model.is_declared(s.object))
