@@ -619,3 +619,29 @@ fn a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing()
     );
     assert_eq!(v["summary"]["units"], 1, "one root, one cluster");
 }
+
+#[test]
+fn units_can_name_alternative_files_in_one_folder() {
+    let dir = scratch("units_files");
+    for v in ["v1", "v2"] {
+        write(
+            &dir,
+            &format!("samples/httpbin-{v}.yaml"),
+            &format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: httpbin, namespace: shop, labels: {{version: {v}}}}}\nspec:\n  selector: {{app: httpbin}}\n  ports: [{{port: 8000}}]\n"
+            ),
+        );
+    }
+    let (v, _) = json_in(&dir, &["."]);
+    assert_eq!(v["findings"][0]["code"], "AL004", "{v:#}");
+    assert_eq!(v["findings"][0]["severity"], "error", "one folder: {v:#}");
+    write(&dir, ".ambient-lint.yaml", "units: [\"samples/*.yaml\"]\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(located(&v), vec![], "{v:#}");
+    assert_eq!(v["summary"]["units"], 2);
+}

@@ -46,15 +46,18 @@ impl UnitGlobs {
         Ok(UnitGlobs(out))
     }
 
-    /// The outermost folder above `file` that a glob names, and that glob's index.
+    /// The outermost folder above `file` that a glob names — or the file itself, for samples
+    /// kept as alternative files side by side (`units: ["samples/bookinfo/*.yaml"]`) — and that
+    /// glob's index.
     fn unit_of(&self, file: &Path) -> Option<(PathBuf, usize)> {
-        let mut dirs: Vec<&Path> = file.ancestors().skip(1).collect();
+        let mut dirs: Vec<&Path> = file.ancestors().collect();
         dirs.reverse();
-        for dir in dirs {
+        let last = dirs.len().saturating_sub(1);
+        for (depth, dir) in dirs.into_iter().enumerate() {
             for (i, (base, gi)) in self.0.iter().enumerate() {
                 if let Ok(rel) = dir.strip_prefix(base)
                     && !rel.as_os_str().is_empty()
-                    && gi.matched(rel, true).is_ignore()
+                    && gi.matched(rel, depth != last).is_ignore()
                 {
                     return Some((dir.to_path_buf(), i));
                 }
