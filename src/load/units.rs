@@ -27,12 +27,13 @@ pub struct Unit {
     pub objects: Vec<ObjectId>,
 }
 
-/// Compiled `units:` globs, each relative to its base folder.
-struct UnitGlobs(Vec<(PathBuf, ignore::gitignore::Gitignore)>);
+/// Compiled `units:` globs, each relative to its base folder, and whether each names files.
+struct UnitGlobs(Vec<(PathBuf, ignore::gitignore::Gitignore)>, Vec<bool>);
 
 impl UnitGlobs {
     fn build(globs: &[ExcludeGlob], cwd: &Path) -> Result<UnitGlobs, LoadError> {
         let mut out = Vec::new();
+        let mut files = Vec::new();
         for g in globs {
             let base = normalize(&cwd.join(&g.base));
             let mut b = ignore::gitignore::GitignoreBuilder::new("");
@@ -42,25 +43,32 @@ impl UnitGlobs {
                 .build()
                 .map_err(|e| LoadError::BadUnit(g.glob.clone(), e.to_string()))?;
             out.push((base, gi));
+            files.push(
+                [".yaml", ".yml", ".json"]
+                    .iter()
+                    .any(|e| g.glob.trim_end_matches('/').ends_with(e)),
+            );
         }
-        Ok(UnitGlobs(out))
+        Ok(UnitGlobs(out, files))
     }
 
-    /// The outermost folder above `file` that a glob names — or the file itself, for samples
-    /// kept as alternative files side by side (`units: ["samples/bookinfo/*.yaml"]`) — and that
-    /// glob's index.
+    /// The unit of `file`: the file itself when a glob written for files (ending in `.yaml`,
+    /// `.yml` or `.json`) names it — alternatives kept side by side in one folder — else the
+    /// outermost folder above it that a folder glob names; with that glob's index.
     fn unit_of(&self, file: &Path) -> Option<(PathBuf, usize)> {
-        let mut dirs: Vec<&Path> = file.ancestors().collect();
+        let matches = |i: usize, path: &Path, is_dir: bool| {
+            let (base, gi) = &self.0[i];
+            path.strip_prefix(base)
+                .is_ok_and(|rel| !rel.as_os_str().is_empty() && gi.matched(rel, is_dir).is_ignore())
+        };
+        if let Some(i) = (0..self.0.len()).find(|&i| self.1[i] && matches(i, file, false)) {
+            return Some((file.to_path_buf(), i));
+        }
+        let mut dirs: Vec<&Path> = file.ancestors().skip(1).collect();
         dirs.reverse();
-        let last = dirs.len().saturating_sub(1);
-        for (depth, dir) in dirs.into_iter().enumerate() {
-            for (i, (base, gi)) in self.0.iter().enumerate() {
-                if let Ok(rel) = dir.strip_prefix(base)
-                    && !rel.as_os_str().is_empty()
-                    && gi.matched(rel, depth != last).is_ignore()
-                {
-                    return Some((dir.to_path_buf(), i));
-                }
+        for dir in dirs {
+            if let Some(i) = (0..self.0.len()).find(|&i| !self.1[i] && matches(i, dir, true)) {
+                return Some((dir.to_path_buf(), i));
             }
         }
         None
