@@ -295,7 +295,22 @@ impl Model {
             let k = key(obj);
             let original = first[&k];
             if original != id {
-                m.findings.push(duplicate_finding(inputs, original, id));
+                // Two renderings of parts of one root (its bases, rendered apart because the
+                // root could not be): kustomize would have merged or refused them together, so
+                // their overlap says nothing about the cluster.
+                let rendered = |o: ObjectId| {
+                    let f = inputs.objects[o].file;
+                    matches!(
+                        inputs.files[f].role,
+                        crate::load::source::FileRole::Rendered { .. }
+                    )
+                    .then_some(f)
+                };
+                let apart =
+                    matches!((rendered(original), rendered(id)), (Some(a), Some(b)) if a != b);
+                if !apart {
+                    m.findings.push(duplicate_finding(inputs, original, id));
+                }
             }
             if last[&k] == id {
                 m.add_object(inputs, id);
