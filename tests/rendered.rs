@@ -590,7 +590,18 @@ fn a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing()
     write(
         &dir,
         "overlay/kustomization.yaml",
-        "namespace: shop\nresources:\n- ../base\n- namespace.yaml\n- https://github.com/example/repo//deploy?ref=v1\n",
+        "namespace: shop\nresources:\n- ../base\n- ../other\n- namespace.yaml\n- https://github.com/example/repo//deploy?ref=v1\n",
+    );
+    // Two bases that both define the namespace: rendered apart, their overlap is not judged.
+    write(
+        &dir,
+        "other/kustomization.yaml",
+        "resources: [namespace.yaml]\n",
+    );
+    write(
+        &dir,
+        "other/namespace.yaml",
+        &NAMESPACE.replace("labels: {", "labels: {team: other, "),
     );
     write(&dir, "overlay/namespace.yaml", NAMESPACE);
     write(
@@ -616,6 +627,10 @@ fn a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing()
     assert!(
         found.iter().all(|(c, _, _)| c != "AL307"),
         "the remote base may hold the pods: {v:#}"
+    );
+    assert!(
+        found.iter().all(|(c, _, _)| c != "AL004"),
+        "parts rendered apart are no duplicates: {v:#}"
     );
     assert_eq!(v["summary"]["units"], 1, "one root, one cluster");
 }

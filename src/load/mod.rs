@@ -58,6 +58,8 @@ pub struct Origin {
     pub namespace_at: Option<(FileId, Span)>,
     /// JSON 6902 operations that target it, in the order applied.
     pub json_ops: Vec<JsonOp>,
+    /// Rendered here from a kustomization root (or a base of one), not read from standard input.
+    pub kustomize: bool,
 }
 
 /// One `add`/`replace` operation of a JSON 6902 patch: the field it writes and the value it

@@ -354,6 +354,7 @@ fn render_outcome(
                         patches: patch_ids,
                         namespace_at,
                         json_ops,
+                        kustomize: true,
                     });
                 }
                 if !needs.is_empty() {
@@ -502,6 +503,7 @@ fn as_written(
                     None
                 },
                 json_ops: Vec::new(),
+                kustomize: true,
             }),
         };
         inputs.objects.push(copy);

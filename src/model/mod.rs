@@ -295,19 +295,16 @@ impl Model {
             let k = key(obj);
             let original = first[&k];
             if original != id {
-                // Two renderings of parts of one root (its bases, rendered apart because the
-                // root could not be): kustomize would have merged or refused them together, so
-                // their overlap says nothing about the cluster.
-                let rendered = |o: ObjectId| {
-                    let f = inputs.objects[o].file;
-                    matches!(
-                        inputs.files[f].role,
-                        crate::load::source::FileRole::Rendered { .. }
-                    )
-                    .then_some(f)
+                // Both through kustomize: one rendering never holds two (kustomize refuses
+                // them), so these are parts of a root rendered apart because it could not be
+                // rendered whole; the real build would have merged or refused them.
+                let by_kustomize = |o: ObjectId| {
+                    inputs.objects[o]
+                        .origin
+                        .as_ref()
+                        .is_some_and(|g| g.kustomize)
                 };
-                let apart =
-                    matches!((rendered(original), rendered(id)), (Some(a), Some(b)) if a != b);
+                let apart = by_kustomize(original) && by_kustomize(id);
                 if !apart {
                     m.findings.push(duplicate_finding(inputs, original, id));
                 }
