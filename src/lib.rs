@@ -475,7 +475,14 @@ fn merge_units(
             } else {
                 "units"
             };
-            let list: Vec<String> = named.iter().map(|u| format!("`{}`", u.name)).collect();
+            let mut list: Vec<String> = named
+                .iter()
+                .take(3)
+                .map(|u| format!("`{}`", u.name))
+                .collect();
+            if named.len() > 3 {
+                list.push(format!("and {} more", named.len() - 3));
+            }
             f.message = format!("{} (in {what} {})", f.message, list.join(", "));
         }
     }

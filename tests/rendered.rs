@@ -660,3 +660,41 @@ fn units_can_name_alternative_files_in_one_folder() {
     assert_eq!(located(&v), vec![], "{v:#}");
     assert_eq!(v["summary"]["units"], 2);
 }
+
+/// kustomize renames a Service with `namePrefix` but does not know that an HTTPRoute's
+/// `backendRefs` name Services: the route keeps pointing at the old name. Only the rendered view
+/// shows it.
+#[test]
+fn a_route_backend_kustomize_does_not_rename_is_found() {
+    if !can_render("a_route_backend_kustomize_does_not_rename_is_found") {
+        return;
+    }
+    let dir = scratch("kustomize_route_backend");
+    write(&dir, "base/kustomization.yaml", "resources: [app.yaml]\n");
+    write(
+        &dir,
+        "base/app.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector: {app: api}\n  ports: [{port: 8080}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: api\nspec:\n  parentRefs: [{name: api}]\n  rules:\n  - backendRefs:\n    - {name: api, port: 8080}\n",
+    );
+    write(
+        &dir,
+        "overlay/kustomization.yaml",
+        "namespace: shop\nnamePrefix: prod-\nresources: [../base]\n",
+    );
+    let (v, _) = json_in(&dir, &["."]);
+    let found = located(&v);
+    assert!(
+        found.contains(&("AL406".into(), "base/app.yaml".into(), 17)),
+        "{v:#}"
+    );
+    let message = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AL406")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("`shop/api`"), "{message}");
+}
