@@ -48,6 +48,18 @@ fn json_in(dir: &Path, args: &[&str]) -> (serde_json::Value, Output) {
     (v, o)
 }
 
+/// `ambient-lint . --format json` in `dir`, reading its `.ambient-lint.yaml` as a user's run does.
+fn json_with_config(dir: &Path) -> (serde_json::Value, Output) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .args([".", "--format", "json", "--color", "never"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)));
+    (v, o)
+}
+
 /// (code, file, line) of every finding.
 fn located(v: &serde_json::Value) -> Vec<(String, String, u64)> {
     v["findings"]
@@ -275,12 +287,7 @@ fn units_keep_alternatives_apart() {
     assert_eq!(v["findings"][0]["severity"], "warning", "{v:#}");
     // Declared as units: each is a cluster of its own.
     write(&dir, ".ambient-lint.yaml", "units: [\"envs/*\"]\n");
-    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .args([".", "--format", "json"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (v, o) = json_with_config(&dir);
     assert_eq!(located(&v), vec![], "{v:#}");
     assert_eq!(v["summary"]["units"], 2);
     assert!(
@@ -651,12 +658,7 @@ fn units_can_name_alternative_files_in_one_folder() {
     assert_eq!(v["findings"][0]["code"], "AL004", "{v:#}");
     assert_eq!(v["findings"][0]["severity"], "error", "one folder: {v:#}");
     write(&dir, ".ambient-lint.yaml", "units: [\"samples/*.yaml\"]\n");
-    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .args([".", "--format", "json"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (v, _) = json_with_config(&dir);
     assert_eq!(located(&v), vec![], "{v:#}");
     assert_eq!(v["summary"]["units"], 2);
 }
