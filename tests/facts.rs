@@ -134,6 +134,17 @@ fn an_app_repository_without_namespaces_is_not_silently_green() {
         serde_json::json!(["payments"])
     );
 
+    // CI formats say it too: a notice on the workflow run, a note on the SARIF run.
+    let github = stdout(&run(&dir, &["app", "--format", "github"]));
+    assert!(
+        github.contains("::notice title=ambient-lint%3A not judged::not judged: 2 policies"),
+        "{github}"
+    );
+    let sarif = json(&run(&dir, &["app", "--format", "sarif"]));
+    let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(notes.as_array().map(Vec::len), Some(2), "{sarif}");
+    assert_eq!(notes[0]["level"], "note");
+
     let complete = run(&dir, &["app", "--format", "json", "--assume-complete"]);
     assert_eq!(codes(&complete), vec!["AL210"]);
 }

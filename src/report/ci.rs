@@ -147,6 +147,19 @@ impl Report<'_> {
         if let Some(root) = &root {
             run["originalUriBaseIds"] = json!({SRCROOT: {"uri": format!("{}/", file_uri(root))}});
         }
+        // What the rules could not judge for lack of a fact: notes on the run, so a green code
+        // scanning check is not read as "everything judged".
+        let notes: Vec<Value> = self
+            .unjudged_lines()
+            .into_iter()
+            .map(|line| json!({"level": "note", "message": {"text": line}}))
+            .collect();
+        if !notes.is_empty() {
+            run["invocations"] = json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notes,
+            }]);
+        }
         let doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -175,6 +188,15 @@ impl Report<'_> {
                 e.at.end.column,
                 escape_property(&format!("{} {name}", e.finding.code)),
                 escape_data(&message_with_help(e))
+            )?;
+        }
+        // Not judged for lack of a fact: notices without a file, shown on the workflow run.
+        for line in self.unjudged_lines() {
+            writeln!(
+                out,
+                "::notice title={}::{}",
+                escape_property("ambient-lint: not judged"),
+                escape_data(&line)
             )?;
         }
         Ok(())
