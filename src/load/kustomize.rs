@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::node::Node;
+use super::source::Span;
 use super::normalize;
 use super::yaml;
 
@@ -47,8 +48,9 @@ pub struct Kustomization {
     pub remote: Vec<String>,
     /// Features whose output this linter cannot see without them (`helmCharts`).
     pub needs: Vec<&'static str>,
-    /// `namespace:` as written.
+    /// `namespace:` as written, and where (key and value).
     pub namespace: Option<String>,
+    pub namespace_span: Option<Span>,
 }
 
 fn is_remote(s: &str) -> bool {
@@ -60,7 +62,10 @@ fn is_remote(s: &str) -> bool {
 
 /// Reads a kustomization file; None when it does not parse as a mapping.
 pub fn read(file: &Path) -> Option<Kustomization> {
-    let text = std::fs::read_to_string(file).ok()?;
+    // Decoded as the loader decodes (BOM, CRLF), so spans match the source file it reads.
+    let text = super::read_file(file, super::DEFAULT_MAX_FILE_SIZE)
+        .and_then(super::decode)
+        .ok()?;
     let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
     let docs = yaml::parse_stream(&text);
     let root = docs.into_iter().find_map(|d| d.result.ok().flatten())?;
@@ -73,6 +78,9 @@ pub fn read(file: &Path) -> Option<Kustomization> {
             .get("namespace")
             .and_then(Node::as_str)
             .map(str::to_string),
+        namespace_span: root
+            .entry("namespace")
+            .map(|e| Span::new(e.key.span.start, e.value.span.end)),
         ..Kustomization::default()
     };
     let strings = |key: &str| -> Vec<String> {

@@ -95,9 +95,6 @@ pub struct Inputs {
     /// What is modelled and checked as one cluster; empty means one unit holding every object
     /// of a linted file.
     pub units: Vec<units::Unit>,
-    /// Manifest files inside kustomize trees that no kustomization reads: nobody applies them
-    /// through kustomize, so they were not linted (shown as a note).
-    pub unread: Vec<String>,
     /// Files a kustomization reads: their objects are checked through the rendered view only.
     pub through_render: std::collections::HashSet<FileId>,
     /// What the user should hear about that is not a finding (a path with no manifest, a
@@ -397,10 +394,9 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         ));
     }
     inputs.warnings.extend(warnings);
-    inputs.units = units::assign(&inputs, roots, &opts.units, &cwd)?;
-    let unmatched = units::unmatched(&inputs, &opts.units, &cwd);
+    let (units, unmatched) = units::assign(&inputs, roots, &opts.units, &cwd)?;
+    inputs.units = units;
     inputs.warnings.extend(unmatched);
-    inputs.unread = unread_names;
     Ok(inputs)
 }
 
@@ -411,7 +407,6 @@ impl Inputs {
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
         self.documents += other.documents;
-        self.unread.extend(other.unread);
         self.objects.extend(other.objects.into_iter().map(|mut o| {
             o.file += offset;
             o

@@ -118,20 +118,6 @@ fn source_object(
     })
 }
 
-/// The span of a mapping key in a kustomization file's text.
-fn key_span(text: &str, key: &str) -> Option<Span> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix(key)
-            && rest.trim_start().starts_with(':')
-        {
-            return Some(Span::new(offset, offset + line.trim_end().len()));
-        }
-        offset += line.len();
-    }
-    None
-}
-
 /// Renders every root of the forest and adds the rendered objects, mapped to their sources.
 /// A root that cannot be rendered gets AL006 and falls back to its resource files as written,
 /// with the root's `namespace:` applied.
@@ -280,7 +266,7 @@ fn render_outcome(
                 inputs.files[id].role = FileRole::Lint;
             }
             if k.namespace.is_some()
-                && let Some(span) = key_span(&inputs.files[id].text, "namespace")
+                && let Some(span) = k.namespace_span
             {
                 namespace_at = Some((id, span));
             }

@@ -75,57 +75,73 @@ impl UnitGlobs {
     }
 }
 
-/// Splits the loaded objects into units.
+/// Splits the loaded objects into units, and warns about `units:` globs that name nothing:
+/// globs are relative to the config file, so one written for another tree (a `--config` kept
+/// elsewhere) would otherwise leave everything in one unit without a word.
 pub fn assign(
     inputs: &Inputs,
     roots: Vec<RootOutcome>,
     globs: &[ExcludeGlob],
     cwd: &Path,
-) -> Result<Vec<Unit>, LoadError> {
-    let globs = UnitGlobs::build(globs, cwd)?;
+) -> Result<(Vec<Unit>, Vec<String>), LoadError> {
+    let compiled = UnitGlobs::build(globs, cwd)?;
+    let mut matched = vec![false; globs.len()];
+    // Each file's declared unit, looked up once per file (not per object).
+    let mut declared: Vec<Unit> = Vec::new();
+    let mut by_folder: std::collections::HashMap<PathBuf, usize> = Default::default();
+    let file_unit: Vec<Option<usize>> = inputs
+        .files
+        .iter()
+        .map(|f| {
+            if globs.is_empty() || !matches!(f.role, FileRole::Lint | FileRole::Source) {
+                return None;
+            }
+            let (dir, glob) = compiled.unit_of(&normalize(&cwd.join(&f.path)))?;
+            matched[glob] = true;
+            let next = declared.len();
+            let u = *by_folder.entry(dir.clone()).or_insert(next);
+            if u == next {
+                declared.push(Unit {
+                    name: display(dir.strip_prefix(cwd).unwrap_or(&dir)),
+                    ..Unit::default()
+                });
+            }
+            Some(u)
+        })
+        .collect();
     let mut shared: Vec<ObjectId> = Vec::new();
     let mut default = Unit::default();
-    let mut declared: Vec<(PathBuf, Unit)> = Vec::new();
     let in_root: std::collections::HashSet<ObjectId> = roots
         .iter()
         .flat_map(|r| r.objects.iter().copied())
         .collect();
     for (id, obj) in inputs.objects.iter().enumerate() {
-        if in_root.contains(&id) {
-            continue;
-        }
-        if inputs.through_render.contains(&obj.file) {
+        if in_root.contains(&id) || inputs.through_render.contains(&obj.file) {
             continue;
         }
         match inputs.files[obj.file].role {
             FileRole::Context | FileRole::Declared => shared.push(id),
             FileRole::Source | FileRole::Rendered { .. } => {}
-            FileRole::Lint => {
-                let abs = normalize(&cwd.join(&inputs.files[obj.file].path));
-                match globs.unit_of(&abs).map(|(dir, _)| dir) {
-                    Some(dir) => match declared.iter_mut().find(|(d, _)| *d == dir) {
-                        Some((_, u)) => u.objects.push(id),
-                        None => declared.push((
-                            dir.clone(),
-                            Unit {
-                                name: display(dir.strip_prefix(cwd).unwrap_or(&dir)),
-                                kustomization: false,
-                                incomplete: false,
-                                objects: vec![id],
-                            },
-                        )),
-                    },
-                    None => default.objects.push(id),
-                }
-            }
+            FileRole::Lint => match file_unit[obj.file] {
+                Some(u) => declared[u].objects.push(id),
+                None => default.objects.push(id),
+            },
         }
     }
     let mut units: Vec<Unit> = Vec::new();
     if !default.objects.is_empty() || (roots.is_empty() && declared.is_empty()) {
         units.push(default);
     }
-    declared.sort_by(|a, b| a.0.cmp(&b.0));
-    units.extend(declared.into_iter().map(|(_, u)| u));
+    // Folders sorted by path: a stable order whatever the walk's.
+    let mut folders: Vec<(PathBuf, usize)> = by_folder.into_iter().collect();
+    folders.sort();
+    let mut slots: Vec<Option<Unit>> = declared.into_iter().map(Some).collect();
+    units.extend(
+        folders
+            .into_iter()
+            .filter_map(|(_, u)| slots[u].take())
+            .filter(|u| !u.objects.is_empty()),
+    );
     units.extend(roots.into_iter().map(|r| Unit {
         name: display(r.root.strip_prefix(cwd).unwrap_or(&r.root)),
         kustomization: true,
@@ -135,26 +151,7 @@ pub fn assign(
     for u in &mut units {
         u.objects.extend(shared.iter().copied());
     }
-    Ok(units)
-}
-
-/// The `units:` globs that name no folder holding a file of the input, as warnings: globs are
-/// relative to the config file, so one written for another tree (a `--config` kept elsewhere)
-/// would otherwise leave everything in one unit without a word.
-pub fn unmatched(inputs: &Inputs, globs: &[ExcludeGlob], cwd: &Path) -> Vec<String> {
-    let Ok(compiled) = UnitGlobs::build(globs, cwd) else {
-        return Vec::new();
-    };
-    let mut matched = vec![false; globs.len()];
-    for f in &inputs.files {
-        if matches!(f.role, FileRole::Lint | FileRole::Source) {
-            let abs = normalize(&cwd.join(&f.path));
-            if let Some((_, i)) = compiled.unit_of(&abs) {
-                matched[i] = true;
-            }
-        }
-    }
-    globs
+    let warnings = globs
         .iter()
         .zip(matched)
         .filter(|(_, m)| !m)
@@ -165,5 +162,6 @@ pub fn unmatched(inputs: &Inputs, globs: &[ExcludeGlob], cwd: &Path) -> Vec<Stri
                 display(&normalize(&cwd.join(&g.base)))
             )
         })
-        .collect()
+        .collect();
+    Ok((units, warnings))
 }
