@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::node::Node;
-use super::source::Span;
 use super::normalize;
+use super::source::Span;
 use super::yaml;
 
 /// File names kustomize reads as a kustomization.

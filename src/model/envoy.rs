@@ -5,10 +5,9 @@
 //! `targetRefs` policies ([istio] `pilot/pkg/model/policyattachment.go` `ShouldAttachPolicy`).
 
 use crate::finding::Location;
-use crate::load::node::FieldPath;
 
 use super::resources::Workload;
-use super::selector::GATEWAY_POD_LABELS;
+use super::selector::{GATEWAY_POD_LABELS, is_gateway_pod_label};
 use super::{Dataplane, Model, injection_enabled};
 
 pub const SIDECAR_INJECT: &str = "sidecar.istio.io/inject";
@@ -30,18 +29,6 @@ pub struct EnvoyWorkload {
     pub at: Location,
 }
 
-/// Path of a workload's pod labels (`spec.template.metadata.labels`, `metadata.labels` for a Pod).
-pub fn pod_labels_path(w: &Workload) -> FieldPath {
-    if w.kind == "Pod" {
-        return FieldPath::new("metadata.labels");
-    }
-    w.pod_spec
-        .as_str()
-        .strip_suffix(".spec")
-        .map(|t| FieldPath::new(t).key("metadata").key("labels"))
-        .unwrap_or_else(|| FieldPath::new("metadata.labels"))
-}
-
 /// Whether a container image is Istio's proxy (`…/proxyv2:<tag>`), or `auto`, which the
 /// injector replaces with it.
 fn proxy_image(image: &str) -> bool {
@@ -54,7 +41,7 @@ impl Model {
     /// Whether this workload's pods run Envoy (a gateway or a sidecar), and why. Such pods
     /// enforce the Istio policies that select them, whatever their `dataplane-mode` says.
     pub fn envoy_workload(&self, w: &Workload) -> Option<EnvoyWorkload> {
-        let labels = pod_labels_path(w);
+        let labels = w.pod_labels_path();
         let at_label = |key: &str| Location::field(w.meta.object, labels.key(key));
         for key in GATEWAY_POD_LABELS {
             if let Some(v) = w.pod_label(key) {
@@ -65,12 +52,14 @@ impl Model {
                 });
             }
         }
-        if let Some(v) = w.pod_label("istio").filter(|v| v.contains("gateway")) {
-            return Some(EnvoyWorkload {
-                kind: EnvoyKind::Gateway,
-                why: format!("its pods are labelled `istio: {v}`, an Istio gateway"),
-                at: at_label("istio"),
-            });
+        for key in ["istio", "app"] {
+            if let Some(v) = w.pod_label(key).filter(|v| is_gateway_pod_label(key, v)) {
+                return Some(EnvoyWorkload {
+                    kind: EnvoyKind::Gateway,
+                    why: format!("its pods are labelled `{key}: {v}`, an Istio gateway"),
+                    at: at_label(key),
+                });
+            }
         }
         let proxy = w.containers.iter().find_map(|c| {
             c.image

@@ -534,8 +534,7 @@ impl Model {
     /// called missing: it has a Namespace object, workloads, Services, ServiceAccounts or
     /// Gateways there, or `--assume-complete` says the input is the whole cluster.
     pub fn describes(&self, namespace: &str) -> bool {
-        !self.options.incomplete
-            && (self.options.assume_complete || self.described.contains(namespace))
+        self.assume_complete() || (self.complete_unit() && self.described.contains(namespace))
     }
 
     /// Whether the input shows everything in this unit: no part of it failed to render.
@@ -543,17 +542,23 @@ impl Model {
         !self.options.incomplete
     }
 
+    /// Whether what the input does not hold does not exist: the user says the input is the whole
+    /// cluster, and nothing of this unit failed to render.
+    pub fn assume_complete(&self) -> bool {
+        self.options.assume_complete && !self.options.incomplete
+    }
+
     /// Whether the input holds the Services of a namespace (some Service there), so that a
     /// Service missing from it can be called missing.
     pub fn holds_services(&self, namespace: &str) -> bool {
-        !self.options.incomplete
-            && (self.options.assume_complete || self.namespaces_with_services.contains(namespace))
+        self.assume_complete()
+            || (self.complete_unit() && self.namespaces_with_services.contains(namespace))
     }
 
     /// Whether the input holds the Gateways of a namespace (some Gateway there).
     pub fn holds_gateways(&self, namespace: &str) -> bool {
-        !self.options.incomplete
-            && (self.options.assume_complete || self.namespaces_with_gateways.contains(namespace))
+        self.assume_complete()
+            || (self.complete_unit() && self.namespaces_with_gateways.contains(namespace))
     }
 
     /// Whether an object was declared (config file, command line) rather than read from a

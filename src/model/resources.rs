@@ -116,6 +116,19 @@ impl Workload {
         super::selector::label(&self.pod_labels, key)
     }
 
+    /// Where the pod labels are written: `spec.template.metadata.labels` (or the CronJob's
+    /// nested template), `metadata.labels` for a Pod.
+    pub fn pod_labels_path(&self) -> FieldPath {
+        if self.kind == "Pod" {
+            return FieldPath::new("metadata.labels");
+        }
+        self.pod_spec
+            .as_str()
+            .strip_suffix(".spec")
+            .map(|t| FieldPath::new(t).key("metadata").key("labels"))
+            .unwrap_or_else(|| FieldPath::new("metadata.labels"))
+    }
+
     /// Where the account is set: `serviceAccountName`, or the pod spec that leaves it out.
     pub fn account_location(&self) -> crate::finding::Location {
         let path = self

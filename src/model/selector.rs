@@ -155,11 +155,17 @@ pub const GATEWAY_POD_LABELS: [&str; 2] = [
 /// (`app: istio-ingressgateway`, the chart's `app: <release name>`; istio
 /// `manifests/charts/gateway/templates/_helpers.tpl`).
 pub fn names_gateway_pods(sel: &LabelSelector) -> bool {
-    sel.match_labels.iter().any(|(k, v)| {
-        GATEWAY_POD_LABELS.contains(&k.as_str())
-            || (k == "istio" && v.contains("gateway"))
-            || (k == "app" && v.starts_with("istio-") && v.contains("gateway"))
-    })
+    sel.match_labels
+        .iter()
+        .any(|(k, v)| is_gateway_pod_label(k, v))
+}
+
+/// Whether a pod label marks Istio gateway pods: a gateway-name label, `istio: *gateway*`, or
+/// `app: istio-*gateway*` (see [`names_gateway_pods`]).
+pub fn is_gateway_pod_label(key: &str, value: &str) -> bool {
+    GATEWAY_POD_LABELS.contains(&key)
+        || (key == "istio" && value.contains("gateway"))
+        || (key == "app" && value.starts_with("istio-") && value.contains("gateway"))
 }
 
 #[cfg(test)]

@@ -82,15 +82,7 @@ impl Model {
 
     /// The waypoint a workload's pods use for traffic addressed to them directly, if any.
     pub fn workload_waypoint(&self, w: &Workload) -> Option<WaypointUse> {
-        let labels_path = if w.kind == "Pod" {
-            FieldPath::new("metadata.labels")
-        } else {
-            w.pod_spec
-                .as_str()
-                .strip_suffix(".spec")
-                .map(|t| FieldPath::new(t).key("metadata").key("labels"))
-                .unwrap_or_else(|| FieldPath::new("metadata.labels"))
-        };
+        let labels_path = w.pod_labels_path();
         match from_labels(
             &w.pod_labels,
             &w.meta.namespace,

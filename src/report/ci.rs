@@ -245,7 +245,7 @@ fn source_root(cwd: &Path) -> PathBuf {
 /// relative to `root` with `uriBaseId: SRCROOT`, or an absolute `file://` URI for a file outside
 /// `root`. `None` for a path that is not a file on disk (`<stdin>`): such a path is not a URI.
 fn artifact_location(path: &str, cwd: &Path, root: &Path) -> Option<Value> {
-    let absolute = normalize(&cwd.join(path));
+    let absolute = crate::load::normalize(&cwd.join(path));
     if !absolute.is_file() {
         return None;
     }
@@ -269,21 +269,6 @@ fn artifact_location(path: &str, cwd: &Path, root: &Path) -> Option<Value> {
         }
         None => json!({"uri": file_uri(&absolute)}),
     })
-}
-
-/// `.` and `..` resolved without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// `file:///abs/path` for an absolute, normalized path, without a trailing slash.
@@ -403,7 +388,10 @@ mod tests {
             file_uri(Path::new("/work/my repo")),
             "file:///work/my%20repo"
         );
-        assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
+        assert_eq!(
+            crate::load::normalize(Path::new("/a/./b/../c")),
+            Path::new("/a/c")
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         // Unless the input is the whole cluster, the namespace may exist elsewhere: a note, not
         // a finding; but an account of that name in another namespace says which was meant.
-        if !ctx.model.options.assume_complete && candidates.is_empty() {
+        if !ctx.model.assume_complete() && candidates.is_empty() {
             ctx.unjudged(Unjudged::UnknownNamespace, r.value, r.policy.meta.object);
             continue;
         }

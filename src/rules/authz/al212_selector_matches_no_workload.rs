@@ -35,7 +35,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Some(ns) => model.workloads_in(ns).next().is_some(),
             None => !model.workloads.is_empty(),
         };
-        if !model.complete_unit() || (!has_workloads && !model.options.assume_complete) {
+        if !model.complete_unit() || (!has_workloads && !model.assume_complete()) {
             continue;
         }
         let labels: Vec<String> = sel

@@ -145,15 +145,10 @@ pub fn attribute_names(attrs: &[&L7Attribute]) -> Vec<String> {
     names
 }
 
-/// Whether ztunnel enforces this policy on workloads in ambient (docs/platform.md §3.1): no targetRefs, and
-/// the workloads in scope are enrolled. A scope whose enrolment the input does not show counts as
-/// not enrolled: the rule stays quiet rather than guess. Pods that run Envoy (gateways, sidecars)
-/// enforce the policy themselves and do not count.
-pub fn enforced_by_ztunnel(model: &Model, policy: &AuthorizationPolicy) -> bool {
-    ztunnel_reach(model, policy).is_some()
-}
-
-/// [`reach`] of a policy ztunnel enforces, None when it does not (see [`enforced_by_ztunnel`]).
+/// [`reach`] of a policy ztunnel enforces on workloads in ambient (docs/platform.md §3.1): no
+/// targetRefs, and ambient workloads in scope; None otherwise. A scope whose enrolment the input
+/// does not show counts as not enrolled: the rule stays quiet rather than guess. Pods that run
+/// Envoy (gateways, sidecars) enforce the policy themselves and do not count.
 pub fn ztunnel_reach(model: &Model, policy: &AuthorizationPolicy) -> Option<Reach> {
     if !policy.ztunnel_enforced() {
         return None;

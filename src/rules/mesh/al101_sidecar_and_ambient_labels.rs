@@ -53,18 +53,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !(inject == Some("true") || (ns_injects && inject != Some("false"))) {
             continue;
         }
-        let tlabels = if w.kind == "Pod" {
-            labels.clone()
-        } else {
-            FieldPath::new(
-                w.pod_spec
-                    .as_str()
-                    .strip_suffix(".spec")
-                    .unwrap_or("spec.template"),
-            )
-            .key("metadata")
-            .key("labels")
-        };
+        let tlabels = w.pod_labels_path();
         let why = if inject == Some("true") {
             "its pods ask for a sidecar (`sidecar.istio.io/inject: \"true\"`)"
         } else {

@@ -1,5 +1,4 @@
 use crate::finding::{Finding, Location, Severity};
-use crate::model::envoy::pod_labels_path;
 use crate::model::resources::Meta;
 use crate::model::selector::LabelSelector;
 use crate::model::{DATAPLANE_MODE, Dataplane, Model, qualified};
@@ -97,7 +96,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .find(|w| w.pod_label(DATAPLANE_MODE) == Some("none"))
         {
             f = f.related(
-                Location::field(w.meta.object, pod_labels_path(w).key(DATAPLANE_MODE)),
+                Location::field(w.meta.object, w.pod_labels_path().key(DATAPLANE_MODE)),
                 format!(
                     "`{DATAPLANE_MODE}: none` takes the pods of {} `{}` out of ambient",
                     w.kind, w.meta.name

@@ -21,7 +21,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         // A known namespace one or two edits away is most likely what was meant; otherwise the
         // namespace may exist outside the input, which only --assume-complete rules out.
         let near = near_miss(&r.value, &known);
-        if near.is_none() && !ctx.model.options.assume_complete {
+        if near.is_none() && !ctx.model.assume_complete() {
             ctx.unjudged(Unjudged::UnknownNamespace, &r.value, r.policy.meta.object);
             continue;
         }

@@ -27,7 +27,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let ns = &p.meta.namespace;
         let has_workloads = model.workloads_in(ns).next().is_some();
         if !model.complete_unit()
-            || (!has_workloads && !model.options.assume_complete)
+            || (!has_workloads && !model.assume_complete())
             || !model.select_workloads(Some(ns), &p.pod_selector).is_empty()
         {
             continue;

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Finding, Location};
 use crate::load::node::FieldPath;
-use crate::model::envoy::pod_labels_path;
 use crate::model::resources::{NetPolPort, NetPolRule, NetworkPolicy, Peer, Workload};
 use crate::model::{DATAPLANE_MODE, METADATA_NAME, Model, qualified};
 use crate::rules::{Rule, finding};
@@ -300,7 +299,7 @@ pub fn ambient_label(model: &Model, w: &Workload) -> Option<Location> {
     if w.pod_label(DATAPLANE_MODE) == Some("ambient") {
         return Some(Location::field(
             w.meta.object,
-            pod_labels_path(w).key(DATAPLANE_MODE),
+            w.pod_labels_path().key(DATAPLANE_MODE),
         ));
     }
     let ns = model.namespace(&w.meta.namespace)?;
