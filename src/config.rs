@@ -95,12 +95,6 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-/// The nearest `.ambient-lint.yaml` from `start` upwards, stopping at the repository root (the
-/// first folder holding `.git`).
-pub fn discover(start: &Path) -> Option<PathBuf> {
-    discover_with_near_misses(start).0
-}
-
 /// Names a config file is sometimes given by mistake; they are not read.
 pub const NEAR_MISSES: &[&str] = &[
     ".ambient-lint.yml",
@@ -110,8 +104,9 @@ pub const NEAR_MISSES: &[&str] = &[
     ".ambient-lint",
 ];
 
-/// [`discover`], and the files under a near-miss name (`.ambient-lint.yml`) found in the
-/// folders searched on the way.
+/// The nearest `.ambient-lint.yaml` from `start` upwards, stopping at the repository root (the
+/// first folder holding `.git`), and the files under a near-miss name (`.ambient-lint.yml`)
+/// found in the folders searched on the way.
 pub fn discover_with_near_misses(start: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
     let mut dir = start.to_path_buf();
     let mut misses = Vec::new();

@@ -52,16 +52,9 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
     let mut out = Vec::new();
     // Objects only read as the source of rendered ones are not checked themselves: their
     // annotation is judged on the rendered copies that carry it.
-    let checked: Option<std::collections::HashSet<ObjectId>> =
-        (!inputs.units.is_empty()).then(|| {
-            inputs
-                .units
-                .iter()
-                .flat_map(|u| u.objects.iter().copied())
-                .collect()
-        });
+    let checked = inputs.checked_mask();
     for (id, obj) in inputs.objects.iter().enumerate() {
-        if checked.as_ref().is_some_and(|c| !c.contains(&id)) {
+        if !checked[id] {
             continue;
         }
         let value = obj

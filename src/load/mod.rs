@@ -498,17 +498,23 @@ impl Inputs {
     /// How many objects are checked: those of the units (a rendered object, not its source, and
     /// an object shared by every unit once).
     pub fn checked_objects(&self) -> usize {
-        let mut seen = vec![self.units.is_empty(); self.objects.len()];
-        for u in &self.units {
-            for &o in &u.objects {
-                seen[o] = true;
-            }
-        }
         // Declared facts are no resources of the input.
-        seen.iter()
+        self.checked_mask()
+            .iter()
             .zip(&self.objects)
             .filter(|(s, o)| **s && self.files[o.file].role != FileRole::Declared)
             .count()
+    }
+
+    /// For each object, whether a unit checks it (every object, before units are assigned).
+    pub fn checked_mask(&self) -> Vec<bool> {
+        let mut checked = vec![self.units.is_empty(); self.objects.len()];
+        for u in &self.units {
+            for &o in &u.objects {
+                checked[o] = true;
+            }
+        }
+        checked
     }
 
     /// Inputs from in-memory files, as if read from disk (BOM and CRLF handled alike).
