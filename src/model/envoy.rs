@@ -2,7 +2,7 @@
 //! of the `istio/gateway` chart, classic `istio: ingressgateway` pods) and pods with a sidecar
 //! apply selector, namespace-wide and root-namespace policies themselves, L7 fields and JWTs
 //! included: ztunnel's limits do not apply to them. Waypoints are Envoy too, but apply only
-//! `targetRefs` policies ([istio] `pilot/pkg/model/policyattachment.go` `ShouldAttachPolicy`).
+//! `targetRefs` policies (istio `pilot/pkg/model/policyattachment.go` `ShouldAttachPolicy`).
 
 use crate::finding::Location;
 

@@ -192,7 +192,7 @@ impl Reach {
 
 /// Who applies a policy with this namespace and selector (and no targetRefs): ambient workloads
 /// through ztunnel, Envoy proxies (gateways, sidecars) themselves. Waypoints apply neither
-/// (docs/platform.md §3.2; [istio] `pilot/pkg/model/policyattachment.go`).
+/// (docs/platform.md §3.2; istio `pilot/pkg/model/policyattachment.go`).
 pub fn reach(model: &Model, meta: &Meta, selector: Option<&LabelSelector>) -> Reach {
     let root = meta.namespace == model.options.root_namespace;
     let ns = (!root).then_some(meta.namespace.as_str());
