@@ -236,15 +236,24 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// The report without findings located in declared facts, which are no place in a file.
+    /// The report with no location in declared facts, which are no place in a file: a finding
+    /// located there is shown at its first related location in a file (one that involves a
+    /// linted file is why it is reported at all), so that what fails the run is annotated.
     fn for_machines(&self) -> Report<'a> {
         Report {
             inputs: self.inputs,
             entries: self
                 .entries
                 .iter()
-                .filter(|e| !self.is_declared(&e.at))
-                .cloned()
+                .filter_map(|e| {
+                    if !self.is_declared(&e.at) {
+                        return Some(e.clone());
+                    }
+                    let r = e.related.iter().find(|r| !self.is_declared(&r.at))?;
+                    let mut moved = e.clone();
+                    moved.at = r.at.clone();
+                    Some(moved)
+                })
                 .collect(),
             summary: self.summary.clone(),
         }
