@@ -331,7 +331,10 @@ impl Reader<'_> {
                         n,
                         format!(
                             "a port must be a number from 1 to 65535, found {}",
-                            n.type_name()
+                            match n.as_scalar().filter(|s| s.plain).and_then(|s| s.as_int()) {
+                                Some(p) => p.to_string(),
+                                None => n.type_name().to_string(),
+                            }
                         ),
                     )
                 })
@@ -697,6 +700,14 @@ mod tests {
         assert!(
             err("cluster: {namespaces: {shop: {label: {}}}}\n")
                 .contains("unknown key `cluster.namespaces.shop.label`")
+        );
+        assert!(
+            err("cluster: {objects: [{kind: Service, namespace: a, name: b, ports: [70000]}]}\n")
+                .ends_with("a port must be a number from 1 to 65535, found 70000"),
+        );
+        assert!(
+            err("cluster: {objects: [{kind: Service, namespace: a, name: b, ports: [http]}]}\n")
+                .ends_with("found a string"),
         );
     }
 
