@@ -592,8 +592,9 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
         })
         .unwrap_or_else(|| cwd.to_path_buf());
     let mut index = Index::new(inputs, cwd);
-    let text = inputs.files[stdin].text.clone();
-    let sources = helm_sources(&text);
+    let sources = helm_sources(&inputs.files[stdin].text);
+    // Each template is looked for once, however many objects it rendered.
+    let mut template_of: HashMap<String, FileId> = HashMap::new();
     let ids: Vec<ObjectId> = inputs
         .objects
         .iter()
@@ -622,32 +623,33 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
             }
             continue;
         }
-        // The last `# Source:` comment before the object.
-        let Some((_, rel)) = sources.iter().rev().find(|(at, _)| *at <= start) else {
+        // The last `# Source:` comment before the object (they are in text order).
+        let before = sources.partition_point(|(at, _)| *at <= start);
+        let Some((_, rel)) = before.checked_sub(1).map(|i| &sources[i]) else {
             continue;
         };
-        let found = [base.join(rel), cwd.join(rel)]
-            .into_iter()
-            .map(|p| normalize(&p))
-            .find(|p| p.is_file())
-            .or_else(|| find_chart_file(cwd, rel));
-        let file = match found {
-            Some(abs) => template_source(inputs, &mut index, &abs, cwd, opts),
-            // Not on disk here: still name the template, which is where the user fixes it.
+        let file = match template_of.get(rel) {
+            Some(&file) => file,
             None => {
-                let key = PathBuf::from(format!("\0{rel}"));
-                match index.by_path.get(&key) {
-                    Some(&id) => id,
+                let found = [base.join(rel), cwd.join(rel)]
+                    .into_iter()
+                    .map(|p| normalize(&p))
+                    .find(|p| p.is_file())
+                    .or_else(|| find_chart_file(cwd, rel));
+                let file = match found {
+                    Some(abs) => template_source(inputs, &mut index, &abs, cwd, opts),
+                    // Not on disk here: still name the template, which is where the user fixes it.
                     None => {
                         inputs
                             .files
                             .push(super::SourceFile::new(rel.clone(), String::new()));
                         let id = inputs.files.len() - 1;
                         inputs.files[id].role = FileRole::Source;
-                        index.by_path.insert(key, id);
                         id
                     }
-                }
+                };
+                template_of.insert(rel.clone(), file);
+                file
             }
         };
         inputs.objects[id].origin = Some(Origin {
