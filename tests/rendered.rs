@@ -624,8 +624,8 @@ fn a_root_with_a_remote_base_renders_its_local_bases_and_calls_nothing_missing()
     let (v, _) = json_in(&dir, &[".", "--assume-complete"]);
     let found = located(&v);
     assert!(
-        found.contains(&("AL006".into(), "overlay/kustomization.yaml".into(), 1)),
-        "{v:#}"
+        found.contains(&("AL006".into(), "overlay/kustomization.yaml".into(), 6)),
+        "at the remote resource: {v:#}"
     );
     assert!(
         found.contains(&("AL201".into(), "base/policies.yaml".into(), 9)),

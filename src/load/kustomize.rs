@@ -48,6 +48,9 @@ pub struct Kustomization {
     pub remote: Vec<String>,
     /// Features whose output this linter cannot see without them (`helmCharts`).
     pub needs: Vec<&'static str>,
+    /// Where this kustomization names what may stop it rendering here: the `helmCharts` key, or
+    /// its first remote resource.
+    pub cause_span: Option<Span>,
     /// `namespace:` as written, and where (key and value).
     pub namespace: Option<String>,
     pub namespace_span: Option<Span>,
@@ -202,6 +205,16 @@ pub fn read(file: &Path) -> Option<Kustomization> {
     if root.get("helmCharts").is_some() || root.get("helmChartInflationGenerator").is_some() {
         k.needs.push("helmCharts");
     }
+    let helm_at = root
+        .entry("helmCharts")
+        .or_else(|| root.entry("helmChartInflationGenerator"))
+        .map(|e| e.key.span);
+    let remote_at = ["resources", "bases", "components"]
+        .iter()
+        .flat_map(|key| root.get(key).and_then(Node::as_seq).unwrap_or_default())
+        .find(|n| n.as_str().is_some_and(is_remote))
+        .map(|n| n.span);
+    k.cause_span = helm_at.or(remote_at);
     Some(k)
 }
 

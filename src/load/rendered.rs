@@ -274,6 +274,9 @@ fn render_outcome(
                 root_file = Some(id);
             }
         }
+        // Where the root itself names what stops it rendering (a child's cause is in the
+        // child's file, which is not this finding's).
+        let cause_at = forest.by_dir.get(&root).and_then(|k| k.cause_span);
         let Some(root_file) = root_file else {
             return Outcome {
                 objects: Vec::new(),
@@ -347,6 +350,7 @@ fn render_outcome(
                     inputs.findings.push(not_rendered(
                         root_file,
                         &inputs.files[root_file].text,
+                        cause_at,
                         &format!(
                             "this kustomization uses {} and was rendered without it: the objects it makes are not linted",
                             needs.join(", ")
@@ -414,6 +418,7 @@ fn render_outcome(
                 inputs.findings.push(not_rendered(
                     root_file,
                     &inputs.files[root_file].text,
+                    renderer.as_ref().and(cause_at),
                     &message,
                     &help,
                 ));
@@ -436,11 +441,20 @@ fn render_outcome(
     }
 }
 
-fn not_rendered(file: FileId, text: &str, message: &str, help: &str) -> Finding {
-    let span = text
-        .lines()
-        .next()
-        .map_or(Span::default(), |l| Span::new(0, l.len()));
+/// AL006 at what stops the rendering (`cause`: a remote resource, `helmCharts`), else at the
+/// kustomization's first line.
+fn not_rendered(
+    file: FileId,
+    text: &str,
+    cause: Option<Span>,
+    message: &str,
+    help: &str,
+) -> Finding {
+    let span = cause.unwrap_or_else(|| {
+        text.lines()
+            .next()
+            .map_or(Span::default(), |l| Span::new(0, l.len()))
+    });
     Finding::new(
         "AL006",
         Severity::Info,
