@@ -700,3 +700,33 @@ fn a_route_backend_kustomize_does_not_rename_is_found() {
         .to_string();
     assert!(message.contains("`shop/api`"), "{message}");
 }
+
+/// A kustomization that does not parse is an error at its position (kustomize refuses it), and
+/// the files beside it are still linted.
+#[test]
+fn a_broken_kustomization_is_reported_and_the_rest_is_linted() {
+    let dir = scratch("kustomize_broken");
+    write(
+        &dir,
+        "app/kustomization.yaml",
+        "resources: [policy.yaml\nnamespace: shop\n",
+    );
+    write(
+        &dir,
+        "app/policy.yaml",
+        &policy("spiffe://cluster.local/ns/shop/sa/web"),
+    );
+    let (v, o) = json_in(&dir, &["."]);
+    let found = located(&v);
+    assert!(
+        found.contains(&("AL001".into(), "app/kustomization.yaml".into(), 2)),
+        "{v:#}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "AL208" && f == "app/policy.yaml"),
+        "{v:#}"
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

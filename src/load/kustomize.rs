@@ -229,6 +229,8 @@ pub struct Forest {
     /// Components (`kind: Component`) no kustomization of the input uses: kustomize cannot build
     /// them alone, so what they add is not linted.
     pub idle_components: Vec<PathBuf>,
+    /// Kustomization files that do not parse as a mapping: kustomize refuses them.
+    pub unreadable: Vec<PathBuf>,
 }
 
 impl Forest {
@@ -247,7 +249,10 @@ impl Forest {
             if forest.by_dir.contains_key(&dir) {
                 continue;
             }
-            let Some(mut k) = read(&file) else { continue };
+            let Some(mut k) = read(&file) else {
+                forest.unreadable.push(file);
+                continue;
+            };
             for folder in k.folders.clone() {
                 referenced.insert(folder.clone());
                 if forest.by_dir.contains_key(&folder) {

@@ -339,6 +339,10 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     }
     inputs.through_render = through_render.iter().filter_map(|&i| new_id[i]).collect();
     inputs.add_declared(&opts.declared, &opts.default_namespace);
+    for file in &forest.unreadable {
+        let given = kustomizations[..given_kustomizations].contains(file);
+        inputs.add_broken_kustomization(file, given, &cwd, opts);
+    }
     let roots = rendered::render_roots(&mut inputs, &forest, &given_roots, opts, &cwd);
     if let Some(stdin) = stdin_at {
         rendered::attribute_stdin(&mut inputs, stdin, opts, &cwd);
@@ -504,6 +508,53 @@ impl Inputs {
             .zip(&self.objects)
             .filter(|(s, o)| **s && self.files[o.file].role != FileRole::Declared)
             .count()
+    }
+
+    /// AL001 for a kustomization that does not parse (kustomize refuses it, so nothing it
+    /// lists is applied), at the parse error; the loader skips YAML that names no `apiVersion`,
+    /// which a kustomization need not.
+    fn add_broken_kustomization(
+        &mut self,
+        file: &Path,
+        given: bool,
+        cwd: &Path,
+        opts: &LoadOptions,
+    ) {
+        let shown = display(file.strip_prefix(cwd).unwrap_or(file));
+        let Ok(text) = read_file(file, opts.max_file_size).and_then(decode) else {
+            return;
+        };
+        let (at, message, help) = match yaml::parse_stream(&text)
+            .into_iter()
+            .find_map(|d| d.result.err())
+        {
+            Some(e) => (e.offset, format!("invalid YAML: {}", e.message), e.help),
+            None => (
+                0,
+                "a kustomization must be a mapping (`resources:`, `namespace:`, …)".to_string(),
+                "write the kustomization as a YAML mapping, as `kustomize create` does",
+            ),
+        };
+        let id = self.files.len();
+        self.files.push(SourceFile::new(shown, text));
+        if !given {
+            self.files[id].role = FileRole::Context;
+        }
+        let text = &self.files[id].text;
+        let start = source::floor_char_boundary(text, at.min(text.len()));
+        let width = text[start..].chars().next().map_or(0, char::len_utf8);
+        self.findings.push(
+            Finding::new(
+                "AL001",
+                Severity::Error,
+                Location::File {
+                    file: id,
+                    span: Span::new(start, start + width),
+                },
+                format!("{message}; kustomize refuses this kustomization, so nothing it lists is applied"),
+            )
+            .help(help),
+        );
     }
 
     /// For each object, whether a unit checks it (every object, before units are assigned).
