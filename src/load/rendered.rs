@@ -131,6 +131,12 @@ pub fn render_roots(
     use rayon::prelude::*;
 
     let renderer = Renderer::find();
+    let setting = Setting {
+        forest,
+        renderer: &renderer,
+        opts,
+        cwd,
+    };
     let mut index = Index::new(inputs, cwd);
     let mut out: Vec<RootOutcome> = Vec::new();
     // Roots first; a root that fails (a remote base offline) has its local bases rendered one
@@ -174,9 +180,7 @@ pub fn render_roots(
         let rendered: Vec<Job> = outputs
             .into_iter()
             .map(|(job, result)| {
-                let outcome = render_outcome(
-                    inputs, &mut index, forest, &renderer, &job, result, opts, cwd,
-                );
+                let outcome = render_outcome(inputs, &mut index, &setting, &job, result);
                 done.insert((job.dir.clone(), job.namespace.clone()), outcome);
                 job
             })
@@ -234,19 +238,29 @@ struct Job {
     unit: Option<usize>,
 }
 
+/// What every rendering of a run shares.
+struct Setting<'a> {
+    forest: &'a Forest,
+    renderer: &'a Option<Renderer>,
+    opts: &'a LoadOptions,
+    cwd: &'a Path,
+}
+
 /// Reads one rendering's objects, mapped to their sources (or, when it failed, what can be
 /// linted instead, and the local bases to render apart).
-#[allow(clippy::too_many_arguments)]
 fn render_outcome(
     inputs: &mut Inputs,
     index: &mut Index,
-    forest: &Forest,
-    renderer: &Option<Renderer>,
+    setting: &Setting,
     job: &Job,
     result: Result<kustomize::Rendered, String>,
-    opts: &LoadOptions,
-    cwd: &Path,
 ) -> Outcome {
+    let Setting {
+        forest,
+        renderer,
+        opts,
+        cwd,
+    } = *setting;
     let root = job.dir.clone();
     let mut children: Vec<PathBuf> = Vec::new();
     let mut children_namespace = None;
