@@ -3,7 +3,6 @@
 
 pub mod envoy;
 pub mod identity;
-pub mod peers;
 pub mod reader;
 pub mod resources;
 pub mod selector;

@@ -67,7 +67,7 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub inputs: &'a Inputs,
     pub options: &'a RuleOptions,
-    selecting: OnceLock<Vec<Vec<usize>>>,
+    engine: OnceLock<crate::engine::Engine<'a>>,
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
     /// What rules could not judge; rules run one after another (see [`run`]).
@@ -80,7 +80,7 @@ impl<'a> Context<'a> {
             model,
             inputs,
             options,
-            selecting: OnceLock::new(),
+            engine: OnceLock::new(),
             principals: OnceLock::new(),
             namespaces: OnceLock::new(),
             unjudged: RefCell::new(BTreeSet::new()),
@@ -144,10 +144,17 @@ impl<'a> Context<'a> {
         &self.inputs.files[file].path
     }
 
+    /// The policy engine over this model; flow verdicts treat an `ipBlock` as covering pod
+    /// addresses or not depending on the CNI, so unknown.
+    pub fn engine(&self) -> &crate::engine::Engine<'a> {
+        self.engine.get_or_init(|| {
+            crate::engine::Engine::new(self.model, crate::engine::IpBlocksAndPods::Unknown)
+        })
+    }
+
     /// For each workload, the NetworkPolicies selecting it.
     pub fn selecting_policies(&self) -> &[Vec<usize>] {
-        self.selecting
-            .get_or_init(|| netpol::selecting_policies(self.model))
+        self.engine().selecting_all()
     }
 
     /// Every principal-like reference of every AuthorizationPolicy.

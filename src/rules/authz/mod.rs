@@ -25,114 +25,11 @@ use std::collections::{BTreeMap, HashMap};
 use crate::finding::{Finding, Location};
 use crate::load::node::FieldPath;
 use crate::model::envoy::EnvoyKind;
-use crate::model::resources::{AuthorizationPolicy, AuthzRule, Clause, Meta};
+use crate::model::resources::{AuthorizationPolicy, Meta};
 use crate::model::selector::{LabelSelector, names_gateway_pods};
 use crate::model::{Dataplane, Model, qualified};
 
-/// `from.source` fields ztunnel enforces (docs/platform.md §3.4; istio `ambient/authorization.go`).
-const L4_SOURCE_FIELDS: &[&str] = &[
-    "principals",
-    "notPrincipals",
-    "namespaces",
-    "notNamespaces",
-    "serviceAccounts",
-    "notServiceAccounts",
-    "ipBlocks",
-    "notIpBlocks",
-];
-/// `to.operation` fields ztunnel enforces.
-const L4_OPERATION_FIELDS: &[&str] = &["ports", "notPorts"];
-/// `when` keys ztunnel enforces; every other key is an HTTP attribute to istiod.
-const L4_WHEN_KEYS: &[&str] = &[
-    "source.ip",
-    "source.namespace",
-    "source.principal",
-    "destination.ip",
-    "destination.port",
-];
-/// Fields that are neither: dropped silently (AL218 territory), not HTTP attributes.
-const SILENTLY_DROPPED: &[&str] = &["trustDomains", "notTrustDomains"];
-
-/// An HTTP (L7) attribute found in a rule, as istiod names it in its status message.
-#[derive(Clone, Debug)]
-pub struct L7Attribute {
-    pub name: String,
-    pub path: FieldPath,
-}
-
-/// How one part of a rule (`from`, `to` or a `when` entry) fares when istiod strips L7 fields.
-#[derive(Clone, Debug, Default)]
-pub struct Stripped {
-    pub l7: Vec<L7Attribute>,
-    /// Whether some L4 condition survives in this part.
-    pub keeps_l4: bool,
-}
-
-fn strip_clauses(clauses: &[Clause], l4_fields: &[&str]) -> Vec<Stripped> {
-    clauses
-        .iter()
-        .map(|c| {
-            let mut s = Stripped::default();
-            for f in &c.fields {
-                if l4_fields.contains(&f.name.as_str()) {
-                    s.keeps_l4 = true;
-                } else if !SILENTLY_DROPPED.contains(&f.name.as_str()) {
-                    s.l7.push(L7Attribute {
-                        name: f.name.clone(),
-                        path: f.path.clone(),
-                    });
-                }
-            }
-            s
-        })
-        .collect()
-}
-
-/// The rule's parts after stripping: one entry per `from` source, per `to` operation, per `when`
-/// condition.
-pub struct RuleParts {
-    pub from: Vec<Stripped>,
-    pub to: Vec<Stripped>,
-    pub when: Vec<Stripped>,
-}
-
-impl RuleParts {
-    pub fn of(rule: &AuthzRule) -> RuleParts {
-        RuleParts {
-            from: strip_clauses(rule.from.as_deref().unwrap_or_default(), L4_SOURCE_FIELDS),
-            to: strip_clauses(rule.to.as_deref().unwrap_or_default(), L4_OPERATION_FIELDS),
-            when: rule
-                .when
-                .iter()
-                .map(|c| {
-                    if L4_WHEN_KEYS.contains(&c.key.value.as_str()) {
-                        Stripped {
-                            l7: vec![],
-                            keeps_l4: true,
-                        }
-                    } else {
-                        Stripped {
-                            l7: vec![L7Attribute {
-                                name: c.key.value.clone(),
-                                path: c.key.path.clone(),
-                            }],
-                            keeps_l4: false,
-                        }
-                    }
-                })
-                .collect(),
-        }
-    }
-
-    pub fn l7(&self) -> Vec<&L7Attribute> {
-        self.from
-            .iter()
-            .chain(&self.to)
-            .chain(&self.when)
-            .flat_map(|s| &s.l7)
-            .collect()
-    }
-}
+pub use crate::engine::authz::{L7Attribute, RuleParts, Stripped};
 
 /// The attribute names, deduplicated, for a message.
 pub fn attribute_names(attrs: &[&L7Attribute]) -> Vec<String> {

@@ -2,6 +2,7 @@ use super::{
     Coverage, Direction, Grouped, HBONE_PORT, NearMisses, note_near_miss, relate_ambient_labels,
     with_near_miss,
 };
+use crate::engine::Endpoint;
 use crate::finding::{Finding, Severity};
 use crate::model::Dataplane;
 use crate::model::qualified;
@@ -30,7 +31,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let cov = Coverage::of(model, &selecting[i], Direction::Egress);
         // A pod with no egress allowed at all is isolated on purpose; it opens no connections.
         if cov.rules(Direction::Egress).next().is_none()
-            || cov.admits(Direction::Egress, "TCP", HBONE_PORT)
+            || ctx.engine().may_admit_pods(
+                &Endpoint::Workload(i),
+                Direction::Egress,
+                "TCP",
+                HBONE_PORT as u16,
+            )
         {
             continue;
         }

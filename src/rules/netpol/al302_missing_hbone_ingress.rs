@@ -2,6 +2,7 @@ use super::{
     Coverage, Direction, Grouped, HBONE_PORT, NearMisses, note_near_miss, relate_ambient_labels,
     with_near_miss,
 };
+use crate::engine::Endpoint;
 use crate::finding::{Finding, Severity};
 use crate::model::Dataplane;
 use crate::model::qualified;
@@ -33,7 +34,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let cov = Coverage::of(model, &selecting[i], Direction::Ingress);
-        if !cov.is_restricted() || cov.admits(Direction::Ingress, "TCP", HBONE_PORT) {
+        if !cov.is_restricted()
+            || ctx.engine().may_admit_pods(
+                &Endpoint::Workload(i),
+                Direction::Ingress,
+                "TCP",
+                HBONE_PORT as u16,
+            )
+        {
             continue;
         }
         let Some(p) = cov.primary(Direction::Ingress) else {

@@ -1,7 +1,9 @@
 use super::{Coverage, Direction};
+use crate::engine::ip::IpRange;
+use crate::engine::{Endpoint, Verdict};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::reader::IntOrString;
-use crate::model::resources::{Peer, Workload, cidr_contains};
+use crate::model::resources::Workload;
 use crate::model::{Dataplane, qualified};
 use crate::rules::{Context, Rule, finding};
 
@@ -40,19 +42,20 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !cov.is_restricted() {
             continue;
         }
+        // What ingress admits from the probe address, judged as any other peer.
+        let from_probe = ctx.engine().admission(
+            Direction::Ingress,
+            &Endpoint::Workload(i),
+            &Endpoint::Ip(IpRange::parse(PROBE_SNAT_IP).expect("a valid address")),
+        );
         for probe in w.containers.iter().flat_map(|c| &c.network_probes) {
             let port = probe.port.as_ref().and_then(|p| probe_port(w, p));
-            let admitted = cov.rules(Direction::Ingress).any(|r| {
-                let from_snat = r.peers.is_empty()
-                    || r.peers.iter().any(|p| match p {
-                        Peer::IpBlock { cidr, except, .. } => {
-                            cidr_contains(cidr, PROBE_SNAT_IP)
-                                && !except.iter().any(|e| cidr_contains(e, PROBE_SNAT_IP))
-                        }
-                        Peer::Pods { .. } => false,
-                    });
-                from_snat && port.is_none_or(|n| r.admits_port("TCP", n))
-            });
+            let admitted = match port {
+                Some(n) => {
+                    from_probe.verdict("TCP", u16::try_from(n).unwrap_or(0)) != Verdict::Denied
+                }
+                None => from_probe.possible.has_protocol("TCP"),
+            };
             if admitted {
                 continue;
             }

@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
-use super::{Coverage, Direction, HBONE_PORT, peer_candidates};
+use super::{Coverage, Direction, HBONE_PORT};
+use crate::engine::{Endpoint, Verdict};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::{Dataplane, qualified};
 use crate::rules::{Context, Rule, finding};
@@ -26,7 +27,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let cov = Coverage::of(model, &selecting[i], Direction::Egress);
         // With no 15008 at all, AL301 already reports the pod.
-        if !cov.admits(Direction::Egress, "TCP", HBONE_PORT) {
+        let engine = ctx.engine();
+        let source = Endpoint::Workload(i);
+        if !engine.may_admit_pods(&source, Direction::Egress, "TCP", HBONE_PORT as u16) {
             continue;
         }
         for policy in &cov.restricting {
@@ -40,7 +43,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let destinations: BTreeSet<usize> = rule
                     .peers
                     .iter()
-                    .flat_map(|p| peer_candidates(model, &policy.meta.namespace, p))
+                    .flat_map(|p| engine.peer_workloads(&policy.meta.namespace, p))
                     .filter(|&d| {
                         model.workload_dataplane(&model.workloads[d]) == Dataplane::Ambient
                     })
@@ -55,16 +58,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     {
                         continue;
                     }
-                    let hbone_to_d = cov.restricting.iter().any(|p| {
-                        p.egress.iter().any(|r| {
-                            r.admits_port("TCP", HBONE_PORT)
-                                && (r.peers.is_empty()
-                                    || r.peers.iter().any(|peer| {
-                                        model.peer_selects(&p.meta.namespace, peer, dw)
-                                            != Some(false)
-                                    }))
-                        })
-                    });
+                    // Judged as the engine judges any connection: this pod's egress to that one.
+                    let hbone_to_d = engine
+                        .admission(Direction::Egress, &source, &Endpoint::Workload(d))
+                        .verdict("TCP", HBONE_PORT as u16)
+                        != Verdict::Denied;
                     if hbone_to_d || !reported.insert((policy.meta.object, rule.path.clone())) {
                         continue;
                     }

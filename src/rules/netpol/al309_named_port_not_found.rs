@@ -1,6 +1,5 @@
 use std::collections::BTreeSet;
 
-use super::peer_candidates;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::reader::IntOrString;
@@ -43,7 +42,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 {
                     rule.peers
                         .iter()
-                        .flat_map(|peer| peer_candidates(model, ns, peer))
+                        .flat_map(|peer| ctx.engine().peer_workloads(ns, peer))
                         .collect()
                 } else {
                     BTreeSet::new()

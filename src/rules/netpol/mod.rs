@@ -20,45 +20,7 @@ use crate::rules::{Rule, finding};
 
 pub const HBONE_PORT: i64 = 15008;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Ingress,
-    Egress,
-}
-
-impl Direction {
-    fn restricts(self, p: &NetworkPolicy) -> bool {
-        match self {
-            Direction::Ingress => p.ingress_type,
-            Direction::Egress => p.egress_type,
-        }
-    }
-
-    pub fn rules(self, p: &NetworkPolicy) -> &[NetPolRule] {
-        match self {
-            Direction::Ingress => &p.ingress,
-            Direction::Egress => &p.egress,
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-}
-
-/// For each workload, the policies that select it (indexes into `model.network_policies`).
-pub fn selecting_policies(model: &Model) -> Vec<Vec<usize>> {
-    let mut by_workload = vec![Vec::new(); model.workloads.len()];
-    for (pi, p) in model.network_policies.iter().enumerate() {
-        for w in model.select_workloads(Some(&p.meta.namespace), &p.pod_selector) {
-            by_workload[w].push(pi);
-        }
-    }
-    by_workload
-}
+pub use crate::engine::netpol::{Direction, direction_path, selecting_policies};
 
 /// What a workload's policies say in one direction.
 pub struct Coverage<'m> {
@@ -122,22 +84,6 @@ impl<'m> Coverage<'m> {
             .or_else(|| self.restricting.iter().find(with_rules))
             .or_else(|| self.restricting.first())
             .copied()
-    }
-}
-
-/// Where on a policy a finding about one direction points: the rules list when written, else
-/// `policyTypes`, else the pod selector that made it apply.
-pub fn direction_path(p: &NetworkPolicy, dir: Direction) -> FieldPath {
-    let written = match dir {
-        Direction::Ingress => p.ingress_written,
-        Direction::Egress => p.egress_written,
-    };
-    if written {
-        FieldPath::new("spec").key(dir.key())
-    } else if p.policy_types_written {
-        FieldPath::new("spec.policyTypes")
-    } else {
-        FieldPath::new("spec.podSelector")
     }
 }
 
@@ -256,41 +202,6 @@ pub fn namespace_selector_refs(model: &Model) -> Vec<NamespaceSelectorRef<'_>> {
         }
     }
     out
-}
-
-/// Workloads a peer may select, narrowed by the namespaces it names or the pod labels it
-/// requires, so that the cost follows the peer rather than the whole input.
-pub fn peer_candidates(model: &Model, policy_namespace: &str, peer: &Peer) -> Vec<usize> {
-    let Peer::Pods {
-        namespace_selector,
-        pod_selector,
-        ..
-    } = peer
-    else {
-        return Vec::new();
-    };
-    let named: Vec<String> = match namespace_selector {
-        None => vec![policy_namespace.to_string()],
-        Some(sel) => sel
-            .required_values(METADATA_NAME)
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect(),
-    };
-    let candidates: Vec<usize> = if !named.is_empty() {
-        named
-            .iter()
-            .flat_map(|ns| model.workloads_in(ns).map(|(i, _)| i))
-            .collect()
-    } else if let Some(pods) = pod_selector.as_ref().filter(|s| !s.match_labels.is_empty()) {
-        model.select_workloads(None, pods)
-    } else {
-        (0..model.workloads.len()).collect()
-    };
-    candidates
-        .into_iter()
-        .filter(|&i| model.peer_selects(policy_namespace, peer, &model.workloads[i]) == Some(true))
-        .collect()
 }
 
 /// Where a workload is enrolled in ambient: its pod's `istio.io/dataplane-mode: ambient` label,

@@ -1,0 +1,170 @@
+//! Sets of (protocol, port) as NetworkPolicy speaks of them: per protocol, sorted disjoint
+//! inclusive ranges of 1–65535.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The protocols NetworkPolicy ports name (docs/platform.md §8).
+pub const PROTOCOLS: [&str; 3] = ["TCP", "UDP", "SCTP"];
+pub const MIN_PORT: u16 = 1;
+pub const MAX_PORT: u16 = 65535;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PortSet {
+    /// Protocol (upper case) → sorted, disjoint, non-adjacent ranges.
+    ranges: BTreeMap<String, Vec<(u16, u16)>>,
+}
+
+impl PortSet {
+    pub fn empty() -> PortSet {
+        PortSet::default()
+    }
+
+    /// Every port of every protocol.
+    pub fn all() -> PortSet {
+        let mut s = PortSet::empty();
+        for p in PROTOCOLS {
+            s.add_range(p, MIN_PORT, MAX_PORT);
+        }
+        s
+    }
+
+    pub fn all_of(protocol: &str) -> PortSet {
+        let mut s = PortSet::empty();
+        s.add_range(protocol, MIN_PORT, MAX_PORT);
+        s
+    }
+
+    pub fn single(protocol: &str, port: u16) -> PortSet {
+        let mut s = PortSet::empty();
+        s.add_range(protocol, port, port);
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn is_all(&self) -> bool {
+        PROTOCOLS.iter().all(|p| {
+            self.ranges
+                .get(*p)
+                .is_some_and(|r| r.as_slice() == [(MIN_PORT, MAX_PORT)])
+        })
+    }
+
+    pub fn add_range(&mut self, protocol: &str, start: u16, end: u16) {
+        if start > end {
+            return;
+        }
+        let list = self
+            .ranges
+            .entry(protocol.to_ascii_uppercase())
+            .or_default();
+        list.push((start, end));
+        list.sort_unstable();
+        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(list.len());
+        for &(s, e) in list.iter() {
+            match merged.last_mut() {
+                Some(last) if u32::from(s) <= u32::from(last.1) + 1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        *list = merged;
+    }
+
+    pub fn union_with(&mut self, other: &PortSet) {
+        for (p, list) in &other.ranges {
+            for &(s, e) in list {
+                self.add_range(p, s, e);
+            }
+        }
+    }
+
+    pub fn intersect(&self, other: &PortSet) -> PortSet {
+        let mut out = PortSet::empty();
+        for (p, a) in &self.ranges {
+            let Some(b) = other.ranges.get(p) else {
+                continue;
+            };
+            for &(s1, e1) in a {
+                for &(s2, e2) in b {
+                    let (s, e) = (s1.max(s2), e1.min(e2));
+                    if s <= e {
+                        out.add_range(p, s, e);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn contains(&self, protocol: &str, port: u16) -> bool {
+        self.ranges
+            .get(&protocol.to_ascii_uppercase())
+            .is_some_and(|r| r.iter().any(|&(s, e)| (s..=e).contains(&port)))
+    }
+
+    /// Whether some port of `protocol` is in the set.
+    pub fn has_protocol(&self, protocol: &str) -> bool {
+        self.ranges.contains_key(&protocol.to_ascii_uppercase())
+    }
+
+    /// Protocol → ranges, for output.
+    pub fn ranges(&self) -> impl Iterator<Item = (&str, &[(u16, u16)])> {
+        self.ranges.iter().map(|(p, r)| (p.as_str(), r.as_slice()))
+    }
+}
+
+impl fmt::Display for PortSet {
+    /// `all`, or `TCP 80,8080-8090; UDP 53`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_all() {
+            return f.write_str("all");
+        }
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        let parts: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|(p, r)| {
+                let list: Vec<String> = r
+                    .iter()
+                    .map(|&(s, e)| {
+                        if s == e {
+                            s.to_string()
+                        } else {
+                            format!("{s}-{e}")
+                        }
+                    })
+                    .collect();
+                format!("{p} {}", list.join(","))
+            })
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_merge_and_intersect() {
+        let mut s = PortSet::empty();
+        s.add_range("tcp", 80, 80);
+        s.add_range("TCP", 81, 90);
+        s.add_range("TCP", 100, 200);
+        assert_eq!(s.to_string(), "TCP 80-90,100-200");
+        let t = PortSet::single("TCP", 150);
+        assert_eq!(s.intersect(&t).to_string(), "TCP 150");
+        assert!(s.contains("TCP", 85) && !s.contains("UDP", 85) && !s.contains("TCP", 95));
+        assert!(PortSet::all().is_all());
+        let mut u = PortSet::all_of("TCP");
+        u.union_with(&PortSet::all_of("UDP"));
+        assert!(!u.is_all());
+        u.union_with(&PortSet::all_of("SCTP"));
+        assert!(u.is_all());
+    }
+}
