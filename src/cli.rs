@@ -97,12 +97,18 @@ pub enum FailOn {
     Never,
 }
 
+/// `check`: what is linted and how, and how the report is written.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories to lint (`.yaml`, `.yml`, `.json`, recursively); `-` reads standard input.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub lint: LintArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
 
+/// How `check` writes its report.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -124,6 +130,18 @@ pub struct CheckArgs {
     /// List suppressed findings too (marked); they never change the exit status.
     #[arg(long)]
     pub show_suppressed: bool,
+
+    /// Print where the time went (load, model, rules, report) to standard error.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// What is linted, with which facts and rules: shared by `check`, `graph` and `connectivity`.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Files or directories to lint (`.yaml`, `.yml`, `.json`, recursively); `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
 
     /// Lowest severity that makes the exit status 1 [default: warning].
     #[arg(long, value_enum)]
@@ -219,10 +237,6 @@ pub struct CheckArgs {
     /// Documents read from one file at most; the rest is reported (AL001) [default: 100000].
     #[arg(long, value_name = "N")]
     pub max_documents: Option<usize>,
-
-    /// Print where the time went (load, model, rules, report) to standard error.
-    #[arg(long)]
-    pub stats: bool,
 
     /// Istio's root namespace, where mesh-wide policies live [default: istio-system].
     #[arg(long, value_name = "NAMESPACE")]

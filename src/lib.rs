@@ -58,7 +58,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_args(args: &cli::CheckArgs) -> Result<Settings, RunError> {
+    pub fn from_args(args: &cli::LintArgs) -> Result<Settings, RunError> {
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut warnings = Vec::new();
         let path = match (&args.config, args.no_config) {
@@ -214,7 +214,7 @@ pub const DECLARED_ON_COMMAND_LINE: &str = "declared on the command line";
 /// The facts declared on the command line and in the config file. One declared twice is kept
 /// once, on the command line (a namespace's labels from both, the command line's winning).
 fn declared_facts(
-    args: &cli::CheckArgs,
+    args: &cli::LintArgs,
     file: &config::Config,
     path: Option<&std::path::Path>,
 ) -> Result<Vec<load::declared::Declared>, RunError> {

@@ -52,7 +52,7 @@ fn warn(message: impl std::fmt::Display) {
 }
 
 fn check(args: &CheckArgs) -> u8 {
-    let settings = match Settings::from_args(args) {
+    let settings = match Settings::from_args(&args.lint) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -73,9 +73,9 @@ fn check(args: &CheckArgs) -> u8 {
     }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
-    let report = Report::new(&inputs, findings, args.show_suppressed).with_unjudged(&unjudged);
-    let to_file = args.output.is_some();
-    let color = match args.color {
+    let report = Report::new(&inputs, findings, args.report.show_suppressed).with_unjudged(&unjudged);
+    let to_file = args.report.output.is_some();
+    let color = match args.report.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => {
@@ -84,18 +84,18 @@ fn check(args: &CheckArgs) -> u8 {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let written = match &args.output {
+    let written = match &args.report.output {
         Some(path) => std::fs::File::create(path)
             .map(std::io::BufWriter::new)
             .and_then(|mut f| {
-                report.write(args.format, color, &mut f)?;
+                report.write(args.report.format, color, &mut f)?;
                 f.flush()
             })
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             let mut out = std::io::stdout().lock();
             match report
-                .write(args.format, color, &mut out)
+                .write(args.report.format, color, &mut out)
                 .and_then(|_| out.flush())
             {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -108,7 +108,7 @@ fn check(args: &CheckArgs) -> u8 {
     if let Err(e) = written {
         return fail(e);
     }
-    if args.stats {
+    if args.report.stats {
         let bytes: usize = inputs.files.iter().map(|f| f.text.len()).sum();
         eprintln!(
             "load {:.3} s ({} files, {} bytes, {} documents, {} resources), model {:.3} s, rules {:.3} s, report {:.3} s",
@@ -122,9 +122,9 @@ fn check(args: &CheckArgs) -> u8 {
             report_start.elapsed().as_secs_f64()
         );
     }
-    if args.statistics {
+    if args.report.statistics {
         // Keep machine-readable output parseable: statistics then go to standard error.
-        let result = if args.format.machine_readable() && !to_file {
+        let result = if args.report.format.machine_readable() && !to_file {
             report.write_statistics(&mut std::io::stderr().lock())
         } else {
             report.write_statistics(&mut std::io::stdout().lock())
