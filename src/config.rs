@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::finding::Severity;
+use crate::finding::{Location, Severity};
+use crate::flows::{FlowEnd, FlowPort, FlowSpec, declared::PROTOCOLS};
 use crate::load::declared::{DECLARABLE_KINDS, DeclaredPort, Fact};
 use crate::load::node::{Node, Value};
 use crate::load::normalize;
-use crate::load::source::SourceFile;
+use crate::load::source::{SourceFile, Span};
 use crate::rules;
 
 pub const FILE_NAME: &str = ".ambient-lint.yaml";
@@ -29,12 +30,16 @@ pub const KEYS: &[&str] = &[
     "cluster",
     "routes",
     "units",
+    "flows",
+    "forbidden-flows",
 ];
 pub const ROUTE_KEYS: &[&str] = &["internal", "public-mutations"];
 pub const CLUSTER_KEYS: &[&str] = &["default-dataplane", "namespaces", "objects"];
 const CLUSTER_NAMESPACE_KEYS: &[&str] = &["labels"];
 const CLUSTER_OBJECT_KEYS: &[&str] = &["kind", "namespace", "name", "gatewayClassName", "ports"];
 const PORT_KEYS: &[&str] = &["port", "name", "protocol"];
+const FLOW_KEYS: &[&str] = &["from", "to", "ports"];
+const FLOW_PORT_KEYS: &[&str] = &["port", "protocol"];
 /// Values of `cluster.default-dataplane` and `--default-dataplane`.
 pub const DATAPLANES: &[&str] = &["ambient", "sidecar", "none"];
 
@@ -61,6 +66,11 @@ pub struct Config {
     pub default_dataplane: Option<String>,
     /// `cluster.namespaces` and `cluster.objects`: what exists outside the manifests.
     pub cluster_facts: Vec<Fact>,
+    /// `flows:` then `forbidden-flows:`, located in this file as file 0 of a set of its own
+    /// (see [`FlowSpec::at`]).
+    pub flows: Vec<FlowSpec>,
+    /// The file's text, for reports that point into it.
+    pub text: String,
 }
 
 impl Config {
@@ -321,24 +331,7 @@ impl Reader<'_> {
                 format!("`ports` must be a list, found {}", node.type_name()),
             ));
         };
-        let number = |n: &Node| {
-            n.as_scalar()
-                .filter(|s| s.plain)
-                .and_then(|s| s.as_int())
-                .filter(|p| (1..=65535).contains(p))
-                .ok_or_else(|| {
-                    self.err(
-                        n,
-                        format!(
-                            "a port must be a number from 1 to 65535, found {}",
-                            match n.as_scalar().filter(|s| s.plain).and_then(|s| s.as_int()) {
-                                Some(p) => p.to_string(),
-                                None => n.type_name().to_string(),
-                            }
-                        ),
-                    )
-                })
-        };
+        let number = |n: &Node| self.port_number(n);
         let mut out = Vec::new();
         for item in items {
             if item.as_map().is_none() {
@@ -370,6 +363,130 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// `flows` or `forbidden-flows`: a list of {from, to, ports}.
+    fn flows(&self, node: &Node, key: &str, out: &mut Vec<FlowSpec>) -> Result<(), ConfigError> {
+        let Value::Seq(items) = &node.value else {
+            return Err(self.err(
+                node,
+                format!("`{key}` must be a list, found {}", node.type_name()),
+            ));
+        };
+        let file_name = Path::new(&self.file.path)
+            .file_name()
+            .map_or(self.file.path.clone(), |n| n.to_string_lossy().into_owned());
+        for (i, item) in items.iter().enumerate() {
+            let what = format!("{key}[{i}]");
+            let (mut from, mut to, mut ports) = (None, None, Vec::new());
+            for f in self.map(item, &what)? {
+                let field = self.string(&f.key, &what)?;
+                match field.as_str() {
+                    "from" | "to" => {
+                        let text = self.string(&f.value, &format!("{what}.{field}"))?;
+                        let end = FlowEnd::parse(&text).map_err(|m| self.err(&f.value, m))?;
+                        match (field.as_str(), &end) {
+                            ("from", FlowEnd::Service { .. }) => {
+                                return Err(self.err(
+                                    &f.value,
+                                    "a flow starts at a workload, a namespace, a Gateway or `external`, not at a Service: name the workload behind it",
+                                ));
+                            }
+                            ("to", FlowEnd::Gateway { .. }) => {
+                                return Err(self.err(
+                                    &f.value,
+                                    "a flow ends at a workload, a namespace, a Service or `external`, not at a Gateway: name the Gateway's Service",
+                                ));
+                            }
+                            ("from", _) => from = Some(end),
+                            _ => to = Some(end),
+                        }
+                    }
+                    "ports" => ports = self.flow_ports(&f.value, &format!("{what}.ports"))?,
+                    other => return Err(self.unknown_key(&f.key, &what, other, FLOW_KEYS)),
+                }
+            }
+            let missing = |field: &str| self.err(item, format!("`{what}` needs `{field}`"));
+            let from = from.ok_or_else(|| missing("from"))?;
+            let to = to.ok_or_else(|| missing("to"))?;
+            if from == FlowEnd::External && to == FlowEnd::External {
+                return Err(self.err(
+                    item,
+                    format!(
+                        "`{what}` goes from `external` to `external`: it never enters the cluster"
+                    ),
+                ));
+            }
+            out.push(FlowSpec {
+                from,
+                to,
+                ports,
+                forbidden: key == "forbidden-flows",
+                entry: format!("{what} in {file_name}"),
+                at: Location::File {
+                    file: 0,
+                    span: Span::new(item.span.start, item.span.end),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// A flow's ports: numbers, or {port, protocol}.
+    fn flow_ports(&self, node: &Node, what: &str) -> Result<Vec<FlowPort>, ConfigError> {
+        let Value::Seq(items) = &node.value else {
+            return Err(self.err(
+                node,
+                format!("`{what}` must be a list, found {}", node.type_name()),
+            ));
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if item.as_map().is_none() {
+                out.push(FlowPort {
+                    port: self.port_number(item)?,
+                    protocol: None,
+                });
+                continue;
+            }
+            let (mut port, mut protocol) = (None, None);
+            for f in self.map(item, what)? {
+                match self.string(&f.key, what)?.as_str() {
+                    "port" => port = Some(self.port_number(&f.value)?),
+                    "protocol" => {
+                        let p = self.string(&f.value, "protocol")?;
+                        if !PROTOCOLS.contains(&p.as_str()) {
+                            return Err(self.err(
+                                &f.value,
+                                format!("`{p}` is not a protocol ({})", PROTOCOLS.join(", ")),
+                            ));
+                        }
+                        protocol = Some(p);
+                    }
+                    other => return Err(self.unknown_key(&f.key, what, other, FLOW_PORT_KEYS)),
+                }
+            }
+            let port = port.ok_or_else(|| self.err(item, "a port needs `port`"))?;
+            out.push(FlowPort { port, protocol });
+        }
+        Ok(out)
+    }
+
+    /// A port number, 1-65535.
+    fn port_number(&self, n: &Node) -> Result<i64, ConfigError> {
+        let number = n.as_scalar().filter(|s| s.plain).and_then(|s| s.as_int());
+        number.filter(|p| (1..=65535).contains(p)).ok_or_else(|| {
+            self.err(
+                n,
+                format!(
+                    "a port must be a number from 1 to 65535, found {}",
+                    match number {
+                        Some(p) => p.to_string(),
+                        None => n.type_name().to_string(),
+                    }
+                ),
+            )
+        })
+    }
+
     fn map<'n>(
         &self,
         node: &'n Node,
@@ -390,6 +507,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let r = Reader { file: &file };
     let mut config = Config {
         path: path.to_path_buf(),
+        text: text.to_string(),
         ..Config::default()
     };
     let docs = crate::load::yaml::parse_stream(text);
@@ -456,6 +574,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             "trust-domain" => config.trust_domain = Some(r.string(v, "trust-domain")?),
             "known-namespaces" => config.known_namespaces = r.strings(v, "known-namespaces")?,
             "units" => config.units = r.strings(v, "units")?,
+            "flows" | "forbidden-flows" => r.flows(v, &key, &mut config.flows)?,
             "assume-complete" => {
                 config.assume_complete =
                     Some(v.as_scalar().and_then(|s| s.as_bool()).ok_or_else(|| {
@@ -708,6 +827,97 @@ mod tests {
         assert!(
             err("cluster: {objects: [{kind: Service, namespace: a, name: b, ports: [http]}]}\n")
                 .ends_with("found a string"),
+        );
+    }
+
+    #[test]
+    fn flows_parse_and_their_mistakes_are_located() {
+        let c = parse(
+            Path::new("conf/.ambient-lint.yaml"),
+            "flows:\n  - from: ecom/ecom-service\n    to: Service inventory/inventory-service\n    ports: [8000]\n  - {from: Gateway infra/edge, to: shop/*, ports: [{port: 53, protocol: UDP}]}\nforbidden-flows:\n  - {from: external, to: ecom/ecom-db}\n",
+        )
+        .unwrap();
+        let summary: Vec<(String, String, usize, bool, &str)> = c
+            .flows
+            .iter()
+            .map(|f| {
+                (
+                    f.from.display(),
+                    f.to.display(),
+                    f.ports.len(),
+                    f.forbidden,
+                    f.entry.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "ecom/ecom-service".into(),
+                    "Service inventory/inventory-service".into(),
+                    1,
+                    false,
+                    "flows[0] in .ambient-lint.yaml"
+                ),
+                (
+                    "Gateway infra/edge".into(),
+                    "shop/*".into(),
+                    1,
+                    false,
+                    "flows[1] in .ambient-lint.yaml"
+                ),
+                (
+                    "external".into(),
+                    "ecom/ecom-db".into(),
+                    0,
+                    true,
+                    "forbidden-flows[0] in .ambient-lint.yaml"
+                ),
+            ]
+        );
+        assert_eq!(c.flows[1].ports[0].protocol.as_deref(), Some("UDP"));
+        // The entry's span: where a finding about the flow points.
+        let Location::File { file: 0, span } = c.flows[0].at else {
+            panic!("{:?}", c.flows[0].at)
+        };
+        assert!(c.text[span.start..span.end].starts_with("from: ecom/ecom-service"));
+
+        assert_eq!(
+            err("flows:\n  - {from: ecom, to: external}\n"),
+            "c.yaml:2:12: `ecom` is not a flow end: write `NAMESPACE/NAME` (a workload), `NAMESPACE/*`, `Service NAMESPACE/NAME`, `Gateway NAMESPACE/NAME` or `external`"
+        );
+        assert_eq!(
+            err("flows:\n  - {from: a/b}\n"),
+            "c.yaml:2:5: `flows[0]` needs `to`"
+        );
+        assert_eq!(
+            err("forbidden-flows:\n  - {from: a/b, to: c/d, port: [80]}\n"),
+            "c.yaml:2:26: unknown key `forbidden-flows[0].port` (expected one of: from, to, ports)"
+        );
+        assert_eq!(
+            err("flows:\n  - from: Service a/b\n    to: c/d\n"),
+            "c.yaml:2:11: a flow starts at a workload, a namespace, a Gateway or `external`, not at a Service: name the workload behind it"
+        );
+        assert_eq!(
+            err("flows:\n  - {from: a/b, to: Gateway c/d}\n"),
+            "c.yaml:2:21: a flow ends at a workload, a namespace, a Service or `external`, not at a Gateway: name the Gateway's Service"
+        );
+        assert_eq!(
+            err("flows:\n  - {from: a/b, to: c/d, ports: [{port: 53, protocol: udp}]}\n"),
+            "c.yaml:2:55: `udp` is not a protocol (TCP, UDP, SCTP)"
+        );
+        assert_eq!(
+            err("flows:\n  - {from: a/b, to: c/d, ports: [0]}\n"),
+            "c.yaml:2:34: a port must be a number from 1 to 65535, found 0"
+        );
+        assert_eq!(
+            err("flows:\n  - {from: external, to: external}\n"),
+            "c.yaml:2:5: `flows[0]` goes from `external` to `external`: it never enters the cluster"
+        );
+        assert_eq!(
+            err("flows: {from: a/b}\n"),
+            "c.yaml:1:8: `flows` must be a list, found a mapping"
         );
     }
 

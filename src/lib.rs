@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod flows;
 pub mod load;
 pub mod model;
 pub mod report;
@@ -162,6 +163,11 @@ impl Settings {
                     .collect(),
                 render: !args.no_render,
                 stdin_filename: args.stdin_filename.clone(),
+                config: path.as_deref().map(|p| load::ConfigInput {
+                    path: load::display_path(p.strip_prefix(&cwd).unwrap_or(p)),
+                    text: file.text.clone(),
+                    flows: file.flows.clone(),
+                }),
             },
             model: ModelOptions {
                 incomplete: false,
@@ -312,21 +318,22 @@ pub fn lint(options: &LintOptions) -> Result<(Inputs, Vec<Finding>), RunError> {
 /// [`lint`], timing each phase, with what was not judged.
 pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let start = std::time::Instant::now();
-    let inputs = load::load(&options.load).map_err(RunError::Load)?;
+    let mut inputs = load::load(&options.load).map_err(RunError::Load)?;
     let load = start.elapsed();
-    let (findings, unjudged, mut timings) = check_timed(&inputs, options);
-    timings.load = load;
+    let mut checked = check_timed(&inputs, options);
+    checked.timings.load = load;
+    inputs.warnings.append(&mut checked.warnings);
     Ok(Linted {
         inputs,
-        findings,
-        unjudged,
-        timings,
+        findings: checked.findings,
+        unjudged: checked.unjudged,
+        timings: checked.timings,
     })
 }
 
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
-    check_timed(inputs, options).0
+    check_timed(inputs, options).findings
 }
 
 /// [`check`], with what the rules could not judge about the files given.
@@ -334,14 +341,29 @@ pub fn check_noting(
     inputs: &Inputs,
     options: &LintOptions,
 ) -> (Vec<Finding>, Vec<rules::UnjudgedItem>) {
-    let (findings, unjudged, _) = check_timed(inputs, options);
-    (findings, unjudged)
+    let checked = check_timed(inputs, options);
+    (checked.findings, checked.unjudged)
 }
 
-fn check_timed(
-    inputs: &Inputs,
-    options: &LintOptions,
-) -> (Vec<Finding>, Vec<rules::UnjudgedItem>, Timings) {
+/// What checking the inputs gives.
+struct Checked {
+    findings: Vec<Finding>,
+    unjudged: Vec<rules::UnjudgedItem>,
+    /// For standard error: declared flows no unit can place.
+    warnings: Vec<String>,
+    timings: Timings,
+}
+
+/// What checking one unit gives.
+struct UnitResult {
+    findings: Vec<Finding>,
+    model_time: std::time::Duration,
+    unjudged: Vec<rules::UnjudgedItem>,
+    /// Declared flows this unit cannot place, and why.
+    unplaced: Vec<flows::Unresolved>,
+}
+
+fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
@@ -356,12 +378,6 @@ fn check_timed(
         &inputs.units
     };
     // Each unit is its own cluster: modelled and checked alone.
-    type UnitResult = (
-        Vec<Finding>,
-        std::time::Duration,
-        std::time::Duration,
-        Vec<rules::UnjudgedItem>,
-    );
     let mut per_unit: Vec<UnitResult> = units
         .par_iter()
         .map(|unit| {
@@ -370,27 +386,37 @@ fn check_timed(
             model_options.incomplete = unit.incomplete;
             let model = Model::build_unit(inputs, &unit.objects, model_options);
             let model_time = start.elapsed();
-            let start = std::time::Instant::now();
             let ctx = Context::new(&model, inputs, &options.rules);
             let mut findings: Vec<Finding> = model.findings.clone();
             findings.extend(rules::run(&ctx));
-            let unjudged = ctx.take_unjudged();
-            (findings, model_time, start.elapsed(), unjudged)
+            let unplaced = if inputs.declared_flows.is_empty() {
+                Vec::new()
+            } else {
+                ctx.flows().unresolved.clone()
+            };
+            UnitResult {
+                findings,
+                model_time,
+                unjudged: ctx.take_unjudged(),
+                unplaced,
+            }
         })
         .collect();
-    let model_time = per_unit.iter().map(|u| u.1).sum();
+    let model_time = per_unit.iter().map(|u| u.model_time).sum();
     let rules_time = start.elapsed().saturating_sub(model_time);
     let start = std::time::Instant::now();
+    let warnings = unplaced_flows(inputs, &per_unit);
     let mut findings = inputs.findings.clone();
     findings.extend(merge_units(
         inputs,
         units,
         per_unit
             .iter_mut()
-            .map(|u| std::mem::take(&mut u.0))
+            .map(|u| std::mem::take(&mut u.findings))
             .collect(),
     ));
-    let mut unjudged: Vec<rules::UnjudgedItem> = per_unit.into_iter().flat_map(|u| u.3).collect();
+    let mut unjudged: Vec<rules::UnjudgedItem> =
+        per_unit.into_iter().flat_map(|u| u.unjudged).collect();
     unjudged.retain(|u| inputs.is_linted(inputs.objects[u.object].file));
     let selection = &options.rules.selection;
     // Selection applies to every finding, the loader's and the model's included.
@@ -412,24 +438,55 @@ fn check_timed(
         judged.ignore.push("AL210".to_string());
         suppress::apply(inputs, &mut findings, &judged);
     }
-    // Findings are reported on the files given: those located there, and those located in a
-    // `--context` or declared file that involve one (a related location there), so that a
-    // pre-commit run on the changed files also reports what they break elsewhere.
-    // A rendered object's findings are reported when its root was given, or when they land in
-    // a file given (a base or patch a pre-commit run changed).
-    findings.retain(|f| {
-        matches!(f.location, Location::Field { object, .. } if inputs.is_linted(inputs.objects[object].file))
-            || std::iter::once(&f.location)
-                .chain(f.related.iter().map(|r| &r.location))
-                .flat_map(|l| inputs.files_of(l))
-                .any(|file| inputs.is_linted(file))
-    });
+    findings.retain(|f| reported(inputs, f));
     let timings = Timings {
         model: model_time,
         rules: rules_time + start.elapsed(),
         ..Timings::default()
     };
-    (findings, unjudged, timings)
+    Checked {
+        findings,
+        unjudged,
+        warnings,
+        timings,
+    }
+}
+
+/// Whether a finding is reported on the files given: located there, or located in a
+/// `--context` or declared file and involving one (a related location there), so that a
+/// pre-commit run on the changed files also reports what they break elsewhere. A rendered
+/// object's findings are reported when its root was given, or when they land in a file given (a
+/// base or patch a pre-commit run changed). A finding in the config file is about a flow it
+/// declares: reported whatever is given.
+fn reported(inputs: &Inputs, f: &Finding) -> bool {
+    matches!(f.location, Location::Field { object, .. } if inputs.is_linted(inputs.objects[object].file))
+        || matches!(f.location, Location::File { file, .. } if inputs.files[file].role == load::source::FileRole::Config)
+        || std::iter::once(&f.location)
+            .chain(f.related.iter().map(|r| &r.location))
+            .flat_map(|l| inputs.files_of(l))
+            .any(|file| inputs.is_linted(file))
+}
+
+/// A warning for each declared flow that no unit can place (units are alternatives: a flow
+/// need only exist in one), with why the first unit could not.
+fn unplaced_flows(inputs: &Inputs, per_unit: &[UnitResult]) -> Vec<String> {
+    (0..inputs.declared_flows.len())
+        .filter_map(|i| {
+            let mut whys = per_unit
+                .iter()
+                .map(|u| u.unplaced.iter().find(|x| x.spec == i).map(|x| &x.why));
+            let first = whys.next()??;
+            if !whys.all(|w| w.is_some()) {
+                return None;
+            }
+            let spec = &inputs.declared_flows[i];
+            let line = inputs.resolve(&spec.at).start.line;
+            Some(format!(
+                "declared flow {} (line {line}) is not checked: {first}",
+                spec.entry
+            ))
+        })
+        .collect()
 }
 
 /// One finding per mistake: a base that several overlays render reports its finding once, naming
@@ -517,9 +574,53 @@ impl Default for LintOptions {
                 units: vec![],
                 render: true,
                 stdin_filename: None,
+                config: None,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding about a declared flow points into the config file: it is reported whatever
+    /// files are given, and shown at its line.
+    #[test]
+    fn a_finding_on_a_declared_flow_is_reported_in_the_config_file() {
+        let text = "select: [AL]\nflows:\n  - {from: shop/web, to: external}\n";
+        let config = config::parse(std::path::Path::new("/repo/.ambient-lint.yaml"), text).unwrap();
+        let mut inputs = Inputs::from_texts([(
+            "m.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: shop}\n",
+        )]);
+        inputs.add_config(&load::ConfigInput {
+            path: ".ambient-lint.yaml".to_string(),
+            text: config.text.clone(),
+            flows: config.flows.clone(),
+        });
+        let at = inputs.declared_flows[0].at.clone();
+        assert!(matches!(at, Location::File { file: 1, .. }), "{at:?}");
+        let f = Finding::new("AL501", Severity::Error, at, "the flow is denied");
+        assert!(reported(&inputs, &f));
+        let report = report::Report::new(&inputs, vec![f], false);
+        let mut out = Vec::new();
+        report
+            .write(report::Format::Concise, false, &mut out)
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with(".ambient-lint.yaml:3:5: "), "{out}");
+        let mut human = Vec::new();
+        report
+            .write(report::Format::Human, false, &mut human)
+            .unwrap();
+        assert!(
+            String::from_utf8(human)
+                .unwrap()
+                .contains("{from: shop/web, to: external}"),
+            "the code frame shows the entry"
+        );
     }
 }

@@ -108,6 +108,50 @@ fn the_config_file_is_found_from_a_subfolder_and_applied() {
 }
 
 #[test]
+fn declared_flows_that_no_unit_places_are_named_and_change_nothing_else() {
+    let config = "units: [\"k8s\", \"other\"]\nflows:\n  - {from: Gateway shop/edge, to: Service shop/api, ports: [80]}\n  - {from: shop/nope, to: external}\nforbidden-flows:\n  - from: external\n    to: Service shop/api\n    ports: [8080]\n";
+    let dir = project("declared_flows", Some(config));
+    write(
+        &dir,
+        "other/svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {ports: [{port: 8080}]}\n",
+    );
+    let with = bin(&dir)
+        .args(["k8s", "other", "--format", "json"])
+        .output()
+        .unwrap();
+    let err = stderr(&with);
+    assert!(
+        err.contains("warning: declared flow flows[1] in .ambient-lint.yaml (line 4) is not checked: no workload `shop/nope` is in the input"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("flows[0]") && !err.contains("forbidden-flows[0]"),
+        "a flow one unit places is checked there: {err}"
+    );
+    write(&dir, "units-only.yaml", "units: [\"k8s\", \"other\"]\n");
+    let without = bin(&dir)
+        .args([
+            "k8s",
+            "other",
+            "--format",
+            "json",
+            "--config",
+            "units-only.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(codes(&with), codes(&without));
+    let summary =
+        |o: &Output| serde_json::from_slice::<Value>(&o.stdout).unwrap()["summary"].clone();
+    assert_eq!(
+        summary(&with),
+        summary(&without),
+        "the config file is no input"
+    );
+}
+
+#[test]
 fn discovery_stops_at_the_repository_root() {
     let outer = scratch("config_root");
     write(&outer, ".ambient-lint.yaml", "select: [AL4]\n");
@@ -256,6 +300,10 @@ fn the_json_schema_accepts_the_documented_configs_and_matches_the_parser() {
         "fail-on: sometimes\n",
         "routes: {internl: []}\n",
         "assume-complete: maybe\n",
+        "flows: [{from: a/b}]\n",
+        "flows: [{from: ecom, to: external}]\n",
+        "forbidden-flows: [{from: a/b, to: Pod c/d}]\n",
+        "flows: [{from: a/b, to: c/d, ports: [{port: 53, protocol: udp}]}]\n",
     ] {
         assert!(
             !validator.is_valid(&yaml_to_json(bad)),

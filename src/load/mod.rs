@@ -100,6 +100,8 @@ pub struct Inputs {
     /// What the user should hear about that is not a finding (a path with no manifest, a
     /// skipped symbolic link), printed to standard error.
     pub warnings: Vec<String>,
+    /// The flows the config file declares or forbids, located in it (see [`Inputs::add_config`]).
+    pub declared_flows: Vec<crate::flows::FlowSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,18 @@ pub struct LoadOptions {
     pub render: bool,
     /// The path standard input stands for (`--stdin-filename`).
     pub stdin_filename: Option<PathBuf>,
+    /// The config file, carried into the inputs for the flows it declares.
+    pub config: Option<ConfigInput>,
+}
+
+/// The config file as the inputs need it: where findings about its declared flows point.
+#[derive(Debug, Clone)]
+pub struct ConfigInput {
+    /// As reports show it.
+    pub path: String,
+    pub text: String,
+    /// Located in `text` as file 0 of a set of its own.
+    pub flows: Vec<crate::flows::FlowSpec>,
 }
 
 /// A path to leave out, in .gitignore syntax, relative to `base` (the config file's folder, or
@@ -401,6 +415,9 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     let (units, unmatched) = units::assign(&inputs, roots, &opts.units, &cwd)?;
     inputs.units = units;
     inputs.warnings.extend(unmatched);
+    if let Some(config) = &opts.config {
+        inputs.add_config(config);
+    }
     Ok(inputs)
 }
 
@@ -447,6 +464,29 @@ impl Inputs {
             self.add_source(origin, Ok(text), default_namespace);
             self.files[id].role = FileRole::Declared;
         }
+    }
+
+    /// Adds the config file when it declares flows, so that findings about them can point into
+    /// it, and its flows renumbered to its place (as [`Inputs::absorb`] renumbers a file).
+    pub fn add_config(&mut self, config: &ConfigInput) {
+        if config.flows.is_empty() {
+            return;
+        }
+        let id = self.files.len();
+        let mut file = SourceFile::new(config.path.clone(), config.text.clone());
+        file.role = FileRole::Config;
+        self.files.push(file);
+        self.declared_flows = config
+            .flows
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                if let Location::File { file, .. } = &mut f.at {
+                    *file += id;
+                }
+                f
+            })
+            .collect();
     }
 
     /// Whether findings located in this file are reported on their own.

@@ -50,6 +50,9 @@ pub enum FileRole {
     /// template, a kustomization. Findings point into it; its objects are checked only through
     /// the rendered view.
     Source,
+    /// The config file, when it declares flows: not linted, but findings about a declared flow
+    /// point into it and are always reported.
+    Config,
     /// Text printed by a renderer (kustomize). Nobody can open it, so no finding is shown there:
     /// locations in it are mapped to the source files. `linted` when its root was found through
     /// a path given to lint rather than through `--context`.

@@ -121,7 +121,7 @@ pub fn assign(
         }
         match inputs.files[obj.file].role {
             FileRole::Context | FileRole::Declared => shared.push(id),
-            FileRole::Source | FileRole::Rendered { .. } => {}
+            FileRole::Source | FileRole::Rendered { .. } | FileRole::Config => {}
             FileRole::Lint => match file_unit[obj.file] {
                 Some(u) => declared[u].objects.push(id),
                 None => default.objects.push(id),

@@ -89,6 +89,8 @@ pub struct Model {
     pub grpc_routes: Vec<GrpcRoute>,
     pub reference_grants: Vec<ReferenceGrant>,
     pub gateway_deployments: Vec<GatewayDeployment>,
+    /// Read only for the values workloads take from them into their environment.
+    pub config_maps: Vec<ConfigMap>,
     /// AL002 and AL004 findings made while building.
     pub findings: Vec<Finding>,
 
@@ -114,6 +116,7 @@ pub struct Model {
     services_by_key: HashMap<(String, String), usize>,
     services_by_namespace: HashMap<String, Vec<usize>>,
     gateways_by_key: HashMap<(String, String), usize>,
+    config_maps_by_key: HashMap<(String, String), usize>,
     /// Copies of a Service or Gateway defined more than once in the unit, other than the one
     /// applied last, with the file each is in: a reference resolves to the nearest copy.
     shadowed_services: Vec<(String, Service)>,
@@ -352,6 +355,13 @@ impl Model {
     fn add_object(&mut self, inputs: &Inputs, id: ObjectId) {
         let obj = &inputs.objects[id];
         let group = obj.group();
+        if (group, obj.kind.as_str()) == ("", "ConfigMap") && !obj.name.is_empty() {
+            // Its mistakes are not reported: the meta's are kubectl's to report, the data's its
+            // users'.
+            let meta = Meta::read(&mut Reader::new(id, &obj.kind), obj);
+            self.config_maps.push(ConfigMap::read(obj, meta));
+            return;
+        }
         let modeled = matches!(
             (group, obj.kind.as_str()),
             ("", "Namespace" | "ServiceAccount" | "Service" | "Pod")
@@ -498,6 +508,10 @@ impl Model {
                 .entry(s.meta.namespace.clone())
                 .or_default()
                 .push(i);
+        }
+        for (i, c) in self.config_maps.iter().enumerate() {
+            self.config_maps_by_key
+                .insert((c.meta.namespace.clone(), c.meta.name.clone()), i);
         }
         for (i, g) in self.gateways.iter().enumerate() {
             self.gateways_by_key
@@ -647,6 +661,12 @@ impl Model {
         self.gateways_by_key
             .get(&(namespace.to_string(), name.to_string()))
             .map(|&i| &self.gateways[i])
+    }
+
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps_by_key
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|&i| &self.config_maps[i])
     }
 
     /// The Service a reference written in the file `from` means: where the unit defines it more
@@ -808,6 +828,16 @@ impl Model {
 pub fn injection_enabled(labels: &selector::Labels) -> bool {
     label(labels, "istio-injection") == Some("enabled")
         || (label(labels, "istio.io/rev").is_some() && label(labels, "istio-injection").is_none())
+}
+
+/// Whether a Gateway is a waypoint: of class `istio-waypoint`, or of a class Istio's mesh
+/// controller runs.
+pub fn is_waypoint(g: &Gateway, classes: &[GatewayClass]) -> bool {
+    g.is_waypoint()
+        || classes.iter().any(|c| {
+            c.meta.name == g.class_name.value
+                && c.controller.as_deref() == Some(ISTIO_MESH_CONTROLLER)
+        })
 }
 
 /// Controllers of Istio's GatewayClasses: Istio deploys the pods of their Gateways.

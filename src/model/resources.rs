@@ -67,10 +67,31 @@ pub struct ContainerPort {
     pub path: FieldPath,
 }
 
+/// An env var with a literal `value`.
 #[derive(Clone, Debug)]
 pub struct EnvVar {
     pub name: String,
     pub value: Str,
+}
+
+/// An env var whose value is a ConfigMap's key: `env[].valueFrom.configMapKeyRef`.
+#[derive(Clone, Debug)]
+pub struct ConfigMapKeyEnv {
+    pub name: String,
+    pub config_map: String,
+    pub key: String,
+    /// The `configMapKeyRef`.
+    pub path: FieldPath,
+}
+
+/// Every key of a ConfigMap as an env var: `envFrom[].configMapRef`.
+#[derive(Clone, Debug)]
+pub struct ConfigMapEnvFrom {
+    pub config_map: String,
+    /// `prefix`, put before each key to make the variable's name.
+    pub prefix: String,
+    /// The `configMapRef`.
+    pub path: FieldPath,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +108,8 @@ pub struct Container {
     /// Probes kubelet sends over the network (httpGet, tcpSocket, grpc); exec probes are not.
     pub network_probes: Vec<Probe>,
     pub env: Vec<EnvVar>,
+    pub env_from_config_map_keys: Vec<ConfigMapKeyEnv>,
+    pub env_from_config_maps: Vec<ConfigMapEnvFrom>,
     /// `image` as written (`auto` when the injector fills it in).
     pub image: Option<Str>,
 }
@@ -261,16 +284,57 @@ fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
         }
     }
     let mut env = Vec::new();
+    let mut env_from_config_map_keys = Vec::new();
     for (e, ep) in r.items(c, "env", cp) {
         if r.map(Some(e), &ep).is_none() {
             continue;
         }
         let name = r.field_string(e, "name", &ep);
         let value = r.field_string(e, "value", &ep);
-        if let (Some(name), Some(value)) = (name, value) {
+        let vp = ep.key("valueFrom");
+        let kp = vp.key("configMapKeyRef");
+        let key_ref = r
+            .map(e.get("valueFrom"), &vp)
+            .and_then(|v| r.map(v.get("configMapKeyRef"), &kp))
+            .map(|k| {
+                (
+                    r.field_string(k, "name", &kp),
+                    r.field_string(k, "key", &kp),
+                )
+            });
+        let Some(name) = name else { continue };
+        if let Some(value) = value {
             env.push(EnvVar {
-                name: name.value,
+                name: name.value.clone(),
                 value,
+            });
+        }
+        if let Some((Some(config_map), Some(key))) = key_ref {
+            env_from_config_map_keys.push(ConfigMapKeyEnv {
+                name: name.value,
+                config_map: config_map.value,
+                key: key.value,
+                path: kp,
+            });
+        }
+    }
+    let mut env_from_config_maps = Vec::new();
+    for (e, ep) in r.items(c, "envFrom", cp) {
+        if r.map(Some(e), &ep).is_none() {
+            continue;
+        }
+        let rp = ep.key("configMapRef");
+        let Some(config_map_ref) = r.map(e.get("configMapRef"), &rp) else {
+            continue;
+        };
+        if let Some(config_map) = r.field_string(config_map_ref, "name", &rp) {
+            env_from_config_maps.push(ConfigMapEnvFrom {
+                config_map: config_map.value,
+                prefix: r
+                    .field_string(e, "prefix", &ep)
+                    .map(|s| s.value)
+                    .unwrap_or_default(),
+                path: rp,
             });
         }
     }
@@ -280,7 +344,50 @@ fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
         ports,
         network_probes,
         env,
+        env_from_config_map_keys,
+        env_from_config_maps,
         image,
+    }
+}
+
+/// A ConfigMap, for the values workloads take from it into their environment.
+#[derive(Clone, Debug)]
+pub struct ConfigMap {
+    pub meta: Meta,
+    /// `data`: each key and its value, with the value's path (`data.KEY`).
+    pub data: Vec<(String, Str)>,
+}
+
+impl ConfigMap {
+    /// Reads `data` leniently: a value that is not a string is left out without a finding, since
+    /// what a ConfigMap holds is its users' business, not a mesh setting.
+    pub fn read(obj: &Object, meta: Meta) -> ConfigMap {
+        let data = obj
+            .node
+            .get("data")
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                let key = e.key.as_str()?;
+                let value = e
+                    .value
+                    .as_scalar()
+                    .filter(|s| !s.plain || s.type_name() == "a string")?;
+                Some((
+                    key.to_string(),
+                    Str {
+                        value: value.text.to_string(),
+                        path: p("data").key(key),
+                    },
+                ))
+            })
+            .collect();
+        ConfigMap { meta, data }
+    }
+
+    pub fn value(&self, key: &str) -> Option<&Str> {
+        self.data.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
@@ -1250,29 +1357,76 @@ impl HttpRoute {
     }
 }
 
-/// A GRPCRoute: its parents and backends (its matches name gRPC services and methods, which no
-/// rule reads yet).
+/// A gRPC match's `method`: the service and method it names (None: any).
+#[derive(Clone, Debug)]
+pub struct GrpcMethodMatch {
+    pub service: Option<String>,
+    pub method: Option<String>,
+    /// `type: RegularExpression`: the names are patterns.
+    pub regex: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct GrpcRouteRule {
+    pub path: FieldPath,
+    /// One per match; a match without `method` is None. Empty: every call.
+    pub matches: Vec<Option<GrpcMethodMatch>>,
+    pub backend_refs: Vec<BackendRef>,
+}
+
+/// A GRPCRoute: its parents, and per rule the methods it matches and its backends.
 #[derive(Clone, Debug)]
 pub struct GrpcRoute {
     pub meta: Meta,
     pub parent_refs: Vec<ParentRef>,
-    pub backend_refs: Vec<BackendRef>,
+    /// `spec.hostnames`; empty means every hostname.
+    pub hostnames: Vec<String>,
+    pub rules: Vec<GrpcRouteRule>,
 }
 
 impl GrpcRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<GrpcRoute> {
         let spec = r.map(obj.node.get("spec"), &p("spec"))?;
         let parent_refs = read_parent_refs(r, spec, &meta);
-        let mut backend_refs = Vec::new();
+        let hostnames = r
+            .strings(spec, "hostnames", &p("spec"))
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        let mut rules = Vec::new();
         for (rule, rp) in r.items(spec, "rules", &p("spec")) {
-            if r.map(Some(rule), &rp).is_some() {
-                backend_refs.extend(read_backend_refs(r, rule, &rp, &meta));
+            if r.map(Some(rule), &rp).is_none() {
+                continue;
             }
+            let mut matches = Vec::new();
+            for (m, mp) in r.items(rule, "matches", &rp) {
+                if r.map(Some(m), &mp).is_none() {
+                    continue;
+                }
+                let method_path = mp.key("method");
+                let method = r
+                    .map(m.get("method"), &method_path)
+                    .map(|n| GrpcMethodMatch {
+                        service: r.field_string(n, "service", &method_path).map(|s| s.value),
+                        method: r.field_string(n, "method", &method_path).map(|s| s.value),
+                        regex: r
+                            .field_string(n, "type", &method_path)
+                            .is_some_and(|t| t.value == "RegularExpression"),
+                    });
+                matches.push(method);
+            }
+            let backend_refs = read_backend_refs(r, rule, &rp, &meta);
+            rules.push(GrpcRouteRule {
+                path: rp,
+                matches,
+                backend_refs,
+            });
         }
         Some(GrpcRoute {
             meta,
             parent_refs,
-            backend_refs,
+            hostnames,
+            rules,
         })
     }
 }

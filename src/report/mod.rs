@@ -140,12 +140,18 @@ impl<'a> Report<'a> {
                 .filter(|e| e.finding.severity == s && e.finding.suppressed.is_none())
                 .count()
         };
-        // Declared facts are no files, and their objects no resources of the input.
+        // Declared facts are no files, and their objects no resources of the input; the config
+        // file is no input either.
         let summary = Summary {
             files: inputs
                 .files
                 .iter()
-                .filter(|f| !matches!(f.role, FileRole::Rendered { .. } | FileRole::Declared))
+                .filter(|f| {
+                    !matches!(
+                        f.role,
+                        FileRole::Rendered { .. } | FileRole::Declared | FileRole::Config
+                    )
+                })
                 .count(),
             documents: inputs.documents,
             resources: inputs.checked_objects(),

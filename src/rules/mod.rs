@@ -70,6 +70,7 @@ pub struct Context<'a> {
     engine: OnceLock<crate::engine::Engine<'a>>,
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
+    flows: OnceLock<crate::flows::Inferred>,
     /// What rules could not judge; rules run one after another (see [`run`]).
     unjudged: RefCell<BTreeSet<UnjudgedItem>>,
 }
@@ -83,6 +84,7 @@ impl<'a> Context<'a> {
             engine: OnceLock::new(),
             principals: OnceLock::new(),
             namespaces: OnceLock::new(),
+            flows: OnceLock::new(),
             unjudged: RefCell::new(BTreeSet::new()),
         }
     }
@@ -161,6 +163,14 @@ impl<'a> Context<'a> {
     pub fn principal_refs(&self) -> &[authz::PrincipalRef<'a>] {
         self.principals
             .get_or_init(|| authz::principal_refs(self.model))
+    }
+
+    /// The flows the manifests intend and the config file declares, and the declared ones this
+    /// unit cannot place.
+    pub fn flows(&self) -> &crate::flows::Inferred {
+        self.flows.get_or_init(|| {
+            crate::flows::infer(self.model, self.inputs, &self.inputs.declared_flows)
+        })
     }
 
     /// Every namespace reference of every AuthorizationPolicy.

@@ -320,8 +320,8 @@ pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
         kind: "GRPCRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
-        hostnames: &[],
-        backend_refs: r.backend_refs.iter().collect(),
+        hostnames: &r.hostnames,
+        backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
     });
     http.chain(grpc).collect()
 }
