@@ -36,6 +36,9 @@ pub enum Command {
         /// A rule code (AL201) or name (l7-rule-in-ztunnel-allow).
         rule: String,
     },
+    /// List every flow the manifests intend (routes, env values, the config's `flows:`) with
+    /// the engine's verdict and the policy that decided it. Reports only: exit 0.
+    Graph(Box<GraphArgs>),
     /// Write a commented starter `.ambient-lint.yaml` in the current directory.
     Init {
         /// Replace an existing file.
@@ -95,6 +98,27 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+}
+
+/// `graph`: the flows and how they are shown.
+#[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub lint: LintArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Table)]
+    pub format: GraphFormat,
+    /// Show only the flows that are cut.
+    #[arg(long)]
+    pub blocked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Table,
+    Json,
+    Dot,
+    Mermaid,
 }
 
 /// `check`: what is linted and how, and how the report is written.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod flows;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -1,7 +1,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use ambient_lint::cli::{CheckArgs, Cli, Color, Command, ListFormat};
+use ambient_lint::cli::{CheckArgs, Cli, Color, Command, GraphArgs, GraphFormat, ListFormat};
 use ambient_lint::report::Report;
 use ambient_lint::{Settings, config, fails, lint_timed, rules};
 use clap::{CommandFactory, Parser};
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Graph(args)) => graph(&args),
         Some(Command::Init { force }) => init(force),
         Some(Command::Completions { shell }) => {
             // The generator panics when its writer fails, so it writes to memory first.
@@ -49,6 +50,34 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> u8 {
 /// Something the user should know that does not change the exit status.
 fn warn(message: impl std::fmt::Display) {
     eprintln!("ambient-lint: warning: {message}");
+}
+
+/// `graph`: every intended flow with its verdict; exit 0 whatever they are.
+fn graph(args: &GraphArgs) -> u8 {
+    let settings = match Settings::from_args(&args.lint) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    for w in &settings.warnings {
+        warn(w);
+    }
+    let (inputs, mut flows) = match ambient_lint::graph::flows(&settings.lint) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    for w in &inputs.warnings {
+        warn(w);
+    }
+    if args.blocked {
+        flows.retain(|f| f.verdict == "blocked");
+    }
+    use ambient_lint::graph::{write_dot, write_json, write_mermaid, write_table};
+    emit(|out| match args.format {
+        GraphFormat::Table => write_table(out, &flows),
+        GraphFormat::Json => write_json(out, &flows),
+        GraphFormat::Dot => write_dot(out, &flows),
+        GraphFormat::Mermaid => write_mermaid(out, &flows),
+    })
 }
 
 fn check(args: &CheckArgs) -> u8 {

@@ -224,26 +224,38 @@ impl Engine<'_> {
                     return Vec::new();
                 };
                 let labels = self.pod_labels(dst);
-                model
-                    .authorization_policies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| {
+                let mut candidates: Vec<usize> = self.authorization_policies_in(root).to_vec();
+                if ns != root {
+                    candidates.extend_from_slice(self.authorization_policies_in(ns));
+                }
+                candidates
+                    .into_iter()
+                    .filter(|&i| {
+                        let p = &model.authorization_policies[i];
                         p.target_refs.is_empty()
-                            && (p.meta.namespace == ns || p.meta.namespace == root)
                             && p.selector.as_ref().is_none_or(|s| s.matches(&labels))
                     })
-                    .map(|(i, _)| i)
                     .collect()
             }
             Enforcer::Waypoint {
                 namespace,
                 name,
                 service,
-            } => model
-                .authorization_policies
-                .iter()
-                .enumerate()
+            } => {
+                let mut candidates: Vec<usize> = self.authorization_policies_in(root).to_vec();
+                for n in [Some(namespace.as_str()), service.as_ref().map(|(n, _)| n.as_str())]
+                    .into_iter()
+                    .flatten()
+                {
+                    if n != root && !candidates.iter().any(|&i| model.authorization_policies[i].meta.namespace == n) {
+                        candidates.extend_from_slice(self.authorization_policies_in(n));
+                    }
+                }
+                candidates.sort_unstable();
+                candidates.dedup();
+                candidates
+                .into_iter()
+                .map(|i| (i, &model.authorization_policies[i]))
                 .filter(|(_, p)| {
                     p.target_refs.iter().any(|t| {
                         if t.namespace
@@ -263,7 +275,8 @@ impl Engine<'_> {
                     })
                 })
                 .map(|(i, _)| i)
-                .collect(),
+                .collect()
+            }
         }
     }
 

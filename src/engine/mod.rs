@@ -12,6 +12,7 @@ pub mod ports;
 pub mod wire;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::finding::Location;
 use crate::model::resources::Workload;
@@ -88,19 +89,51 @@ pub struct Engine<'m> {
     pub ip_blocks: IpBlocksAndPods,
     /// For each workload, the NetworkPolicies selecting it (indexes into `network_policies`).
     selecting: Vec<Vec<usize>>,
+    /// NetworkPolicies and AuthorizationPolicies by namespace, so that a query looks only at
+    /// the policies that can apply.
+    network_policies_in: HashMap<String, Vec<usize>>,
+    authorization_policies_in: HashMap<String, Vec<usize>>,
 }
 
 impl<'m> Engine<'m> {
     pub fn new(model: &'m Model, ip_blocks: IpBlocksAndPods) -> Engine<'m> {
+        let mut network_policies_in: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in model.network_policies.iter().enumerate() {
+            network_policies_in
+                .entry(p.meta.namespace.clone())
+                .or_default()
+                .push(i);
+        }
+        let mut authorization_policies_in: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in model.authorization_policies.iter().enumerate() {
+            authorization_policies_in
+                .entry(p.meta.namespace.clone())
+                .or_default()
+                .push(i);
+        }
         Engine {
             model,
             ip_blocks,
             selecting: netpol::selecting_policies(model),
+            network_policies_in,
+            authorization_policies_in,
         }
     }
 
     pub fn selecting(&self, workload: usize) -> &[usize] {
         &self.selecting[workload]
+    }
+
+    pub fn network_policies_in(&self, namespace: &str) -> &[usize] {
+        self.network_policies_in
+            .get(namespace)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn authorization_policies_in(&self, namespace: &str) -> &[usize] {
+        self.authorization_policies_in
+            .get(namespace)
+            .map_or(&[], |v| v.as_slice())
     }
 
     /// For each workload, the NetworkPolicies selecting it.

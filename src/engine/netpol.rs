@@ -126,16 +126,13 @@ impl Engine<'_> {
                 .collect(),
             Endpoint::IstioGateway { namespace, .. } => {
                 let labels = self.pod_labels(e);
-                model
-                    .network_policies
+                self.network_policies_in(namespace)
                     .iter()
-                    .enumerate()
-                    .filter(|(_, p)| {
-                        &p.meta.namespace == namespace
-                            && dir.restricts(p)
-                            && p.pod_selector.matches(&labels)
+                    .copied()
+                    .filter(|&i| {
+                        let p = &model.network_policies[i];
+                        dir.restricts(p) && p.pod_selector.matches(&labels)
                     })
-                    .map(|(i, _)| i)
                     .collect()
             }
             Endpoint::Ip(_) => Vec::new(),

@@ -7,6 +7,7 @@ pub mod declared;
 pub mod dns;
 mod env;
 mod routes;
+pub mod verdict;
 
 pub use declared::{FlowEnd, FlowPort, FlowSpec};
 

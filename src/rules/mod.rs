@@ -2,6 +2,7 @@
 //! model that reports field paths.
 
 pub mod authz;
+pub mod flows;
 pub mod input;
 pub mod mesh;
 pub mod netpol;
@@ -68,6 +69,7 @@ pub struct Context<'a> {
     pub inputs: &'a Inputs,
     pub options: &'a RuleOptions,
     engine: OnceLock<crate::engine::Engine<'a>>,
+    flow_verdicts: OnceLock<Vec<crate::flows::verdict::FlowVerdict>>,
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
     flows: OnceLock<crate::flows::Inferred>,
@@ -82,6 +84,7 @@ impl<'a> Context<'a> {
             inputs,
             options,
             engine: OnceLock::new(),
+            flow_verdicts: OnceLock::new(),
             principals: OnceLock::new(),
             namespaces: OnceLock::new(),
             flows: OnceLock::new(),
@@ -151,6 +154,17 @@ impl<'a> Context<'a> {
     pub fn engine(&self) -> &crate::engine::Engine<'a> {
         self.engine.get_or_init(|| {
             crate::engine::Engine::new(self.model, crate::engine::IpBlocksAndPods::Unknown)
+        })
+    }
+
+    /// The engine's verdict on each of [`Context::flows`], in the same order.
+    pub fn flow_verdicts(&self) -> &[crate::flows::verdict::FlowVerdict] {
+        self.flow_verdicts.get_or_init(|| {
+            self.flows()
+                .flows
+                .iter()
+                .map(|f| crate::flows::verdict::judge(self.engine(), f))
+                .collect()
         })
     }
 
@@ -256,6 +270,9 @@ pub static RULES: &[&Rule] = &[
     &routes::al405_route_not_allowed_by_listener::RULE,
     &routes::al406_backend_not_found::RULE,
     &routes::al407_backend_reference_not_granted::RULE,
+    &flows::al501_flow_blocked_by_networkpolicy::RULE,
+    &flows::al502_flow_blocked_by_authorization::RULE,
+    &flows::al503_forbidden_flow_allowed::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {

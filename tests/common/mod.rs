@@ -101,6 +101,15 @@ pub fn lint_tree(name: &str, files: &[(String, String)]) -> Vec<ambient_lint::fi
         write(&dir, path, text);
     }
     let mut options = ambient_lint::LintOptions::default();
+    // A tree's config file declares flows as the CLI would read them.
+    if let Some((path, text)) = files.iter().find(|(p, _)| p == ".ambient-lint.yaml") {
+        let config = ambient_lint::config::parse(&dir.join(path), text).expect("the config parses");
+        options.load.config = Some(ambient_lint::load::ConfigInput {
+            path: path.clone(),
+            text: text.clone(),
+            flows: config.flows,
+        });
+    }
     options.load.paths = vec![dir];
     ambient_lint::lint(&options).expect("the tree loads").1
 }

@@ -1,0 +1,100 @@
+use super::{
+    denied_leg, denied_pairs, more, note_unknown, push_related_netpol, same_cause_netpol,
+    target_name,
+};
+use crate::engine::Direction;
+use crate::engine::Verdict;
+use crate::finding::{Finding, Severity};
+use crate::model::qualified;
+use crate::rules::{Context, Rule, finding};
+
+pub static RULE: Rule = Rule {
+    code: "AL501",
+    name: "flow-blocked-by-networkpolicy",
+    severity: Severity::Error,
+    summary: "a flow the manifests intend (a route's backend, a Service named in an env value, a declared flow) is denied by NetworkPolicy on the port ambient puts on the wire",
+    doc: include_str!("../../../rules/AL501-flow-blocked-by-networkpolicy.md"),
+    check: Some(check),
+    supersedes: &[],
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let engine = ctx.engine();
+    for (flow, verdict) in ctx.flows().flows.iter().zip(ctx.flow_verdicts()) {
+        if flow.forbidden {
+            continue;
+        }
+        for pair in &verdict.pairs {
+            note_unknown(ctx, flow, pair);
+        }
+        let denied: Vec<_> = denied_pairs(&verdict.pairs, |p| p.judgement.network()).collect();
+        let Some(pair) = denied.first() else {
+            continue;
+        };
+        let Some(leg) = denied_leg(pair) else {
+            continue;
+        };
+        let dir = if leg.egress_verdict == Verdict::Denied {
+            Direction::Egress
+        } else {
+            Direction::Ingress
+        };
+        let (local, remote, towards) = match dir {
+            Direction::Egress => (&leg.leg.src, &leg.leg.dst, "to"),
+            Direction::Ingress => (&leg.leg.dst, &leg.leg.src, "from"),
+        };
+        let admission = match dir {
+            Direction::Egress => &leg.egress,
+            Direction::Ingress => &leg.ingress,
+        };
+        let policies: Vec<String> = admission
+            .isolating
+            .iter()
+            .map(|&p| {
+                let m = &engine.model.network_policies[p].meta;
+                qualified(Some(&m.namespace), &m.name)
+            })
+            .collect();
+        let wire = leg.leg.wire();
+        let same = same_cause_netpol(engine, leg, dir)
+            .map(|code| format!(" ({code} reports this policy)"))
+            .unwrap_or_default();
+        let through = if pair.judgement.plans.first().is_some_and(|p| p.legs.len() > 1) {
+            " through its waypoint"
+        } else {
+            ""
+        };
+        let message = format!(
+            "{}: the flow from {} to {}{through} is blocked by NetworkPolicy: on the wire it is {wire}, which the {} of {} (restricted by {}) does not admit {towards} {}, so {}{same}{}",
+            flow.origin.detail,
+            engine.describe(&pair.src),
+            target_name(engine, flow, pair),
+            dir.key(),
+            engine.describe(local),
+            crate::rules::list(&policies),
+            engine.describe(remote),
+            if matches!(flow.from, crate::flows::FlowSource::Gateway(_)) {
+                "requests time out and the gateway answers 504"
+            } else {
+                "connections time out"
+            },
+            more(denied.len()),
+        );
+        let help = format!(
+            "admit {wire} {towards} {} in a NetworkPolicy that selects {}{}",
+            engine.describe(remote),
+            engine.describe(local),
+            if leg.leg.hbone {
+                "; between mesh pods the application port is never on the wire"
+            } else {
+                ""
+            }
+        );
+        let mut f = finding(&RULE, flow.origin.at.clone(), message).help(help);
+        f = push_related_netpol(engine, leg, f);
+        if let Some(at) = engine.location(&pair.dst) {
+            f = f.related(at, "the destination pods");
+        }
+        out.push(f);
+    }
+}
