@@ -102,7 +102,8 @@ fn check(args: &CheckArgs) -> u8 {
     }
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
-    let report = Report::new(&inputs, findings, args.report.show_suppressed).with_unjudged(&unjudged);
+    let report =
+        Report::new(&inputs, findings, args.report.show_suppressed).with_unjudged(&unjudged);
     let to_file = args.report.output.is_some();
     let color = match args.report.color {
         Color::Always => true,

@@ -40,6 +40,16 @@ fn fixtures() -> Vec<(String, String, String, String)> {
 fn render(display: &str, text: &str) -> (String, Vec<&'static str>) {
     let (inputs, findings) = if Path::new(display).is_dir() {
         let mut options = ambient_lint::LintOptions::default();
+        // A tree's config file declares flows, as the CLI reads it.
+        let config_path = Path::new(display).join(".ambient-lint.yaml");
+        if let Ok(text) = std::fs::read_to_string(&config_path) {
+            let config = ambient_lint::config::parse(&config_path, &text).unwrap();
+            options.load.config = Some(ambient_lint::load::ConfigInput {
+                path: config_path.to_string_lossy().into_owned(),
+                text,
+                flows: config.flows,
+            });
+        }
         options.load.paths = vec![PathBuf::from(display)];
         ambient_lint::lint(&options).unwrap()
     } else {

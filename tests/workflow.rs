@@ -403,7 +403,7 @@ fn sarif_is_valid_and_has_what_github_code_scanning_requires() {
         run["originalUriBaseIds"]
     );
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 13);
+    assert_eq!(results.len(), 19);
     for r in results {
         assert!(r["ruleId"].is_string() && r["message"]["text"].is_string());
         let loc = &r["locations"][0]["physicalLocation"];
@@ -495,9 +495,9 @@ fn github_annotations_are_workflow_commands() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    // 13 annotations, then a notice per reason something was not judged.
-    assert_eq!(lines.len(), 14);
-    assert!(lines[13].starts_with("::notice title=ambient-lint%3A not judged::not judged: 3 references to namespace kgateway-system"), "{out}");
+    // 19 annotations, then a notice per reason something was not judged.
+    assert_eq!(lines.len(), 20);
+    assert!(lines[19].starts_with("::notice title=ambient-lint%3A not judged::not judged: 3 references to namespace kgateway-system"), "{out}");
     assert!(lines.contains(&"::error file=examples/bookstore/infra/istio/security/authz-policies/inventory-service-policy.yaml,line=18,col=13,endLine=18,endColumn=30,title=AL201 l7-rule-in-ztunnel-allow::ztunnel does not support HTTP attributes (found: `methods` and `paths`): this ALLOW rule is dropped; no rule is left, so the policy denies all traffic to the workloads it selects (503s / connection resets)%0Ahelp: keep only L4 fields in ztunnel policies (source principals, namespaces, serviceAccounts, ipBlocks; operation ports) and enforce the HTTP part in an HTTPRoute or a waypoint: deploy one, label the Service `istio.io/use-waypoint`, and attach the policy with `targetRefs`"), "{out}");
     for l in &lines[..13] {
         assert!(
@@ -516,7 +516,7 @@ fn gitlab_code_quality_has_stable_unique_fingerprints() {
     let b: Value = serde_json::from_slice(&bookstore("gitlab").stdout).unwrap();
     assert_eq!(a, b, "the same input gives the same report");
     let issues = a.as_array().unwrap();
-    assert_eq!(issues.len(), 13);
+    assert_eq!(issues.len(), 19);
     let mut prints: Vec<&str> = issues
         .iter()
         .map(|i| i["fingerprint"].as_str().unwrap())
@@ -595,7 +595,7 @@ fn output_files_and_statistics() {
         stdout(&o)
     );
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 13);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 19);
     // Machine-readable output to stdout keeps statistics on stderr.
     let o = bin(manifest_dir())
         .args(["examples/bookstore", "--format", "json", "--statistics"])

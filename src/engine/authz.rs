@@ -243,39 +243,48 @@ impl Engine<'_> {
                 service,
             } => {
                 let mut candidates: Vec<usize> = self.authorization_policies_in(root).to_vec();
-                for n in [Some(namespace.as_str()), service.as_ref().map(|(n, _)| n.as_str())]
-                    .into_iter()
-                    .flatten()
+                for n in [
+                    Some(namespace.as_str()),
+                    service.as_ref().map(|(n, _)| n.as_str()),
+                ]
+                .into_iter()
+                .flatten()
                 {
-                    if n != root && !candidates.iter().any(|&i| model.authorization_policies[i].meta.namespace == n) {
+                    if n != root
+                        && !candidates
+                            .iter()
+                            .any(|&i| model.authorization_policies[i].meta.namespace == n)
+                    {
                         candidates.extend_from_slice(self.authorization_policies_in(n));
                     }
                 }
                 candidates.sort_unstable();
                 candidates.dedup();
                 candidates
-                .into_iter()
-                .map(|i| (i, &model.authorization_policies[i]))
-                .filter(|(_, p)| {
-                    p.target_refs.iter().any(|t| {
-                        if t.namespace
-                            .as_deref()
-                            .is_some_and(|n| n != p.meta.namespace)
-                        {
-                            return false;
-                        }
-                        match t.kind.as_str() {
-                            "Gateway" => &p.meta.namespace == namespace && &t.name == name,
-                            "Service" => service
-                                .as_ref()
-                                .is_some_and(|(sn, s)| &p.meta.namespace == sn && &t.name == s),
-                            "GatewayClass" => p.meta.namespace == root && t.name == WAYPOINT_CLASS,
-                            _ => false,
-                        }
+                    .into_iter()
+                    .map(|i| (i, &model.authorization_policies[i]))
+                    .filter(|(_, p)| {
+                        p.target_refs.iter().any(|t| {
+                            if t.namespace
+                                .as_deref()
+                                .is_some_and(|n| n != p.meta.namespace)
+                            {
+                                return false;
+                            }
+                            match t.kind.as_str() {
+                                "Gateway" => &p.meta.namespace == namespace && &t.name == name,
+                                "Service" => service
+                                    .as_ref()
+                                    .is_some_and(|(sn, s)| &p.meta.namespace == sn && &t.name == s),
+                                "GatewayClass" => {
+                                    p.meta.namespace == root && t.name == WAYPOINT_CLASS
+                                }
+                                _ => false,
+                            }
+                        })
                     })
-                })
-                .map(|(i, _)| i)
-                .collect()
+                    .map(|(i, _)| i)
+                    .collect()
             }
         }
     }

@@ -83,12 +83,12 @@ fn port_u16(n: i64) -> Option<u16> {
     u16::try_from(n).ok().filter(|p| *p > 0)
 }
 
+/// Destination pods, the port they listen on, and the Service addressed (index), if any.
+pub type Destination = (Endpoint, Option<u16>, Option<usize>);
+
 /// The pods a flow's target means, each with the port they listen on and the Service
 /// addressed; or why there are none.
-pub fn destinations(
-    engine: &Engine,
-    to: &FlowTarget,
-) -> Result<Vec<(Endpoint, Option<u16>, Option<usize>)>, String> {
+pub fn destinations(engine: &Engine, to: &FlowTarget) -> Result<Vec<Destination>, String> {
     let model = engine.model;
     match to {
         FlowTarget::Service { service, port } => {
@@ -144,7 +144,9 @@ pub fn destinations(
                 .map(|(i, _)| (Endpoint::Workload(i), port.and_then(port_u16), None))
                 .collect();
             if out.is_empty() {
-                return Err(format!("namespace `{namespace}` has no workload in the input"));
+                return Err(format!(
+                    "namespace `{namespace}` has no workload in the input"
+                ));
             }
             Ok(out)
         }

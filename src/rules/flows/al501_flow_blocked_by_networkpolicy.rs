@@ -59,16 +59,21 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let same = same_cause_netpol(engine, leg, dir)
             .map(|code| format!(" ({code} reports this policy)"))
             .unwrap_or_default();
-        let through = if pair.judgement.plans.first().is_some_and(|p| p.legs.len() > 1) {
+        let through = if pair
+            .judgement
+            .plans
+            .first()
+            .is_some_and(|p| p.legs.len() > 1)
+        {
             " through its waypoint"
         } else {
             ""
         };
         let message = format!(
-            "{}: the flow from {} to {}{through} is blocked by NetworkPolicy: on the wire it is {wire}, which the {} of {} (restricted by {}) does not admit {towards} {}, so {}{same}{}",
-            flow.origin.detail,
+            "the flow from {} to {}{through} ({}) is blocked by NetworkPolicy: on the wire it is {wire}, which the {} of {} (restricted by {}) does not admit {towards} {}, so {}{same}{}",
             engine.describe(&pair.src),
             target_name(engine, flow, pair),
+            flow.origin.detail,
             dir.key(),
             engine.describe(local),
             crate::rules::list(&policies),

@@ -42,10 +42,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             None => "in plain text, with no identity".to_string(),
         };
         let head = format!(
-            "{}: the flow from {} to {} is refused",
-            flow.origin.detail,
+            "the flow from {} to {} ({}) is refused",
             engine.describe(&pair.src),
             target_name(engine, flow, pair),
+            flow.origin.detail,
         );
         let mut f = if let Some(pa) = a.strict {
             let m = &model.peer_authentications[pa].meta;
@@ -72,9 +72,19 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
                 None => ("an AuthorizationPolicy".to_string(), String::new()),
             };
-            let same = same_cause_authz(engine, a)
-                .map(|code| format!(" ({code}: its rules that use HTTP attributes are dropped)"))
-                .unwrap_or_default();
+            let behind_waypoint = matches!(a.enforcer, Enforcer::Ztunnel)
+                && pair.judgement.plans.iter().any(|p| {
+                    p.authz
+                        .iter()
+                        .any(|x| matches!(x.enforcer, Enforcer::Waypoint { .. }))
+                });
+            let same = match same_cause_authz(engine, a) {
+                Some(code) => format!(" ({code}: its rules that use HTTP attributes are dropped)"),
+                None if behind_waypoint => {
+                    " (behind a waypoint the destination sees the waypoint's identity, not the client's)".to_string()
+                }
+                None => String::new(),
+            };
             let mut f = finding(
                 &RULE,
                 flow.origin.at.clone(),

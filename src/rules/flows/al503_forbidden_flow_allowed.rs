@@ -30,10 +30,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             flow.origin.at.clone(),
             format!(
-                "{}: this flow is forbidden, but every layer admits it: {} reaches {} ({} on the wire)",
-                flow.origin.detail,
+                "the flow from {} to {} ({}) is forbidden, but every layer admits it, on the wire {}",
                 engine.describe(&pair.src),
                 target_name(engine, flow, pair),
+                flow.origin.detail,
                 pair.judgement.wire(),
             ),
         )

@@ -73,7 +73,11 @@ pub fn denied_authz(pair: &Pair) -> Option<&AuthzJudgement> {
 
 /// The AL3xx rule that reports the same cause on the same policy, if any: a restricted
 /// direction that admits HBONE to or from no pod at all.
-pub fn same_cause_netpol(engine: &Engine, leg: &LegJudgement, dir: Direction) -> Option<&'static str> {
+pub fn same_cause_netpol(
+    engine: &Engine,
+    leg: &LegJudgement,
+    dir: Direction,
+) -> Option<&'static str> {
     if !leg.leg.hbone {
         return None;
     }
@@ -112,7 +116,11 @@ pub fn note_unknown(ctx: &Context, flow: &Flow, pair: &Pair) {
         .filter(|e| ctx.engine().role(e) == crate::engine::Role::Unknown)
         .find_map(|e| ctx.engine().namespace_of(e))
     {
-        ctx.unjudged_at(crate::rules::Unjudged::UnknownDataplane, ns, &flow.origin.at);
+        ctx.unjudged_at(
+            crate::rules::Unjudged::UnknownDataplane,
+            ns,
+            &flow.origin.at,
+        );
     }
 }
 
