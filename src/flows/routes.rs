@@ -154,13 +154,26 @@ fn http_requests(rule: &RouteRule) -> (Vec<String>, Vec<String>) {
             Some(PathMatch::Regex(_)) | None => any_path = true,
         }
     }
+    if any_path {
+        paths.clear();
+    }
+    // A path below a prefix already listed adds nothing (`/a/b` under `/a/*`).
+    let prefixes: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.strip_suffix('*').map(str::to_string))
+        .collect();
+    paths.retain(|p| {
+        !prefixes
+            .iter()
+            .any(|q| p.starts_with(q.as_str()) && *p != format!("{q}*"))
+    });
     (
         if any_method {
             Vec::new()
         } else {
             sorted(methods)
         },
-        if any_path { Vec::new() } else { sorted(paths) },
+        sorted(paths),
     )
 }
 

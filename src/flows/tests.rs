@@ -112,6 +112,8 @@ spec:
     - matches:
         - {{path: {{type: PathPrefix, value: /shop/}}, method: GET}}
         - {{path: {{type: Exact, value: /shop/checkout}}, method: POST}}
+        - {{path: {{type: Exact, value: /shop}}, method: POST}}
+        - {{path: {{type: Exact, value: /cart}}, method: GET}}
       backendRefs: [{{name: web, port: 80}}]
     - backendRefs: [{{name: web}}, {{name: api}}, {{name: api, port: 9000}}, {{name: api, port: 8080}}, {{name: gone, port: 80}}]
     - matches: [{{path: {{type: PathPrefix, value: /api}}}}, {{path: {{type: RegularExpression, value: '/v[0-9]'}}, method: GET}}]
@@ -150,7 +152,11 @@ spec:
     );
     let f = &inferred.flows;
     assert_eq!(f[0].methods, ["GET", "POST"]);
-    assert_eq!(f[0].paths, ["/shop", "/shop/*", "/shop/checkout"]);
+    assert_eq!(
+        f[0].paths,
+        ["/cart", "/shop", "/shop/*"],
+        "`/shop/checkout` is below `/shop/*`"
+    );
     assert_eq!(f[0].origin.kind, OriginKind::Route);
     assert_eq!(f[0].origin.detail, "HTTPRoute shop/shop rule 0");
     assert_eq!(field_path(&f[0].origin.at), "spec.rules[0].backendRefs[0]");
@@ -194,10 +200,15 @@ spec:
             - name: FROM_MAP
               valueFrom: {configMapKeyRef: {name: settings, key: api-address}}
             - name: MISSING_MAP
-              valueFrom: {configMapKeyRef: {name: nowhere, key: x}}
+              valueFrom: {configMapKeyRef: {name: nowhere, key: x, optional: true}}
+            - name: POD_IP
+              valueFrom: {fieldRef: {fieldPath: status.podIP}}
+            - name: PASSWORD
+              valueFrom: {secretKeyRef: {name: secret, key: password}}
           envFrom:
             - {configMapRef: {name: settings}, prefix: CFG_}
             - {secretRef: {name: secret}}
+            - configMapRef: {name: nowhere, optional: true}
 ---
 apiVersion: v1
 kind: Service
@@ -216,6 +227,7 @@ data:
   api-address: 'api.shop:9000'
   DEBUG: 'true'
   RETRIES: 3
+binaryData: {blob: aGVsbG8=}
 ";
 
 #[test]
