@@ -21,7 +21,7 @@ struct EnvValue<'m> {
     value: &'m Str,
     /// The object the value is written in: the workload, or the ConfigMap.
     object: ObjectId,
-    /// Where it came from besides the variable, for the detail: ` (ConfigMap shop/settings)`.
+    /// Where it came from besides the variable, for the detail: `, from ConfigMap `shop/settings``.
     via: String,
 }
 
@@ -48,7 +48,10 @@ pub(super) fn flows<'i>(model: &Model, path_of: &dyn Fn(ObjectId) -> &'i str) ->
                         origin: FlowOrigin {
                             kind: OriginKind::Env,
                             at: Location::field(v.object, v.value.path.clone()),
-                            detail: format!("env {} of container {}{}", v.variable, c.name, v.via),
+                            detail: format!(
+                                "env `{}` of container `{}`{}",
+                                v.variable, c.name, v.via
+                            ),
                         },
                         forbidden: false,
                     };
@@ -88,7 +91,10 @@ fn env_values<'m>(model: &'m Model, w: &'m Workload, c: &'m Container) -> Vec<En
                 variable: r.name.clone(),
                 value,
                 object: cm.meta.object,
-                via: format!(" (ConfigMap {ns}/{} key {})", cm.meta.name, r.key),
+                via: format!(
+                    ", from key `{}` of ConfigMap `{ns}/{}`",
+                    r.key, cm.meta.name
+                ),
             });
         }
     }
@@ -98,7 +104,7 @@ fn env_values<'m>(model: &'m Model, w: &'m Workload, c: &'m Container) -> Vec<En
                 variable: format!("{}{key}", r.prefix),
                 value,
                 object: cm.meta.object,
-                via: format!(" (ConfigMap {ns}/{})", cm.meta.name),
+                via: format!(", from ConfigMap `{ns}/{}`", cm.meta.name),
             }));
         }
     }

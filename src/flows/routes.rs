@@ -117,7 +117,7 @@ fn route_flows<'m, 'i>(
                     origin: FlowOrigin {
                         kind: OriginKind::Route,
                         at: Location::field(meta.object, b.path.clone()),
-                        detail: format!("{kind} {name} rule {}", rule.index),
+                        detail: format!("{kind} `{name}` rules[{}]", rule.index),
                     },
                     forbidden: false,
                 });

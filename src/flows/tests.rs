@@ -158,7 +158,7 @@ spec:
         "`/shop/checkout` is below `/shop/*`"
     );
     assert_eq!(f[0].origin.kind, OriginKind::Route);
-    assert_eq!(f[0].origin.detail, "HTTPRoute shop/shop rule 0");
+    assert_eq!(f[0].origin.detail, "HTTPRoute `shop/shop` rules[0]");
     assert_eq!(field_path(&f[0].origin.at), "spec.rules[0].backendRefs[0]");
     assert!(
         f[1].methods.is_empty() && f[1].paths.is_empty(),
@@ -171,7 +171,7 @@ spec:
     );
     assert_eq!(f[4].methods, ["POST"]);
     assert_eq!(f[4].paths, ["/shop.v1.Admin/*", "/shop.v1.Cart/Add"]);
-    assert_eq!(f[4].origin.detail, "GRPCRoute shop/rpc rule 0");
+    assert_eq!(f[4].origin.detail, "GRPCRoute `shop/rpc` rules[0]");
     assert!(f.iter().all(|f| f.protocol == "TCP" && !f.forbidden));
     assert!(inferred.unresolved.is_empty());
 }
@@ -248,7 +248,7 @@ fn env_values_and_config_maps_give_workload_flows() {
     );
     let f = &inferred.flows;
     assert_eq!(f[0].origin.kind, OriginKind::Env);
-    assert_eq!(f[0].origin.detail, "env API_URL of container front");
+    assert_eq!(f[0].origin.detail, "env `API_URL` of container `front`");
     assert_eq!(
         field_path(&f[0].origin.at),
         "spec.template.spec.containers[0].env[0].value"
@@ -256,7 +256,7 @@ fn env_values_and_config_maps_give_workload_flows() {
     assert_eq!(f[2].protocol, "UDP", "the Service port's protocol");
     assert_eq!(
         f[3].origin.detail,
-        "env FROM_MAP of container front (ConfigMap shop/settings key api-address)"
+        "env `FROM_MAP` of container `front`, from key `api-address` of ConfigMap `shop/settings`"
     );
     let Location::Field { object, path } = &f[3].origin.at else {
         panic!()
@@ -304,7 +304,7 @@ data: {{API: 'grpc://api:9000', WEB: 'http://web', LEVEL: debug, BROKERS: 'api.s
         .collect();
     assert_eq!(
         details[0],
-        "env APP_API of container w (ConfigMap shop/settings)"
+        "env `APP_API` of container `w`, from ConfigMap `shop/settings`"
     );
     assert_eq!(field_path(&inferred.flows[3].origin.at), "data.BROKERS");
 }
@@ -459,10 +459,10 @@ fn the_bookstore_flows() {
     assert_eq!(
         flows,
         [
-            "ecom/ecom-service -> svc inventory/inventory-service:8000 (env INVENTORY_SERVICE_URL of container ecom-service)",
-            "gateway infra/bookstore-gateway -> svc ecom/ecom-service:8080 (HTTPRoute ecom/ecom-route rule 0)",
-            "gateway infra/bookstore-gateway -> svc ecom/ui-service:80 (HTTPRoute ecom/ui-route rule 0)",
-            "gateway infra/bookstore-gateway -> svc inventory/inventory-service:8000 (HTTPRoute inventory/inven-route rule 0)",
+            "ecom/ecom-service -> svc inventory/inventory-service:8000 (env `INVENTORY_SERVICE_URL` of container `ecom-service`)",
+            "gateway infra/bookstore-gateway -> svc ecom/ecom-service:8080 (HTTPRoute `ecom/ecom-route` rules[0])",
+            "gateway infra/bookstore-gateway -> svc ecom/ui-service:80 (HTTPRoute `ecom/ui-route` rules[0])",
+            "gateway infra/bookstore-gateway -> svc inventory/inventory-service:8000 (HTTPRoute `inventory/inven-route` rules[0])",
         ]
     );
 }
