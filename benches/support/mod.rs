@@ -11,16 +11,24 @@ pub const RESOURCES_PER_NAMESPACE: usize = 13;
 fn namespace_files(i: usize, n: usize) -> Vec<(String, String)> {
     let ns = format!("team-{i:05}");
     let next = format!("team-{:05}", (i + 1) % n);
+    // The namespace whose api calls this one's (through its PEER_URL).
+    let prev = format!("team-{:05}", (i + n - 1) % n);
     let mut app = String::new();
     let mut policies = String::new();
     let mut routes = String::new();
     writeln!(app, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    istio.io/dataplane-mode: ambient\n    team: t{}\n---", i % 50).unwrap();
     for svc in ["api", "db"] {
         let port = if svc == "db" { 5432 } else { 8080 };
+        // The api calls the next namespace's api, and its own database.
+        let env = if svc == "api" {
+            format!("\n          env:\n            - {{name: PEER_URL, value: \"http://api.{next}.svc.cluster.local:8080\"}}\n            - {{name: DATABASE_URL, value: \"postgres://db:5432/app\"}}")
+        } else {
+            String::new()
+        };
         writeln!(
             app,
             "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {svc}\n  namespace: {ns}\n---\n\
-apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}\n  namespace: {ns}\n  labels: {{app: {svc}}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: {svc}}}\n  template:\n    metadata:\n      labels: {{app: {svc}, version: v1}}\n    spec:\n      serviceAccountName: {svc}\n      containers:\n        - name: {svc}\n          image: registry.example/{svc}:1.{i}\n          ports:\n            - {{name: http, containerPort: {port}}}\n          readinessProbe:\n            httpGet: {{path: /ready, port: http}}\n          env:\n            - {{name: PEER_URL, value: \"http://api.{next}.svc.cluster.local:8080\"}}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}\n  namespace: {ns}\n  labels: {{app: {svc}}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: {svc}}}\n  template:\n    metadata:\n      labels: {{app: {svc}, version: v1}}\n    spec:\n      serviceAccountName: {svc}\n      containers:\n        - name: {svc}\n          image: registry.example/{svc}:1.{i}\n          ports:\n            - {{name: http, containerPort: {port}}}\n          readinessProbe:\n            httpGet: {{path: /ready, port: http}}{env}\n---\n\
 apiVersion: v1\nkind: Service\nmetadata:\n  name: {svc}\n  namespace: {ns}\nspec:\n  selector: {{app: {svc}}}\n  ports:\n    - {{name: http, port: {port}, targetPort: http}}\n---"
         )
         .unwrap();
@@ -28,9 +36,9 @@ apiVersion: v1\nkind: Service\nmetadata:\n  name: {svc}\n  namespace: {ns}\nspec
     writeln!(
         policies,
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n---\n\
-apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  podSelector:\n    matchLabels: {{app: api}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: infra}}\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: {next}}}\n      ports:\n        - {{port: 15008, protocol: TCP}}\n        - {{port: 8080, protocol: TCP}}\n    - from:\n        - ipBlock: {{cidr: 169.254.7.127/32}}\n  egress:\n    - to:\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: {next}}}\n          podSelector:\n            matchLabels: {{app: api}}\n      ports:\n        - {{port: 8080}}\n        - {{port: 15008}}\n    - to:\n        - podSelector:\n            matchLabels: {{app: db}}\n      ports:\n        - {{port: 15008}}\n    - to:\n        - namespaceSelector: {{}}\n          podSelector:\n            matchLabels: {{k8s-app: kube-dns}}\n      ports:\n        - {{port: 53, protocol: UDP}}\n        - {{port: 53, protocol: TCP}}\n---\n\
+apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  podSelector:\n    matchLabels: {{app: api}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: infra}}\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: {prev}}}\n      ports:\n        - {{port: 15008, protocol: TCP}}\n        - {{port: 8080, protocol: TCP}}\n    - from:\n        - ipBlock: {{cidr: 169.254.7.127/32}}\n  egress:\n    - to:\n        - namespaceSelector:\n            matchLabels: {{kubernetes.io/metadata.name: {next}}}\n          podSelector:\n            matchLabels: {{app: api}}\n      ports:\n        - {{port: 8080}}\n        - {{port: 15008}}\n    - to:\n        - podSelector:\n            matchLabels: {{app: db}}\n      ports:\n        - {{port: 15008}}\n    - to:\n        - namespaceSelector: {{}}\n          podSelector:\n            matchLabels: {{k8s-app: kube-dns}}\n      ports:\n        - {{port: 53, protocol: UDP}}\n        - {{port: 53, protocol: TCP}}\n---\n\
 apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\n  namespace: {ns}\nspec:\n  podSelector:\n    matchLabels: {{app: db}}\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels: {{app: api}}\n        - ipBlock: {{cidr: 169.254.7.127/32}}\n---\n\
-apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels: {{app: api}}\n  rules:\n    - from:\n        - source:\n            principals:\n              - cluster.local/ns/infra/sa/edge-istio\n              - cluster.local/ns/{next}/sa/api\n    - from:\n        - source:\n            namespaces: [\"{ns}\"]\n      to:\n        - operation:\n            ports: [\"8080\"]\n---\n\
+apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels: {{app: api}}\n  rules:\n    - from:\n        - source:\n            principals:\n              - cluster.local/ns/infra/sa/edge-istio\n              - cluster.local/ns/{prev}/sa/api\n    - from:\n        - source:\n            namespaces: [\"{ns}\"]\n      to:\n        - operation:\n            ports: [\"8080\"]\n---\n\
 apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: db\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels: {{app: db}}\n  rules:\n    - from:\n        - source:\n            principals: [\"cluster.local/ns/{ns}/sa/api\"]\n---"
     )
     .unwrap();

@@ -56,6 +56,26 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             })
             .collect();
         let wire = leg.leg.wire();
+        // When the input does not show whether an end is in ambient, every reading is judged
+        // and all of them are cut: say so rather than claim one.
+        let mut wires: Vec<String> = Vec::new();
+        for plan in &pair.judgement.plans {
+            if let Some(l) = plan.legs.iter().find(|l| l.verdict() == Verdict::Denied)
+                && !wires.contains(&l.leg.wire())
+            {
+                wires.push(l.leg.wire());
+            }
+        }
+        let wire_text = if wires.len() > 1 {
+            format!(
+                "{} or {}, as the input does not show whether {} is in ambient, and neither is admitted: the",
+                wires[..wires.len() - 1].join(", "),
+                wires[wires.len() - 1],
+                unknown_end(engine, pair)
+            )
+        } else {
+            format!("{wire}, which the")
+        };
         let same = same_cause_netpol(engine, leg, dir)
             .map(|code| format!(" ({code} reports this policy)"))
             .unwrap_or_default();
@@ -70,7 +90,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ""
         };
         let message = format!(
-            "the flow from {} to {}{through} ({}) is blocked by NetworkPolicy: on the wire it is {wire}, which the {} of {} (restricted by {}) does not admit {towards} {}, so {}{same}{}",
+            "the flow from {} to {}{through} ({}) is blocked by NetworkPolicy: on the wire it is {wire_text} {} of {} (restricted by {}) does not admit {towards} {}, so {}{same}{}",
             engine.describe(&pair.src),
             target_name(engine, flow, pair),
             flow.origin.detail,
@@ -102,4 +122,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         out.push(f);
     }
+}
+
+/// The namespace of the end whose enrolment the input does not show, for messages.
+fn unknown_end(engine: &crate::engine::Engine, pair: &crate::flows::verdict::Pair) -> String {
+    [&pair.src, &pair.dst]
+        .into_iter()
+        .find(|e| engine.role(e) == crate::engine::Role::Unknown)
+        .and_then(|e| engine.namespace_of(e))
+        .map_or("an end".to_string(), |ns| format!("namespace `{ns}`"))
 }
