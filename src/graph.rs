@@ -63,8 +63,13 @@ pub struct GraphFlow {
     pub decided_by: Vec<DecidedBy>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub why_unknown: Vec<String>,
-    #[serde(skip)]
+    /// A flow the config forbids: `allowed` is then what `check` reports (AL503).
+    #[serde(skip_serializing_if = "is_false")]
     pub forbidden: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Serialize)]
@@ -88,7 +93,10 @@ pub fn flows(options: &LintOptions) -> Result<(Inputs, Vec<GraphFlow>), crate::R
         let model = Model::build_unit(&inputs, objects, model_options);
         let ctx = Context::new(&model, &inputs, &options.rules);
         for (flow, verdict) in ctx.flows().flows.iter().zip(ctx.flow_verdicts()) {
-            if !inputs.is_linted(inputs.file_of(&flow.origin.at)) {
+            // Flows written in a `--context` file are not the user's to see; the config's are.
+            if flow.origin.kind != OriginKind::Config
+                && !inputs.is_linted(inputs.file_of(&flow.origin.at))
+            {
                 continue;
             }
             out.insert(row(&inputs, ctx.engine(), flow, verdict));

@@ -21,7 +21,9 @@ fn namespace_files(i: usize, n: usize) -> Vec<(String, String)> {
         let port = if svc == "db" { 5432 } else { 8080 };
         // The api calls the next namespace's api, and its own database.
         let env = if svc == "api" {
-            format!("\n          env:\n            - {{name: PEER_URL, value: \"http://api.{next}.svc.cluster.local:8080\"}}\n            - {{name: DATABASE_URL, value: \"postgres://db:5432/app\"}}")
+            format!(
+                "\n          env:\n            - {{name: PEER_URL, value: \"http://api.{next}.svc.cluster.local:8080\"}}\n            - {{name: DATABASE_URL, value: \"postgres://db:5432/app\"}}"
+            )
         } else {
             String::new()
         };
