@@ -268,3 +268,6 @@ pub enum Role {
     /// The input does not say.
     Unknown,
 }
+
+#[cfg(test)]
+mod tests;

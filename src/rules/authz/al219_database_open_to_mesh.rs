@@ -1,6 +1,5 @@
-use std::collections::HashSet;
-
-use super::covered_workloads;
+use crate::engine::Endpoint;
+use crate::engine::authz::Enforcer;
 use crate::finding::{Finding, Location, Severity};
 use crate::model::{Dataplane, qualified};
 use crate::rules::{Context, Rule, finding};
@@ -35,17 +34,9 @@ const DATASTORES: &[(i64, &str)] = &[
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    // Every workload some ztunnel policy applies to, computed once.
-    let mut covered: HashSet<usize> = HashSet::new();
-    for p in model
-        .authorization_policies
-        .iter()
-        .filter(|p| p.target_refs.is_empty())
-    {
-        covered.extend(covered_workloads(model, &p.meta, p.selector.as_ref()));
-    }
+    let engine = ctx.engine();
     for (i, w) in model.workloads.iter().enumerate() {
-        if covered.contains(&i) || model.workload_dataplane(w) != Dataplane::Ambient {
+        if model.workload_dataplane(w) != Dataplane::Ambient {
             continue;
         }
         let Some((port, store)) = w.container_ports().find_map(|p| {
@@ -56,6 +47,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
+        // The policies ztunnel applies to these pods, as the engine selects them.
+        if !engine
+            .authorization_policies(&Endpoint::Workload(i), &Enforcer::Ztunnel)
+            .is_empty()
+        {
+            continue;
+        }
         out.push(
             finding(
                 &RULE,
