@@ -1,5 +1,5 @@
 //! Command line: `ambient-lint [PATH]...` lints (the default command), `rules` lists the rules,
-//! `explain <CODE>` prints a rule's document.
+//! `explain <CODE>` prints a rule's document, `connectivity [PATH]...` reports who reaches whom.
 
 use std::path::PathBuf;
 
@@ -26,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Lint manifests (the default command).
     Check(Box<CheckArgs>),
+    /// Report the effective connectivity between every pair of workloads and address blocks
+    /// (reports, never fails on what it finds: exit 0, or 2 when it cannot run).
+    Connectivity(Box<ConnectivityArgs>),
     /// List every rule: code, name, default severity, summary.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -74,6 +77,41 @@ pub enum ListFormat {
     Markdown,
 }
 
+/// `connectivity --mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConnectivityMode {
+    /// What the application sees: ambient's wire (HBONE, waypoints) and AuthorizationPolicy,
+    /// on the destination's container ports.
+    Ambient,
+    /// Kubernetes NetworkPolicy alone, as any CNI enforces it without a mesh.
+    Plain,
+}
+
+/// `connectivity --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConnectivityFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectivityArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Which enforcement to report.
+    #[arg(long, value_enum, default_value_t = ConnectivityMode::Ambient)]
+    pub mode: ConnectivityMode,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ConnectivityFormat::Table)]
+    pub format: ConnectivityFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,
@@ -99,9 +137,8 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories to lint (`.yaml`, `.yml`, `.json`, recursively); `-` reads standard input.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -135,6 +172,36 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub context: Vec<PathBuf>,
 
+    /// Run only these rules: codes, prefixes (`AL3`) or names, comma-separated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules: codes, prefixes or names, comma-separated.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// A request that must not be reachable through a north-south gateway, e.g.
+    /// 'POST /inven/stock/reserve' or '/admin/*'; repeatable.
+    #[arg(long, value_name = "[METHOD] PATH")]
+    pub internal_path: Vec<String>,
+
+    /// A mutating request that is meant to be public, e.g. 'POST /ecom/checkout' or
+    /// 'POST /api/cart/*': AL402 stays quiet about routes within it; repeatable.
+    #[arg(long, value_name = "METHOD PATH")]
+    pub public_mutation: Vec<String>,
+
+    /// Print where the time went (load, model, rules, report) to standard error.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// What to read and how to model it: shared by `check` and `connectivity`.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Files or directories to read (`.yaml`, `.yml`, `.json`, recursively); `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
     /// The path standard input stands for: findings in it are shown there, and helm's
     /// `# Source:` comments and kustomize's origin annotations are looked up from its folder.
     #[arg(long, value_name = "PATH")]
@@ -153,14 +220,6 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_config: bool,
 
-    /// Run only these rules: codes, prefixes (`AL3`) or names, comma-separated.
-    #[arg(long, value_name = "CODES", value_delimiter = ',')]
-    pub select: Vec<String>,
-
-    /// Do not run these rules: codes, prefixes or names, comma-separated.
-    #[arg(long, value_name = "CODES", value_delimiter = ',')]
-    pub ignore: Vec<String>,
-
     /// Namespace for resources that do not name one, as `kubectl -n` [default: default].
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
@@ -168,16 +227,6 @@ pub struct CheckArgs {
     /// Skip paths matching this glob (.gitignore syntax); repeatable, added to the config's.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-
-    /// A request that must not be reachable through a north-south gateway, e.g.
-    /// 'POST /inven/stock/reserve' or '/admin/*'; repeatable.
-    #[arg(long, value_name = "[METHOD] PATH")]
-    pub internal_path: Vec<String>,
-
-    /// A mutating request that is meant to be public, e.g. 'POST /ecom/checkout' or
-    /// 'POST /api/cart/*': AL402 stays quiet about routes within it; repeatable.
-    #[arg(long, value_name = "METHOD PATH")]
-    pub public_mutation: Vec<String>,
 
     /// A namespace that exists in the cluster but not in these manifests; repeatable.
     #[arg(long, value_name = "NAMESPACE")]
@@ -219,10 +268,6 @@ pub struct CheckArgs {
     /// Documents read from one file at most; the rest is reported (AL001) [default: 100000].
     #[arg(long, value_name = "N")]
     pub max_documents: Option<usize>,
-
-    /// Print where the time went (load, model, rules, report) to standard error.
-    #[arg(long)]
-    pub stats: bool,
 
     /// Istio's root namespace, where mesh-wide policies live [default: istio-system].
     #[arg(long, value_name = "NAMESPACE")]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connectivity;
 pub mod engine;
 pub mod finding;
 pub mod load;
@@ -59,6 +60,18 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(args: &cli::CheckArgs) -> Result<Settings, RunError> {
+        Settings::build(&args.input, Some(args))
+    }
+
+    /// The settings of a command that reads inputs but runs no rule (`connectivity`).
+    pub fn from_input(input: &cli::InputArgs) -> Result<Settings, RunError> {
+        Settings::build(input, None)
+    }
+
+    fn build(args: &cli::InputArgs, check: Option<&cli::CheckArgs>) -> Result<Settings, RunError> {
+        let none: Vec<String> = Vec::new();
+        let select = check.map_or(&none, |c| &c.select);
+        let ignore = check.map_or(&none, |c| &c.ignore);
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut warnings = Vec::new();
         let path = match (&args.config, args.no_config) {
@@ -102,14 +115,14 @@ impl Settings {
                 cli.to_vec()
             }
         };
-        for code in args.select.iter().chain(&args.ignore) {
+        for code in select.iter().chain(ignore) {
             if !config::selector_known(code) {
                 return Err(RunError::Usage(format!(
                     "`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)"
                 )));
             }
         }
-        let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
+        let fail_on = match (check.and_then(|c| c.fail_on), file.fail_on.as_deref()) {
             (Some(f), _) => f,
             (None, Some("error")) => cli::FailOn::Error,
             (None, Some("info")) => cli::FailOn::Info,
@@ -142,7 +155,7 @@ impl Settings {
         let lint = LintOptions {
             load: LoadOptions {
                 paths: args.paths.clone(),
-                context: args.context.clone(),
+                context: check.map(|c| c.context.clone()).unwrap_or_default(),
                 declared,
                 exclude,
                 default_namespace: args
@@ -180,18 +193,21 @@ impl Settings {
                 default_dataplane,
             },
             rules: RuleOptions {
-                internal_paths: patterns(&pick(&args.internal_path, &file.routes_internal))?,
+                internal_paths: patterns(&pick(
+                    check.map_or(&none, |c| &c.internal_path),
+                    &file.routes_internal,
+                ))?,
                 public_mutations: patterns(&pick(
-                    &args.public_mutation,
+                    check.map_or(&none, |c| &c.public_mutation),
                     &file.routes_public_mutations,
                 ))?,
                 selection: config::Selection {
-                    select: if args.select.is_empty() {
+                    select: if select.is_empty() {
                         file.select.clone()
                     } else {
-                        Some(args.select.clone())
+                        Some(select.clone())
                     },
-                    ignore: pick(&args.ignore, &file.ignore),
+                    ignore: pick(ignore, &file.ignore),
                     severity: file.severity.clone(),
                     per_path_ignores: file.per_path_ignores.clone(),
                     base,
@@ -214,7 +230,7 @@ pub const DECLARED_ON_COMMAND_LINE: &str = "declared on the command line";
 /// The facts declared on the command line and in the config file. One declared twice is kept
 /// once, on the command line (a namespace's labels from both, the command line's winning).
 fn declared_facts(
-    args: &cli::CheckArgs,
+    args: &cli::InputArgs,
     file: &config::Config,
     path: Option<&std::path::Path>,
 ) -> Result<Vec<load::declared::Declared>, RunError> {
@@ -345,16 +361,8 @@ fn check_timed(
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
-    let all: Vec<load::units::Unit>;
-    let units: &[load::units::Unit] = if inputs.units.is_empty() {
-        all = vec![load::units::Unit {
-            objects: (0..inputs.objects.len()).collect(),
-            ..Default::default()
-        }];
-        &all
-    } else {
-        &inputs.units
-    };
+    let units = units_of(inputs);
+    let units: &[load::units::Unit] = &units;
     // Each unit is its own cluster: modelled and checked alone.
     type UnitResult = (
         Vec<Finding>,
@@ -430,6 +438,18 @@ fn check_timed(
         ..Timings::default()
     };
     (findings, unjudged, timings)
+}
+
+/// What is modelled as one cluster each: the loader's units, or one unit of every object.
+pub fn units_of(inputs: &Inputs) -> std::borrow::Cow<'_, [load::units::Unit]> {
+    if inputs.units.is_empty() {
+        std::borrow::Cow::Owned(vec![load::units::Unit {
+            objects: (0..inputs.objects.len()).collect(),
+            ..Default::default()
+        }])
+    } else {
+        std::borrow::Cow::Borrowed(&inputs.units)
+    }
 }
 
 /// One finding per mistake: a base that several overlays render reports its finding once, naming

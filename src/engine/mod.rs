@@ -9,6 +9,7 @@ pub mod authz;
 pub mod ip;
 pub mod netpol;
 pub mod ports;
+pub mod reach;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -86,6 +87,10 @@ impl Verdict {
 pub struct Engine<'m> {
     pub model: &'m Model,
     pub ip_blocks: IpBlocksAndPods,
+    /// A namespace the input has no Namespace object for carries only
+    /// `kubernetes.io/metadata.name` (what `connectivity --mode plain` and NetworkPolicy
+    /// analyzers assume), instead of labels the input cannot tell.
+    pub name_only_namespaces: bool,
     /// For each workload, the NetworkPolicies selecting it (indexes into `network_policies`).
     selecting: Vec<Vec<usize>>,
 }
@@ -95,7 +100,18 @@ impl<'m> Engine<'m> {
         Engine {
             model,
             ip_blocks,
+            name_only_namespaces: false,
             selecting: netpol::selecting_policies(model),
+        }
+    }
+
+    /// Kubernetes NetworkPolicy as NetworkPolicy analyzers read a manifest set: an `ipBlock`
+    /// names addresses outside the pod network, and a namespace without a Namespace object has
+    /// only its `kubernetes.io/metadata.name` label. Nothing is then unknown.
+    pub fn plain(model: &'m Model) -> Engine<'m> {
+        Engine {
+            name_only_namespaces: true,
+            ..Engine::new(model, IpBlocksAndPods::Never)
         }
     }
 

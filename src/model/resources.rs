@@ -103,6 +103,10 @@ pub struct Workload {
     pub service_account: Option<Str>,
     pub host_network: bool,
     pub containers: Vec<Container>,
+    /// For a Pod object: the kind and name of the owner its `ownerReferences` mark as
+    /// controller (a ReplicaSet, a StatefulSet...), which names it as NetworkPolicy analyzers
+    /// do; none for a static pod, whose controller is its Node.
+    pub owner: Option<(String, String)>,
 }
 
 impl Workload {
@@ -136,6 +140,15 @@ impl Workload {
             .as_ref()
             .map_or(self.pod_spec.clone(), |s| s.path.clone());
         crate::finding::Location::field(self.meta.object, path)
+    }
+
+    /// The kind and name this workload goes by in connectivity reports: its controlling owner
+    /// for a Pod that has one, else its own.
+    pub fn display_name(&self) -> (&str, &str) {
+        match &self.owner {
+            Some((kind, name)) => (kind, name),
+            None => (&self.kind, &self.meta.name),
+        }
     }
 
     pub fn container_ports(&self) -> impl Iterator<Item = &ContainerPort> {
@@ -199,7 +212,13 @@ impl Workload {
                 containers.push(read_container(r, c, &cp));
             }
         }
+        let owner = if obj.kind == "Pod" {
+            controller_owner(&obj.node)
+        } else {
+            None
+        };
         Some(Workload {
+            owner,
             meta,
             kind: obj.kind.clone(),
             pod_spec,
@@ -210,6 +229,21 @@ impl Workload {
             containers,
         })
     }
+}
+
+/// The `ownerReferences` entry with `controller: true`, unless it is a Node (a static pod).
+fn controller_owner(node: &Node) -> Option<(String, String)> {
+    let refs = node.get("metadata")?.get("ownerReferences")?.as_seq()?;
+    let owner = refs.iter().find(|r| {
+        r.get("controller")
+            .and_then(|c| c.as_scalar())
+            .and_then(|c| c.as_bool())
+            == Some(true)
+    })?;
+    let kind = owner.get("kind")?.as_str()?;
+    let name = owner.get("name")?.as_str()?;
+    (kind != "Node" && !kind.is_empty() && !name.is_empty())
+        .then(|| (kind.to_string(), name.to_string()))
 }
 
 fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
