@@ -175,6 +175,7 @@ impl Settings {
                     .collect(),
                 render: !args.no_render,
                 stdin_filename: args.stdin_filename.clone(),
+                template_documents: false,
             },
             model: ModelOptions {
                 incomplete: false,
@@ -537,6 +538,7 @@ impl Default for LintOptions {
                 units: vec![],
                 render: true,
                 stdin_filename: None,
+                template_documents: false,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

@@ -146,10 +146,11 @@ fn check(args: &CheckArgs) -> u8 {
 /// Reports, does not gate: 0 whatever it finds (files that are not manifests skipped, objects
 /// the API server would refuse left out, as `check` does), 2 when it cannot run.
 fn connectivity(args: &ConnectivityArgs) -> u8 {
-    let settings = match Settings::from_input(&args.input) {
+    let mut settings = match Settings::from_input(&args.input) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    settings.lint.load.template_documents = true;
     for w in &settings.warnings {
         warn(w);
     }

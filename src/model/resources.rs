@@ -105,7 +105,8 @@ pub struct Workload {
     pub containers: Vec<Container>,
     /// For a Pod object: the kind and name of the owner its `ownerReferences` mark as
     /// controller (a ReplicaSet, a StatefulSet...), which names it as NetworkPolicy analyzers
-    /// do; none for a static pod, whose controller is its Node.
+    /// do; none for a static pod, whose controller is its Node. The kind is empty when the
+    /// reference does not write it.
     pub owner: Option<(String, String)>,
 }
 
@@ -146,6 +147,7 @@ impl Workload {
     /// for a Pod that has one, else its own.
     pub fn display_name(&self) -> (&str, &str) {
         match &self.owner {
+            Some((kind, name)) if kind.is_empty() => (&self.kind, name),
             Some((kind, name)) => (kind, name),
             None => (&self.kind, &self.meta.name),
         }
@@ -240,10 +242,10 @@ fn controller_owner(node: &Node) -> Option<(String, String)> {
             .and_then(|c| c.as_bool())
             == Some(true)
     })?;
-    let kind = owner.get("kind")?.as_str()?;
+    // A reference without a kind (the API server requires one) still names the pod's owner.
+    let kind = owner.get("kind").and_then(Node::as_str).unwrap_or("");
     let name = owner.get("name")?.as_str()?;
-    (kind != "Node" && !kind.is_empty() && !name.is_empty())
-        .then(|| (kind.to_string(), name.to_string()))
+    (kind != "Node" && !name.is_empty()).then(|| (kind.to_string(), name.to_string()))
 }
 
 fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
