@@ -115,20 +115,26 @@ impl Conns {
 pub fn run(inputs: &crate::load::Inputs, options: &crate::LintOptions, mode: Mode) -> Connectivity {
     use rayon::prelude::*;
     let units = crate::units_of(inputs);
-    let found: Vec<PairMap> = units
+    let found: Vec<(PairMap, std::time::Duration, std::time::Duration)> = units
         .par_iter()
         .map(|unit| {
+            let start = std::time::Instant::now();
             let mut model_options = options.model.clone();
             model_options.incomplete = unit.incomplete;
             let model = Model::build_unit(inputs, &unit.objects, model_options);
-            match mode {
+            let model_time = start.elapsed();
+            let start = std::time::Instant::now();
+            let map = match mode {
                 Mode::Plain => plain(&model),
                 Mode::Ambient => ambient(&model),
-            }
+            };
+            (map, model_time, start.elapsed())
         })
         .collect();
     let mut out = Connectivity::default();
-    for map in found {
+    for (map, model_time, pairs_time) in found {
+        out.model_time += model_time;
+        out.pairs_time += pairs_time;
         for (key, c) in map {
             out.pairs.entry(key).or_default().union_with(&c);
         }
@@ -140,6 +146,9 @@ pub fn run(inputs: &crate::load::Inputs, options: &crate::LintOptions, mode: Mod
 #[derive(Debug, Default)]
 pub struct Connectivity {
     pub pairs: BTreeMap<(Peer, Peer), Conns>,
+    /// Time spent modelling the units, and finding their pairs (summed over units).
+    pub model_time: std::time::Duration,
+    pub pairs_time: std::time::Duration,
 }
 
 impl Connectivity {
@@ -229,6 +238,12 @@ fn address_pieces(model: &Model) -> Vec<IpRange> {
 
 type PairMap = HashMap<(Peer, Peer), Conns>;
 
+/// Container ports as (name, number, protocol), sorted: what named ports resolve on.
+type PortsSignature = Vec<(Option<String>, i64, String)>;
+
+/// Answers for each address piece, by direction, NetworkPolicy group and container ports.
+type IpCache = HashMap<(Direction, usize, PortsSignature), Vec<Conns>>;
+
 fn add(out: &mut PairMap, src: Peer, dst: Peer, c: Conns) {
     if c.is_empty() || src == dst {
         return;
@@ -284,7 +299,7 @@ fn add_ip_rows(
 
 /// A key for answers that depend on a workload only through its NetworkPolicy group and its
 /// container ports (named ports resolve on them).
-fn ports_signature(model: &Model, w: usize) -> Vec<(Option<String>, i64, String)> {
+fn ports_signature(model: &Model, w: usize) -> PortsSignature {
     let mut v: Vec<_> = model.workloads[w]
         .container_ports()
         .map(|p| (p.name.clone(), p.port, p.protocol.to_ascii_uppercase()))
@@ -326,8 +341,7 @@ fn plain(model: &Model) -> PairMap {
         }
     }
     let pieces = address_pieces(model);
-    let mut cache: HashMap<(Direction, usize, Vec<(Option<String>, i64, String)>), Vec<Conns>> =
-        HashMap::new();
+    let mut cache = IpCache::new();
     for w in 0..n {
         for (dir, reach) in [(Direction::Ingress, &ingress), (Direction::Egress, &egress)] {
             let answers = ip_answers(&engine, reach, dir, w, &pieces, &mut cache, |e, piece| {
@@ -359,7 +373,7 @@ fn ip_answers(
     dir: Direction,
     w: usize,
     pieces: &[IpRange],
-    cache: &mut HashMap<(Direction, usize, Vec<(Option<String>, i64, String)>), Vec<Conns>>,
+    cache: &mut IpCache,
     answer: impl Fn(&Engine, &IpRange) -> Conns,
 ) -> Vec<Conns> {
     let Some(g) = reach.group_of(w) else {
@@ -572,10 +586,10 @@ fn ambient(model: &Model) -> PairMap {
     let pieces = address_pieces(model);
     let mut from_ip: HashMap<usize, Vec<Conns>> = HashMap::new();
     let mut to_ip: HashMap<usize, Vec<Conns>> = HashMap::new();
-    for w in 0..n {
+    for (w, &cw) in class.iter().enumerate() {
         let we = Endpoint::Workload(w);
         let inbound = from_ip
-            .entry(class[w])
+            .entry(cw)
             .or_insert_with(|| {
                 pieces
                     .iter()
@@ -585,7 +599,7 @@ fn ambient(model: &Model) -> PairMap {
             .clone();
         add_ip_rows(&mut out, model, w, &pieces, inbound.into_iter(), false);
         let outbound = to_ip
-            .entry(class[w])
+            .entry(cw)
             .or_insert_with(|| {
                 pieces
                     .iter()

@@ -154,10 +154,12 @@ fn connectivity(args: &ConnectivityArgs) -> u8 {
     for w in &settings.warnings {
         warn(w);
     }
+    let start = std::time::Instant::now();
     let inputs = match ambient_lint::load::load(&settings.lint.load) {
         Ok(i) => i,
         Err(e) => return fail(e),
     };
+    let load_time = start.elapsed();
     for w in &inputs.warnings {
         warn(w);
     }
@@ -174,7 +176,8 @@ fn connectivity(args: &ConnectivityArgs) -> u8 {
             serde_json::to_string_pretty(&result.to_json(mode)).unwrap_or_default()
         ),
     };
-    match &args.output {
+    let report_start = std::time::Instant::now();
+    let code = match &args.output {
         Some(path) => match std::fs::File::create(path)
             .map(std::io::BufWriter::new)
             .and_then(|mut f| {
@@ -189,7 +192,19 @@ fn connectivity(args: &ConnectivityArgs) -> u8 {
             write(&mut buffered)?;
             buffered.flush()
         }),
+    };
+    if args.stats {
+        eprintln!(
+            "load {:.3} s ({} files, {} workload pairs and address rows), model {:.3} s, pairs {:.3} s, report {:.3} s",
+            load_time.as_secs_f64(),
+            inputs.files.len(),
+            result.pairs.len(),
+            result.model_time.as_secs_f64(),
+            result.pairs_time.as_secs_f64(),
+            report_start.elapsed().as_secs_f64()
+        );
     }
+    code
 }
 
 fn init(force: bool) -> u8 {

@@ -224,26 +224,24 @@ impl Engine<'_> {
                     return Vec::new();
                 };
                 let labels = self.pod_labels(dst);
-                model
-                    .authorization_policies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| {
+                self.in_namespaces(&self.authz_by_namespace, ns)
+                    .into_iter()
+                    .filter(|&i| {
+                        let p = &model.authorization_policies[i];
                         p.target_refs.is_empty()
                             && (p.meta.namespace == ns || p.meta.namespace == root)
                             && p.selector.as_ref().is_none_or(|s| s.matches(&labels))
                     })
-                    .map(|(i, _)| i)
                     .collect()
             }
             Enforcer::Waypoint {
                 namespace,
                 name,
                 service,
-            } => model
-                .authorization_policies
+            } => self
+                .authz_targeted
                 .iter()
-                .enumerate()
+                .map(|&i| (i, &model.authorization_policies[i]))
                 .filter(|(_, p)| {
                     p.target_refs.iter().any(|t| {
                         if t.namespace
@@ -559,7 +557,8 @@ impl Engine<'_> {
         let labels = self.pod_labels(dst);
         let root = model.options.root_namespace.as_str();
         let mut best: Option<(u8, usize, bool)> = None;
-        for (i, pa) in model.peer_authentications.iter().enumerate() {
+        for i in self.in_namespaces(&self.peer_auth_by_namespace, ns) {
+            let pa = &model.peer_authentications[i];
             let level = match (&pa.selector, pa.meta.namespace.as_str()) {
                 (Some(sel), n) if n == ns && n != root && sel.matches(&labels) => 3,
                 (None, n) if n == ns && n != root => 2,

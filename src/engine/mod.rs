@@ -93,15 +93,45 @@ pub struct Engine<'m> {
     pub name_only_namespaces: bool,
     /// For each workload, the NetworkPolicies selecting it (indexes into `network_policies`).
     selecting: Vec<Vec<usize>>,
+    /// AuthorizationPolicies without `targetRefs` by namespace, and those with (indexes), so
+    /// that a verdict looks at the policies of two namespaces rather than all of them.
+    authz_by_namespace: std::collections::HashMap<String, Vec<usize>>,
+    authz_targeted: Vec<usize>,
+    /// PeerAuthentications by namespace.
+    peer_auth_by_namespace: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl<'m> Engine<'m> {
     pub fn new(model: &'m Model, ip_blocks: IpBlocksAndPods) -> Engine<'m> {
+        let mut authz_by_namespace: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut authz_targeted = Vec::new();
+        for (i, p) in model.authorization_policies.iter().enumerate() {
+            if p.target_refs.is_empty() {
+                authz_by_namespace
+                    .entry(p.meta.namespace.clone())
+                    .or_default()
+                    .push(i);
+            } else {
+                authz_targeted.push(i);
+            }
+        }
+        let mut peer_auth_by_namespace: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, p) in model.peer_authentications.iter().enumerate() {
+            peer_auth_by_namespace
+                .entry(p.meta.namespace.clone())
+                .or_default()
+                .push(i);
+        }
         Engine {
             model,
             ip_blocks,
             name_only_namespaces: false,
             selecting: netpol::selecting_policies(model),
+            authz_by_namespace,
+            authz_targeted,
+            peer_auth_by_namespace,
         }
     }
 
@@ -113,6 +143,21 @@ impl<'m> Engine<'m> {
             name_only_namespaces: true,
             ..Engine::new(model, IpBlocksAndPods::Never)
         }
+    }
+
+    /// The policies of namespace `ns` and of the root namespace from `index`, in input order.
+    fn in_namespaces(
+        &self,
+        index: &std::collections::HashMap<String, Vec<usize>>,
+        ns: &str,
+    ) -> Vec<usize> {
+        let root = self.model.options.root_namespace.as_str();
+        let mut out: Vec<usize> = index.get(ns).cloned().unwrap_or_default();
+        if root != ns {
+            out.extend(index.get(root).into_iter().flatten());
+            out.sort_unstable();
+        }
+        out
     }
 
     pub fn selecting(&self, workload: usize) -> &[usize] {

@@ -115,9 +115,7 @@ impl Engine<'_> {
         let mut rules: HashMap<RuleId, RuleReach> = HashMap::new();
         for g in &groups {
             for &id in &g.rules {
-                if !rules.contains_key(&id) {
-                    rules.insert(id, self.rule_reach(dir, id));
-                }
+                rules.entry(id).or_insert_with(|| self.rule_reach(dir, id));
             }
         }
         let mut named_in: Vec<Vec<usize>> = vec![Vec::new(); n];
