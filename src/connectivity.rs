@@ -582,8 +582,19 @@ fn ambient(model: &Model) -> PairMap {
             }
         }
     }
-    // Address pieces: each application port from each piece, any port towards it.
+    // Address pieces: each application port from each piece, any port towards it. A piece
+    // matters to a verdict through NetworkPolicy's answer for it, and through authorization
+    // only when a policy reads the source address: pieces alike there share one verdict.
     let pieces = address_pieces(model);
+    let authz_reads_ip = model.authorization_policies.iter().any(|p| {
+        p.rules.iter().any(|r| {
+            r.from.iter().flatten().any(|c| {
+                c.fields
+                    .iter()
+                    .any(|f| f.name.to_ascii_lowercase().contains("ipblocks"))
+            }) || r.when.iter().any(|c| c.key.value.ends_with(".ip"))
+        })
+    });
     let mut from_ip: HashMap<usize, Vec<Conns>> = HashMap::new();
     let mut to_ip: HashMap<usize, Vec<Conns>> = HashMap::new();
     for (w, &cw) in class.iter().enumerate() {
@@ -591,9 +602,19 @@ fn ambient(model: &Model) -> PairMap {
         let inbound = from_ip
             .entry(cw)
             .or_insert_with(|| {
+                let mut alike: HashMap<(PortSet, PortSet, Option<IpRange>), Conns> =
+                    HashMap::new();
                 pieces
                     .iter()
-                    .map(|p| app_conns(&engine, &Endpoint::Ip(*p), w))
+                    .map(|p| {
+                        let ip = Endpoint::Ip(*p);
+                        let a = engine.admission(Direction::Ingress, &we, &ip);
+                        let key = (a.certain, a.possible, authz_reads_ip.then_some(*p));
+                        alike
+                            .entry(key)
+                            .or_insert_with(|| app_conns(&engine, &ip, w))
+                            .clone()
+                    })
                     .collect()
             })
             .clone();
@@ -601,14 +622,22 @@ fn ambient(model: &Model) -> PairMap {
         let outbound = to_ip
             .entry(cw)
             .or_insert_with(|| {
+                let mut alike: HashMap<(PortSet, PortSet), Conns> = HashMap::new();
                 pieces
                     .iter()
                     .map(|p| {
-                        let mut c = Conns::default();
-                        for proto in PROTOCOLS {
-                            c.union_with(&any_port(&engine, &we, &Endpoint::Ip(*p), proto));
-                        }
-                        c
+                        let ip = Endpoint::Ip(*p);
+                        let a = engine.admission(Direction::Egress, &we, &ip);
+                        alike
+                            .entry((a.certain, a.possible))
+                            .or_insert_with(|| {
+                                let mut c = Conns::default();
+                                for proto in PROTOCOLS {
+                                    c.union_with(&any_port(&engine, &we, &ip, proto));
+                                }
+                                c
+                            })
+                            .clone()
                     })
                     .collect()
             })
