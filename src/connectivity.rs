@@ -602,8 +602,7 @@ fn ambient(model: &Model) -> PairMap {
         let inbound = from_ip
             .entry(cw)
             .or_insert_with(|| {
-                let mut alike: HashMap<(PortSet, PortSet, Option<IpRange>), Conns> =
-                    HashMap::new();
+                let mut alike: HashMap<(PortSet, PortSet, Option<IpRange>), Conns> = HashMap::new();
                 pieces
                     .iter()
                     .map(|p| {

@@ -315,3 +315,129 @@ impl Remotes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::IpBlocksAndPods;
+    use crate::load::Inputs;
+    use crate::model::{Model, ModelOptions};
+
+    const INPUT: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: a}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ops, labels: {team: b}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: api, tier: back}}
+    spec:
+      containers: [{name: c, ports: [{name: http, containerPort: 9090}, {name: dns, containerPort: 53, protocol: UDP}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mon, namespace: ops}
+spec:
+  template:
+    metadata: {labels: {app: mon}}
+    spec:
+      containers: [{name: c}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: job, namespace: elsewhere}
+spec:
+  template:
+    metadata: {labels: {app: job}}
+    spec:
+      containers: [{name: c}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: http}, {port: dns, protocol: UDP}]
+    - from:
+        - namespaceSelector: {matchExpressions: [{key: team, operator: NotIn, values: [a]}]}
+      ports: [{port: 9000, endPort: 9100}]
+    - from: [{ipBlock: {cidr: 10.0.0.0/8}}]
+  egress:
+    - to: [{namespaceSelector: {}, podSelector: {matchLabels: {app: mon}}}]
+    - to: [{podSelector: {}}]
+      ports: [{port: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: ops}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}]
+"#;
+
+    /// The bulk answers are those of `admission`, pair by pair, in both readings; every pair
+    /// with something possibly admitted is among the candidates.
+    #[test]
+    fn reach_answers_as_admission_does() {
+        let inputs = Inputs::from_texts([("m.yaml", INPUT)]);
+        let model = Model::build(&inputs, ModelOptions::default());
+        let n = model.workloads.len();
+        assert_eq!(n, 4);
+        for engine in [
+            Engine::plain(&model),
+            Engine::new(&model, IpBlocksAndPods::Unknown),
+        ] {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                let reach = engine.reach(dir);
+                for local in 0..n {
+                    let remotes = match reach.remotes(local) {
+                        Remotes::All => (0..n).collect(),
+                        Remotes::Some(v) => v,
+                    };
+                    for remote in 0..n {
+                        let a = engine.admission(
+                            dir,
+                            &Endpoint::Workload(local),
+                            &Endpoint::Workload(remote),
+                        );
+                        let (certain, possible) = reach.ports(&engine, local, remote);
+                        assert_eq!(
+                            (&certain, &possible),
+                            (&a.certain, &a.possible),
+                            "{dir:?} at {local} with {remote}, plain: {}",
+                            engine.name_only_namespaces
+                        );
+                        if !a.possible.is_empty() {
+                            assert!(remotes.contains(&remote));
+                            let locals = match reach.locals_admitting(remote) {
+                                Remotes::All => (0..n).collect(),
+                                Remotes::Some(v) => v,
+                            };
+                            assert!(locals.contains(&local));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
