@@ -3,7 +3,9 @@
 //! docs/performance.md records: one cluster; the same sizes as ten alternative copies declared as
 //! units; and kustomize overlays rendered by the kubectl or kustomize on PATH.
 //! `BENCH_SIZES=1000,10000` picks the sizes, `BENCH_ROOTS=20` the overlays; the trees stay in
-//! `target/bench-trees/` for other tools to read.
+//! `target/bench-trees/` for other tools to read. `BENCH_TREES_ONLY=1` writes the one-cluster
+//! trees and stops, for timing commands on them (`connectivity` on 65000 resources: 10k
+//! workloads, docs/performance.md).
 
 mod support;
 
@@ -28,6 +30,14 @@ fn main() {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(20);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-trees");
+    if std::env::var_os("BENCH_TREES_ONLY").is_some() {
+        for &size in &sizes {
+            let dir = root.join(format!("tree-{size}"));
+            let resources = support::write_tree(&dir, size);
+            println!("{}: {resources} resources", dir.display());
+        }
+        return;
+    }
     println!("One cluster:\n");
     table(sizes.iter().map(|&size| {
         let dir = root.join(format!("tree-{size}"));

@@ -26,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Lint manifests (the default command).
     Check(Box<CheckArgs>),
+    /// Report the effective connectivity between every pair of workloads and address blocks
+    /// (reports, never fails on what it finds: exit 0, or 2 when it cannot run).
+    Connectivity(Box<ConnectivityArgs>),
     /// List every rule: code, name, default severity, summary.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -98,6 +101,46 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+}
+
+/// `connectivity --mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConnectivityMode {
+    /// What the application sees: ambient's wire (HBONE, waypoints) and AuthorizationPolicy,
+    /// on the destination's container ports.
+    Ambient,
+    /// Kubernetes NetworkPolicy alone, as any CNI enforces it without a mesh.
+    Plain,
+}
+
+/// `connectivity --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConnectivityFormat {
+    Table,
+    Json,
+}
+
+/// `connectivity`: what is read, and how the pairs are shown.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectivityArgs {
+    #[command(flatten)]
+    pub lint: LintArgs,
+
+    /// Which enforcement to report.
+    #[arg(long, value_enum, default_value_t = ConnectivityMode::Ambient)]
+    pub mode: ConnectivityMode,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ConnectivityFormat::Table)]
+    pub format: ConnectivityFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print where the time went (load, model, pairs, report) to standard error.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// `graph`: the flows and how they are shown.

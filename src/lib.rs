@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connectivity;
 pub mod engine;
 pub mod finding;
 pub mod flows;
@@ -164,6 +165,7 @@ impl Settings {
                     .collect(),
                 render: !args.no_render,
                 stdin_filename: args.stdin_filename.clone(),
+                template_documents: false,
                 config: path.as_deref().map(|p| load::ConfigInput {
                     path: load::display_path(p.strip_prefix(&cwd).unwrap_or(p)),
                     text: file.text.clone(),
@@ -368,16 +370,8 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
-    let all: Vec<load::units::Unit>;
-    let units: &[load::units::Unit] = if inputs.units.is_empty() {
-        all = vec![load::units::Unit {
-            objects: (0..inputs.objects.len()).collect(),
-            ..Default::default()
-        }];
-        &all
-    } else {
-        &inputs.units
-    };
+    let units = units_of(inputs);
+    let units: &[load::units::Unit] = &units;
     // Each unit is its own cluster: modelled and checked alone.
     let mut per_unit: Vec<UnitResult> = units
         .par_iter()
@@ -490,6 +484,18 @@ fn unplaced_flows(inputs: &Inputs, per_unit: &[UnitResult]) -> Vec<String> {
         .collect()
 }
 
+/// What is modelled as one cluster each: the loader's units, or one unit of every object.
+pub fn units_of(inputs: &Inputs) -> std::borrow::Cow<'_, [load::units::Unit]> {
+    if inputs.units.is_empty() {
+        std::borrow::Cow::Owned(vec![load::units::Unit {
+            objects: (0..inputs.objects.len()).collect(),
+            ..Default::default()
+        }])
+    } else {
+        std::borrow::Cow::Borrowed(&inputs.units)
+    }
+}
+
 /// One finding per mistake: a base that several overlays render reports its finding once, naming
 /// the units it appears in.
 fn merge_units(
@@ -575,6 +581,7 @@ impl Default for LintOptions {
                 units: vec![],
                 render: true,
                 stdin_filename: None,
+                template_documents: false,
                 config: None,
             },
             model: ModelOptions::default(),

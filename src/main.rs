@@ -1,7 +1,10 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use ambient_lint::cli::{CheckArgs, Cli, Color, Command, GraphArgs, GraphFormat, ListFormat};
+use ambient_lint::cli::{
+    CheckArgs, Cli, Color, Command, ConnectivityArgs, ConnectivityFormat, ConnectivityMode,
+    GraphArgs, GraphFormat, ListFormat,
+};
 use ambient_lint::report::Report;
 use ambient_lint::{Settings, config, fails, lint_timed, rules};
 use clap::{CommandFactory, Parser};
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Check(args)) => check(&args),
+        Some(Command::Connectivity(args)) => connectivity(&args),
         Some(Command::Rules { format }) => list_rules(format),
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Graph(args)) => graph(&args),
@@ -167,6 +171,70 @@ fn check(args: &CheckArgs) -> u8 {
         }
     }
     if failed { FINDINGS } else { CLEAN }
+}
+
+/// Reports, does not gate: 0 whatever it finds (files that are not manifests skipped, objects
+/// the API server would refuse left out, as `check` does), 2 when it cannot run.
+fn connectivity(args: &ConnectivityArgs) -> u8 {
+    let mut settings = match Settings::from_args(&args.lint) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    settings.lint.load.template_documents = true;
+    for w in &settings.warnings {
+        warn(w);
+    }
+    let start = std::time::Instant::now();
+    let inputs = match ambient_lint::load::load(&settings.lint.load) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
+    let load_time = start.elapsed();
+    for w in &inputs.warnings {
+        warn(w);
+    }
+    let mode = match args.mode {
+        ConnectivityMode::Ambient => ambient_lint::connectivity::Mode::Ambient,
+        ConnectivityMode::Plain => ambient_lint::connectivity::Mode::Plain,
+    };
+    let result = ambient_lint::connectivity::run(&inputs, &settings.lint, mode);
+    let write = |out: &mut dyn Write| match args.format {
+        ConnectivityFormat::Table => result.write_table(out),
+        ConnectivityFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&result.to_json(mode)).unwrap_or_default()
+        ),
+    };
+    let report_start = std::time::Instant::now();
+    let code = match &args.output {
+        Some(path) => match std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .and_then(|mut f| {
+                write(&mut f)?;
+                f.flush()
+            }) {
+            Ok(()) => CLEAN,
+            Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+        },
+        None => emit(|out| {
+            let mut buffered = std::io::BufWriter::new(out);
+            write(&mut buffered)?;
+            buffered.flush()
+        }),
+    };
+    if args.stats {
+        eprintln!(
+            "load {:.3} s ({} files, {} workload pairs and address rows), model {:.3} s, pairs {:.3} s, report {:.3} s",
+            load_time.as_secs_f64(),
+            inputs.files.len(),
+            result.pairs.len(),
+            result.model_time.as_secs_f64(),
+            result.pairs_time.as_secs_f64(),
+            report_start.elapsed().as_secs_f64()
+        );
+    }
+    code
 }
 
 fn init(force: bool) -> u8 {

@@ -224,11 +224,7 @@ impl Engine<'_> {
                     return Vec::new();
                 };
                 let labels = self.pod_labels(dst);
-                let mut candidates: Vec<usize> = self.authorization_policies_in(root).to_vec();
-                if ns != root {
-                    candidates.extend_from_slice(self.authorization_policies_in(ns));
-                }
-                candidates
+                self.in_namespaces(&self.authz_by_namespace, ns)
                     .into_iter()
                     .filter(|&i| {
                         let p = &model.authorization_policies[i];
@@ -241,51 +237,30 @@ impl Engine<'_> {
                 namespace,
                 name,
                 service,
-            } => {
-                let mut candidates: Vec<usize> = self.authorization_policies_in(root).to_vec();
-                for n in [
-                    Some(namespace.as_str()),
-                    service.as_ref().map(|(n, _)| n.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    if n != root
-                        && !candidates
-                            .iter()
-                            .any(|&i| model.authorization_policies[i].meta.namespace == n)
-                    {
-                        candidates.extend_from_slice(self.authorization_policies_in(n));
-                    }
-                }
-                candidates.sort_unstable();
-                candidates.dedup();
-                candidates
-                    .into_iter()
-                    .map(|i| (i, &model.authorization_policies[i]))
-                    .filter(|(_, p)| {
-                        p.target_refs.iter().any(|t| {
-                            if t.namespace
-                                .as_deref()
-                                .is_some_and(|n| n != p.meta.namespace)
-                            {
-                                return false;
-                            }
-                            match t.kind.as_str() {
-                                "Gateway" => &p.meta.namespace == namespace && &t.name == name,
-                                "Service" => service
-                                    .as_ref()
-                                    .is_some_and(|(sn, s)| &p.meta.namespace == sn && &t.name == s),
-                                "GatewayClass" => {
-                                    p.meta.namespace == root && t.name == WAYPOINT_CLASS
-                                }
-                                _ => false,
-                            }
-                        })
+            } => self
+                .authz_targeted
+                .iter()
+                .map(|&i| (i, &model.authorization_policies[i]))
+                .filter(|(_, p)| {
+                    p.target_refs.iter().any(|t| {
+                        if t.namespace
+                            .as_deref()
+                            .is_some_and(|n| n != p.meta.namespace)
+                        {
+                            return false;
+                        }
+                        match t.kind.as_str() {
+                            "Gateway" => &p.meta.namespace == namespace && &t.name == name,
+                            "Service" => service
+                                .as_ref()
+                                .is_some_and(|(sn, s)| &p.meta.namespace == sn && &t.name == s),
+                            "GatewayClass" => p.meta.namespace == root && t.name == WAYPOINT_CLASS,
+                            _ => false,
+                        }
                     })
-                    .map(|(i, _)| i)
-                    .collect()
-            }
+                })
+                .map(|(i, _)| i)
+                .collect(),
         }
     }
 
@@ -581,7 +556,8 @@ impl Engine<'_> {
         let labels = self.pod_labels(dst);
         let root = model.options.root_namespace.as_str();
         let mut best: Option<(u8, usize, bool)> = None;
-        for (i, pa) in model.peer_authentications.iter().enumerate() {
+        for i in self.in_namespaces(&self.peer_auth_by_namespace, ns) {
+            let pa = &model.peer_authentications[i];
             let level = match (&pa.selector, pa.meta.namespace.as_str()) {
                 (Some(sel), n) if n == ns && n != root && sel.matches(&labels) => 3,
                 (None, n) if n == ns && n != root => 2,

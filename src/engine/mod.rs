@@ -9,6 +9,7 @@ pub mod authz;
 pub mod ip;
 pub mod netpol;
 pub mod ports;
+pub mod reach;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -87,12 +88,20 @@ impl Verdict {
 pub struct Engine<'m> {
     pub model: &'m Model,
     pub ip_blocks: IpBlocksAndPods,
+    /// A namespace the input has no Namespace object for carries only
+    /// `kubernetes.io/metadata.name` (what `connectivity --mode plain` and NetworkPolicy
+    /// analyzers assume), instead of labels the input cannot tell.
+    pub name_only_namespaces: bool,
     /// For each workload, the NetworkPolicies selecting it (indexes into `network_policies`).
     selecting: Vec<Vec<usize>>,
-    /// NetworkPolicies and AuthorizationPolicies by namespace, so that a query looks only at
-    /// the policies that can apply.
+    /// NetworkPolicies by namespace, so that a query looks only at the policies that can apply.
     network_policies_in: HashMap<String, Vec<usize>>,
-    authorization_policies_in: HashMap<String, Vec<usize>>,
+    /// AuthorizationPolicies without `targetRefs` by namespace, and those with (indexes), so
+    /// that a verdict looks at the policies of two namespaces rather than all of them.
+    authz_by_namespace: HashMap<String, Vec<usize>>,
+    authz_targeted: Vec<usize>,
+    /// PeerAuthentications by namespace.
+    peer_auth_by_namespace: HashMap<String, Vec<usize>>,
 }
 
 impl<'m> Engine<'m> {
@@ -104,9 +113,21 @@ impl<'m> Engine<'m> {
                 .or_default()
                 .push(i);
         }
-        let mut authorization_policies_in: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut authz_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut authz_targeted = Vec::new();
         for (i, p) in model.authorization_policies.iter().enumerate() {
-            authorization_policies_in
+            if p.target_refs.is_empty() {
+                authz_by_namespace
+                    .entry(p.meta.namespace.clone())
+                    .or_default()
+                    .push(i);
+            } else {
+                authz_targeted.push(i);
+            }
+        }
+        let mut peer_auth_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in model.peer_authentications.iter().enumerate() {
+            peer_auth_by_namespace
                 .entry(p.meta.namespace.clone())
                 .or_default()
                 .push(i);
@@ -114,10 +135,34 @@ impl<'m> Engine<'m> {
         Engine {
             model,
             ip_blocks,
+            name_only_namespaces: false,
             selecting: netpol::selecting_policies(model),
             network_policies_in,
-            authorization_policies_in,
+            authz_by_namespace,
+            authz_targeted,
+            peer_auth_by_namespace,
         }
+    }
+
+    /// Kubernetes NetworkPolicy as NetworkPolicy analyzers read a manifest set: an `ipBlock`
+    /// names addresses outside the pod network, and a namespace without a Namespace object has
+    /// only its `kubernetes.io/metadata.name` label. Nothing is then unknown.
+    pub fn plain(model: &'m Model) -> Engine<'m> {
+        Engine {
+            name_only_namespaces: true,
+            ..Engine::new(model, IpBlocksAndPods::Never)
+        }
+    }
+
+    /// The policies of namespace `ns` and of the root namespace from `index`, in input order.
+    fn in_namespaces(&self, index: &HashMap<String, Vec<usize>>, ns: &str) -> Vec<usize> {
+        let root = self.model.options.root_namespace.as_str();
+        let mut out: Vec<usize> = index.get(ns).cloned().unwrap_or_default();
+        if root != ns {
+            out.extend(index.get(root).into_iter().flatten());
+            out.sort_unstable();
+        }
+        out
     }
 
     pub fn selecting(&self, workload: usize) -> &[usize] {
@@ -126,12 +171,6 @@ impl<'m> Engine<'m> {
 
     pub fn network_policies_in(&self, namespace: &str) -> &[usize] {
         self.network_policies_in
-            .get(namespace)
-            .map_or(&[], |v| v.as_slice())
-    }
-
-    pub fn authorization_policies_in(&self, namespace: &str) -> &[usize] {
-        self.authorization_policies_in
             .get(namespace)
             .map_or(&[], |v| v.as_slice())
     }

@@ -8,6 +8,7 @@ use crate::load::node::FieldPath;
 use crate::model::Model;
 use crate::model::reader::IntOrString;
 use crate::model::resources::{NetPolPort, NetPolRule, NetworkPolicy, Peer};
+use crate::model::selector::LabelSelector;
 
 use super::ip::IpRange;
 use super::ports::{MAX_PORT, MIN_PORT, PortSet};
@@ -218,25 +219,8 @@ impl Engine<'_> {
                 let Some(ns) = self.namespace_of(remote) else {
                     return Some(false);
                 };
-                let namespace_ok = match namespace_selector {
-                    None => ns == policy_namespace,
-                    Some(sel) => {
-                        let (labels, complete) = self.model.namespace_labels(ns);
-                        let only_name = sel
-                            .match_labels
-                            .iter()
-                            .map(|(k, _)| k)
-                            .chain(sel.expressions.iter().map(|r| &r.key))
-                            .all(|k| k == crate::model::METADATA_NAME);
-                        if !complete && !only_name {
-                            why.push(format!(
-                                "the labels of namespace `{ns}` are not in the input"
-                            ));
-                            return None;
-                        }
-                        sel.matches(&labels)
-                    }
-                };
+                let namespace_ok =
+                    self.namespace_matches(policy_namespace, namespace_selector.as_ref(), ns, why)?;
                 Some(
                     namespace_ok
                         && pod_selector
@@ -276,9 +260,38 @@ impl Engine<'_> {
         }
     }
 
+    /// Whether the namespace part of a pod peer of a policy in `policy_namespace` matches
+    /// namespace `ns`: no selector means the policy's own namespace. None when the input lacks
+    /// the namespace's labels and the selector looks at more than its name.
+    pub fn namespace_matches(
+        &self,
+        policy_namespace: &str,
+        selector: Option<&LabelSelector>,
+        ns: &str,
+        why: &mut Vec<String>,
+    ) -> Option<bool> {
+        let Some(sel) = selector else {
+            return Some(ns == policy_namespace);
+        };
+        let (labels, complete) = self.model.namespace_labels(ns);
+        let only_name = sel
+            .match_labels
+            .iter()
+            .map(|(k, _)| k)
+            .chain(sel.expressions.iter().map(|r| &r.key))
+            .all(|k| k == crate::model::METADATA_NAME);
+        if !complete && !only_name && !self.name_only_namespaces {
+            why.push(format!(
+                "the labels of namespace `{ns}` are not in the input"
+            ));
+            return None;
+        }
+        Some(sel.matches(&labels))
+    }
+
     /// The ports a rule admits towards `destination`: surely, and possibly (a named port the
     /// input cannot resolve).
-    fn rule_ports(&self, rule: &NetPolRule, destination: &Endpoint) -> (PortSet, PortSet) {
+    pub fn rule_ports(&self, rule: &NetPolRule, destination: &Endpoint) -> (PortSet, PortSet) {
         let mut sure = PortSet::empty();
         let mut maybe = PortSet::empty();
         if rule.ports.is_empty() {

@@ -99,6 +99,32 @@ impl PortSet {
         out
     }
 
+    /// The ports of `self` not in `other`.
+    pub fn minus(&self, other: &PortSet) -> PortSet {
+        let mut out = PortSet::empty();
+        for (p, a) in &self.ranges {
+            let holes = other.ranges.get(p).map_or(&[][..], |v| v.as_slice());
+            for &(s, e) in a {
+                let mut start = u32::from(s);
+                let end = u32::from(e);
+                for &(hs, he) in holes {
+                    let (hs, he) = (u32::from(hs), u32::from(he));
+                    if he < start || hs > end {
+                        continue;
+                    }
+                    if hs > start {
+                        out.add_range(p, start as u16, (hs - 1) as u16);
+                    }
+                    start = he + 1;
+                }
+                if start <= end {
+                    out.add_range(p, start as u16, end as u16);
+                }
+            }
+        }
+        out
+    }
+
     pub fn contains(&self, protocol: &str, port: u16) -> bool {
         self.ranges
             .get(&protocol.to_ascii_uppercase())
@@ -166,5 +192,11 @@ mod tests {
         assert!(!u.is_all());
         u.union_with(&PortSet::all_of("SCTP"));
         assert!(u.is_all());
+        assert_eq!(s.minus(&t).to_string(), "TCP 80-90,100-149,151-200");
+        assert_eq!(
+            PortSet::all_of("UDP").minus(&PortSet::all()).to_string(),
+            "none"
+        );
+        assert_eq!(s.minus(&PortSet::all_of("UDP")), s);
     }
 }

@@ -337,8 +337,19 @@ impl Engine<'_> {
         }
     }
 
-    /// Judges a flow under ambient: every plan the input leaves possible.
+    /// Judges a flow under ambient: every plan the input leaves possible. Ambient's redirection
+    /// (like a sidecar's) captures TCP only: UDP and SCTP go on the wire as the application sent
+    /// them, judged by NetworkPolicy alone.
     pub fn judge(&self, flow: &AppFlow) -> Judgement {
+        if !flow.protocol.eq_ignore_ascii_case("TCP") {
+            return Judgement {
+                plans: vec![Plan {
+                    legs: vec![self.judge_leg(self.plain_leg(flow))],
+                    authz: Vec::new(),
+                    note: None,
+                }],
+            };
+        }
         let src_role = self.role(&flow.src);
         let dst_role = self.role(&flow.dst);
         let src_roles: Vec<Role> = match src_role {

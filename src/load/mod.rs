@@ -102,6 +102,9 @@ pub struct Inputs {
     pub warnings: Vec<String>,
     /// The flows the config file declares or forbids, located in it (see [`Inputs::add_config`]).
     pub declared_flows: Vec<crate::flows::FlowSpec>,
+    /// Read the documents of a templated file that hold no template syntax (see
+    /// [`LoadOptions::template_documents`]).
+    template_documents: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +130,10 @@ pub struct LoadOptions {
     pub stdin_filename: Option<PathBuf>,
     /// The config file, carried into the inputs for the flows it declares.
     pub config: Option<ConfigInput>,
+    /// A file that holds template syntax (AL003) still yields its documents that parse and
+    /// hold none: what a report that skips bad documents wants (`connectivity`), not a lint
+    /// run, which judges a template only once rendered.
+    pub template_documents: bool,
 }
 
 /// The config file as the inputs need it: where findings about its declared flows point.
@@ -336,7 +343,10 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 Content::Read(c) => c,
                 Content::File(p) => read_file(&p, opts.max_file_size),
             };
-            let mut part = Inputs::default();
+            let mut part = Inputs {
+                template_documents: opts.template_documents,
+                ..Inputs::default()
+            };
             part.add_source_limited(
                 display,
                 content.and_then(decode),
@@ -869,9 +879,9 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
             Err(e) => errors.push(e),
         }
     }
-    if let Some(at) = has_template
-        && (!errors.is_empty() || parsed.iter().any(holds_template_syntax))
-    {
+    let templated =
+        has_template.filter(|_| !errors.is_empty() || parsed.iter().any(holds_template_syntax));
+    if let Some(at) = templated {
         inputs.findings.push(
             Finding::new(
                 "AL003",
@@ -884,7 +894,11 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
             )
             .help("render it first and lint the output: `helm template . | ambient-lint -` or `kustomize build . | ambient-lint -`"),
         );
-        return;
+        if !inputs.template_documents {
+            return;
+        }
+        parsed.retain(|d| !holds_template_syntax(d));
+        errors.clear();
     }
     let text = &inputs.files[file_id].text;
     if !errors.is_empty() && !text.contains("apiVersion") {
@@ -911,7 +925,14 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
         );
     }
     for root in parsed {
-        add_objects(inputs, file_id, root, FieldPath::root(), default_namespace);
+        add_objects(
+            inputs,
+            file_id,
+            root,
+            FieldPath::root(),
+            default_namespace,
+            None,
+        );
     }
 }
 
@@ -979,18 +1000,20 @@ const CLUSTER_SCOPED: &[&str] = &[
     "VolumeSnapshotClass",
 ];
 
+/// `implied`: the apiVersion and kind the items of a typed list (`PodList`) have when they do
+/// not write them, as API servers used to return them.
 fn add_objects(
     inputs: &mut Inputs,
     file: FileId,
     root: Node,
     prefix: FieldPath,
     default_namespace: &str,
+    implied: Option<(&str, &str)>,
 ) {
+    let written = |key: &str| root.get(key).and_then(Node::as_str).map(str::to_string);
     let (Some(api_version), Some(kind)) = (
-        root.get("apiVersion")
-            .and_then(Node::as_str)
-            .map(str::to_string),
-        root.get("kind").and_then(Node::as_str).map(str::to_string),
+        written("apiVersion").or_else(|| implied.map(|i| i.0.to_string())),
+        written("kind").or_else(|| implied.map(|i| i.1.to_string())),
     ) else {
         // Not a Kubernetes object (a values file, a config): skipped quietly.
         return;
@@ -1000,6 +1023,8 @@ fn add_objects(
         return;
     }
     if kind == "List" || (kind.ends_with("List") && root.get("items").is_some()) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let implied = item_kind.map(|k| (api_version.as_str(), k));
         if let Some(Value::Seq(items)) = root.get("items").map(|n| n.value.clone()) {
             for (i, item) in items.into_iter().enumerate() {
                 add_objects(
@@ -1008,6 +1033,7 @@ fn add_objects(
                     item,
                     prefix.key("items").index(i),
                     default_namespace,
+                    implied,
                 );
             }
         }

@@ -596,6 +596,11 @@ impl Model {
             .map(|&i| (i, &self.workloads[i]))
     }
 
+    /// The namespaces that hold workloads, in no particular order.
+    pub fn workload_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.workloads_by_namespace.keys().map(String::as_str)
+    }
+
     /// Workloads of `namespace` (every namespace when None) whose pod labels match `selector`.
     /// Uses the label index: cost follows the smallest candidate set, not the whole input.
     pub fn select_workloads(

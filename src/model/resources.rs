@@ -126,6 +126,11 @@ pub struct Workload {
     pub service_account: Option<Str>,
     pub host_network: bool,
     pub containers: Vec<Container>,
+    /// For a Pod object: the kind and name of the owner its `ownerReferences` mark as
+    /// controller (a ReplicaSet, a StatefulSet...), which names it as NetworkPolicy analyzers
+    /// do; none for a static pod, whose controller is its Node. The kind is empty when the
+    /// reference does not write it.
+    pub owner: Option<(String, String)>,
 }
 
 impl Workload {
@@ -159,6 +164,16 @@ impl Workload {
             .as_ref()
             .map_or(self.pod_spec.clone(), |s| s.path.clone());
         crate::finding::Location::field(self.meta.object, path)
+    }
+
+    /// The kind and name this workload goes by in connectivity reports: its controlling owner
+    /// for a Pod that has one, else its own.
+    pub fn display_name(&self) -> (&str, &str) {
+        match &self.owner {
+            Some((kind, name)) if kind.is_empty() => (&self.kind, name),
+            Some((kind, name)) => (kind, name),
+            None => (&self.kind, &self.meta.name),
+        }
     }
 
     pub fn container_ports(&self) -> impl Iterator<Item = &ContainerPort> {
@@ -222,7 +237,13 @@ impl Workload {
                 containers.push(read_container(r, c, &cp));
             }
         }
+        let owner = if obj.kind == "Pod" {
+            controller_owner(&obj.node)
+        } else {
+            None
+        };
         Some(Workload {
+            owner,
             meta,
             kind: obj.kind.clone(),
             pod_spec,
@@ -233,6 +254,21 @@ impl Workload {
             containers,
         })
     }
+}
+
+/// The `ownerReferences` entry with `controller: true`, unless it is a Node (a static pod).
+fn controller_owner(node: &Node) -> Option<(String, String)> {
+    let refs = node.get("metadata")?.get("ownerReferences")?.as_seq()?;
+    let owner = refs.iter().find(|r| {
+        r.get("controller")
+            .and_then(|c| c.as_scalar())
+            .and_then(|c| c.as_bool())
+            == Some(true)
+    })?;
+    // A reference without a kind (the API server requires one) still names the pod's owner.
+    let kind = owner.get("kind").and_then(Node::as_str).unwrap_or("");
+    let name = owner.get("name")?.as_str()?;
+    (kind != "Node" && !name.is_empty()).then(|| (kind.to_string(), name.to_string()))
 }
 
 fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
