@@ -44,7 +44,7 @@ pub struct Origin {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct DecidedBy {
     pub layer: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `ingress` or `egress` for NetworkPolicy; null for authorization.
     pub direction: Option<&'static str>,
     pub policy: Named,
     pub file: String,

@@ -1,7 +1,6 @@
 //! Sets of (protocol, port) as NetworkPolicy speaks of them: per protocol, sorted disjoint
 //! inclusive ranges of 1–65535.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The protocols NetworkPolicy ports name (docs/platform.md §8).
@@ -11,8 +10,16 @@ pub const MAX_PORT: u16 = 65535;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PortSet {
-    /// Protocol (upper case) → sorted, disjoint, non-adjacent ranges.
-    ranges: BTreeMap<String, Vec<(u16, u16)>>,
+    /// Per protocol of [`PROTOCOLS`], sorted, disjoint, non-adjacent ranges. A fixed array, not
+    /// a map: sets are made and merged for every connection judged.
+    ranges: [Vec<(u16, u16)>; 3],
+}
+
+/// The index of a protocol in [`PROTOCOLS`]; None for any other (NetworkPolicy knows no other).
+fn index(protocol: &str) -> Option<usize> {
+    PROTOCOLS
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case(protocol))
 }
 
 impl PortSet {
@@ -22,11 +29,9 @@ impl PortSet {
 
     /// Every port of every protocol.
     pub fn all() -> PortSet {
-        let mut s = PortSet::empty();
-        for p in PROTOCOLS {
-            s.add_range(p, MIN_PORT, MAX_PORT);
+        PortSet {
+            ranges: std::array::from_fn(|_| vec![(MIN_PORT, MAX_PORT)]),
         }
-        s
     }
 
     pub fn all_of(protocol: &str) -> PortSet {
@@ -42,56 +47,37 @@ impl PortSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
+        self.ranges.iter().all(Vec::is_empty)
     }
 
     pub fn is_all(&self) -> bool {
-        PROTOCOLS.iter().all(|p| {
-            self.ranges
-                .get(*p)
-                .is_some_and(|r| r.as_slice() == [(MIN_PORT, MAX_PORT)])
-        })
+        self.ranges
+            .iter()
+            .all(|r| r.as_slice() == [(MIN_PORT, MAX_PORT)])
     }
 
     pub fn add_range(&mut self, protocol: &str, start: u16, end: u16) {
-        if start > end {
-            return;
+        if let Some(i) = index(protocol) {
+            add(&mut self.ranges[i], start, end);
         }
-        let list = self
-            .ranges
-            .entry(protocol.to_ascii_uppercase())
-            .or_default();
-        list.push((start, end));
-        list.sort_unstable();
-        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(list.len());
-        for &(s, e) in list.iter() {
-            match merged.last_mut() {
-                Some(last) if u32::from(s) <= u32::from(last.1) + 1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        *list = merged;
     }
 
     pub fn union_with(&mut self, other: &PortSet) {
-        for (p, list) in &other.ranges {
-            for &(s, e) in list {
-                self.add_range(p, s, e);
+        for (mine, theirs) in self.ranges.iter_mut().zip(&other.ranges) {
+            for &(s, e) in theirs {
+                add(mine, s, e);
             }
         }
     }
 
     pub fn intersect(&self, other: &PortSet) -> PortSet {
         let mut out = PortSet::empty();
-        for (p, a) in &self.ranges {
-            let Some(b) = other.ranges.get(p) else {
-                continue;
-            };
+        for (i, (a, b)) in self.ranges.iter().zip(&other.ranges).enumerate() {
             for &(s1, e1) in a {
                 for &(s2, e2) in b {
                     let (s, e) = (s1.max(s2), e1.min(e2));
                     if s <= e {
-                        out.add_range(p, s, e);
+                        add(&mut out.ranges[i], s, e);
                     }
                 }
             }
@@ -102,8 +88,7 @@ impl PortSet {
     /// The ports of `self` not in `other`.
     pub fn minus(&self, other: &PortSet) -> PortSet {
         let mut out = PortSet::empty();
-        for (p, a) in &self.ranges {
-            let holes = other.ranges.get(p).map_or(&[][..], |v| v.as_slice());
+        for (i, (a, holes)) in self.ranges.iter().zip(&other.ranges).enumerate() {
             for &(s, e) in a {
                 let mut start = u32::from(s);
                 let end = u32::from(e);
@@ -113,12 +98,12 @@ impl PortSet {
                         continue;
                     }
                     if hs > start {
-                        out.add_range(p, start as u16, (hs - 1) as u16);
+                        add(&mut out.ranges[i], start as u16, (hs - 1) as u16);
                     }
                     start = he + 1;
                 }
                 if start <= end {
-                    out.add_range(p, start as u16, end as u16);
+                    add(&mut out.ranges[i], start as u16, end as u16);
                 }
             }
         }
@@ -126,20 +111,41 @@ impl PortSet {
     }
 
     pub fn contains(&self, protocol: &str, port: u16) -> bool {
-        self.ranges
-            .get(&protocol.to_ascii_uppercase())
-            .is_some_and(|r| r.iter().any(|&(s, e)| (s..=e).contains(&port)))
+        index(protocol)
+            .is_some_and(|i| self.ranges[i].iter().any(|&(s, e)| (s..=e).contains(&port)))
     }
 
     /// Whether some port of `protocol` is in the set.
     pub fn has_protocol(&self, protocol: &str) -> bool {
-        self.ranges.contains_key(&protocol.to_ascii_uppercase())
+        index(protocol).is_some_and(|i| !self.ranges[i].is_empty())
     }
 
-    /// Protocol → ranges, for output.
+    /// Protocol → ranges, for output, protocols in alphabetical order.
     pub fn ranges(&self) -> impl Iterator<Item = (&str, &[(u16, u16)])> {
-        self.ranges.iter().map(|(p, r)| (p.as_str(), r.as_slice()))
+        let mut order: Vec<usize> = (0..PROTOCOLS.len()).collect();
+        order.sort_by_key(|&i| PROTOCOLS[i]);
+        order
+            .into_iter()
+            .filter(|&i| !self.ranges[i].is_empty())
+            .map(|i| (PROTOCOLS[i], self.ranges[i].as_slice()))
     }
+}
+
+/// Adds a range to a sorted list of disjoint ranges, merging what touches it.
+fn add(list: &mut Vec<(u16, u16)>, start: u16, end: u16) {
+    if start > end {
+        return;
+    }
+    let at = list.partition_point(|&(s, _)| s < start);
+    list.insert(at, (start, end));
+    let mut merged: Vec<(u16, u16)> = Vec::with_capacity(list.len());
+    for &(s, e) in list.iter() {
+        match merged.last_mut() {
+            Some(last) if u32::from(s) <= u32::from(last.1) + 1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    *list = merged;
 }
 
 impl fmt::Display for PortSet {
@@ -152,8 +158,7 @@ impl fmt::Display for PortSet {
             return f.write_str("none");
         }
         let parts: Vec<String> = self
-            .ranges
-            .iter()
+            .ranges()
             .map(|(p, r)| {
                 let list: Vec<String> = r
                     .iter()
