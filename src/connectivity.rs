@@ -432,6 +432,7 @@ fn flow(src: Endpoint, dst: Endpoint, protocol: &str, port: Option<u16>) -> AppF
         protocol: protocol.to_string(),
         port,
         service: None,
+        service_port: None,
         methods: Vec::new(),
         paths: Vec::new(),
     }

@@ -443,7 +443,9 @@ impl Engine<'_> {
         let negative = |m: Option<bool>| m.map(|b| !b);
         // Plain text carries no identity: a positive condition fails (below), a negative one
         // cannot be judged.
-        let principal = |m: &dyn Fn(&Identity) -> bool| -> Option<bool> { id.map(m) };
+        // Plain text carries no identity: ztunnel and Envoy compare the empty one, so a positive
+        // condition fails (below) and a negative one holds (ztunnel `src/rbac.rs`).
+        let principal = |m: &dyn Fn(&Identity) -> bool| -> Option<bool> { Some(id.is_some_and(m)) };
         let principal_matches = |id: &Identity| {
             let s = self.identity_string(id);
             any(&|p| wildcard_match(p, &s))
@@ -457,11 +459,7 @@ impl Engine<'_> {
         };
         let ip_matches = || -> Option<bool> {
             let src = req.source_ip?;
-            Some(
-                values
-                    .iter()
-                    .any(|v| IpRange::parse(&v.value).is_some_and(|block| block.contains(&src))),
-            )
+            any3(values.iter().map(|v| block_holds(&v.value, &src)))
         };
         match name {
             "principals" => match id {
@@ -519,9 +517,7 @@ impl Engine<'_> {
                 "source.principal" => id.map(|id| wildcard_match(value, &self.identity_string(id))),
                 "source.namespace" => id.map(|id| wildcard_match(value, &id.namespace)),
                 "destination.port" => req.port.map(|p| port_value(value).is_some_and(|v| v == p)),
-                "source.ip" => req
-                    .source_ip
-                    .map(|src| IpRange::parse(value).is_some_and(|b| b.contains(&src))),
+                "source.ip" => req.source_ip.and_then(|src| block_holds(value, &src)),
                 _ => None,
             }
         };
@@ -558,20 +554,30 @@ impl Engine<'_> {
         let mut best: Option<(u8, usize, bool)> = None;
         for i in self.in_namespaces(&self.peer_auth_by_namespace, ns) {
             let pa = &model.peer_authentications[i];
-            let level = match (&pa.selector, pa.meta.namespace.as_str()) {
+            // A selector with no labels is namespace-wide, as istiod reads it; selector
+            // policies in the root namespace are dropped (docs/platform.md §6).
+            let selector = pa.selector.as_ref().filter(|s| !s.is_empty());
+            let level = match (selector, pa.meta.namespace.as_str()) {
                 (Some(sel), n) if n == ns && n != root && sel.matches(&labels) => 3,
                 (None, n) if n == ns && n != root => 2,
                 (None, n) if n == root => 1,
                 _ => continue,
             };
+            let set = |m: &str| m != "UNSET";
+            // A port's UNSET falls back to the policy's own mode, then to the level above.
             let port_mode = port.and_then(|p| {
                 pa.port_modes
                     .iter()
                     .find(|(k, _)| k.parse::<u16>().ok() == Some(p))
                     .map(|(_, m)| m.value.as_str())
+                    .filter(|m| set(m))
             });
-            let mode = port_mode.or(pa.mode.as_ref().map(|m| m.value.as_str()));
-            let Some(mode) = mode.filter(|m| *m != "UNSET") else {
+            let own = pa
+                .mode
+                .as_ref()
+                .map(|m| m.value.as_str())
+                .filter(|m| set(m));
+            let Some(mode) = port_mode.or(own) else {
                 continue;
             };
             if best.is_none_or(|(l, _, _)| level > l) {
@@ -579,6 +585,19 @@ impl Engine<'_> {
             }
         }
         best.filter(|(_, _, strict)| *strict).map(|(_, i, _)| i)
+    }
+}
+
+/// Whether an address block written in a policy holds the source: unknown when the source is a
+/// range only partly inside it (`external`, every address).
+fn block_holds(block: &str, src: &IpRange) -> Option<bool> {
+    let block = IpRange::parse(block)?;
+    if block.contains(src) {
+        Some(true)
+    } else if !block.overlaps(src) {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -207,12 +207,29 @@ impl<'m> Engine<'m> {
         match e {
             Endpoint::Workload(i) => Cow::Borrowed(&self.model.workloads[*i].pod_labels),
             Endpoint::IstioGateway { name, gateway, .. } => {
-                let mut labels = gateway
-                    .map(|g| self.model.gateways[g].meta.labels.clone())
-                    .unwrap_or_default();
+                let gw = gateway.map(|g| &self.model.gateways[g]);
+                let mut labels = gw.map(|g| g.meta.labels.clone()).unwrap_or_default();
                 for key in GATEWAY_POD_LABELS {
                     labels.push((key.to_string(), name.clone()));
                 }
+                // What Istio's deployment templates add (istio `kube-gateway.yaml`,
+                // `waypoint.yaml`): the class, and the controller that manages the pods.
+                let class = gw.map_or(crate::model::resources::WAYPOINT_CLASS, |g| {
+                    g.class_name.value.as_str()
+                });
+                labels.push((
+                    "gateway.networking.k8s.io/gateway-class-name".to_string(),
+                    class.to_string(),
+                ));
+                let controller = if gw.is_none_or(|g| g.is_waypoint()) {
+                    "istio.io-mesh-controller"
+                } else {
+                    "istio.io-gateway-controller"
+                };
+                labels.push((
+                    "gateway.istio.io/managed".to_string(),
+                    controller.to_string(),
+                ));
                 Cow::Owned(labels)
             }
             Endpoint::Ip(_) => Cow::Owned(Vec::new()),

@@ -229,6 +229,7 @@ fn the_wire_is_hbone_between_ambient_pods_and_the_port_otherwise() {
         protocol: "TCP".into(),
         port: Some(8080),
         service: None,
+        service_port: None,
         methods: vec![],
         paths: vec![],
     };
@@ -255,6 +256,7 @@ apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop, labels: {i
         protocol: "TCP".into(),
         port: Some(8080),
         service,
+        service_port: Some(8080),
         methods: vec![],
         paths: vec![],
     });

@@ -24,6 +24,8 @@ pub struct AppFlow {
     pub port: Option<u16>,
     /// The Service addressed (index into `model.services`), when the flow goes through one.
     pub service: Option<usize>,
+    /// The Service port addressed: what a waypoint sees, where the pods see the target port.
+    pub service_port: Option<u16>,
     pub methods: Vec<String>,
     pub paths: Vec<String>,
 }
@@ -94,6 +96,9 @@ pub struct Plan {
     pub legs: Vec<LegJudgement>,
     pub authz: Vec<AuthzJudgement>,
     pub note: Option<String>,
+    /// Which reading of the input this plan is, when there are several: "if namespace `a` is
+    /// in ambient".
+    pub reading: Option<String>,
 }
 
 impl Plan {
@@ -273,10 +278,19 @@ impl Engine<'_> {
             return None;
         }
         let service: Option<&Service> = flow.service.map(|s| &model.services[s]);
-        if src_role == Role::IstioProxy
-            && service.is_none_or(|s| s.meta.label(INGRESS_USE_WAYPOINT) != Some("true"))
-        {
-            return None;
+        // A gateway sends to the pods directly unless the Service (else its Namespace) asks for
+        // the waypoint (istio `ambient/services.go`, `ingressUseWaypointFromLabels`).
+        if src_role == Role::IstioProxy {
+            let asks = service.and_then(|s| {
+                s.meta.label(INGRESS_USE_WAYPOINT).or_else(|| {
+                    model
+                        .namespace(&s.meta.namespace)
+                        .and_then(|n| n.label(INGRESS_USE_WAYPOINT))
+                })
+            });
+            if !asks.is_some_and(parse_bool) {
+                return None;
+            }
         }
         let (used, wanted) = match service {
             Some(s) => (model.service_waypoint(s)?, ["service", "all"]),
@@ -289,10 +303,19 @@ impl Engine<'_> {
             .gateways
             .iter()
             .position(|g| g.meta.namespace == used.namespace && g.meta.name == used.name);
-        if let Some(g) = gateway
-            && !wanted.contains(&model.waypoint_for(&model.gateways[g]))
-        {
-            return None;
+        if let Some(g) = gateway {
+            let wp = &model.gateways[g];
+            if !wanted.contains(&model.waypoint_for(wp)) {
+                return None;
+            }
+            // A waypoint that does not accept the namespace refuses the binding: traffic skips it.
+            let user_namespace = match service {
+                Some(s) => s.meta.namespace.as_str(),
+                None => self.namespace_of(&flow.dst)?,
+            };
+            if model.waypoint_accepts(wp, user_namespace) == Some(false) {
+                return None;
+            }
         }
         Some(Endpoint::IstioGateway {
             namespace: used.namespace,
@@ -301,14 +324,14 @@ impl Engine<'_> {
         })
     }
 
-    fn request(&self, flow: &AppFlow, identity: Option<Identity>) -> Request {
+    fn request(&self, flow: &AppFlow, identity: Option<Identity>, port: Option<u16>) -> Request {
         Request {
             identity,
             source_ip: match &flow.src {
                 Endpoint::Ip(r) => Some(*r),
                 _ => None,
             },
-            port: flow.port,
+            port,
             methods: flow.methods.clone(),
             paths: flow.paths.clone(),
         }
@@ -321,9 +344,16 @@ impl Engine<'_> {
         enforcer: Enforcer,
         identity: Option<Identity>,
     ) -> AuthzJudgement {
-        let req = self.request(flow, identity.clone());
+        // A waypoint sees the Service port the client addressed; the pods, the target port.
+        let port = match enforcer {
+            Enforcer::Waypoint { .. } => flow.service_port.or(flow.port),
+            _ => flow.port,
+        };
+        let req = self.request(flow, identity.clone(), port);
         let outcome = self.authorize(at, &enforcer, &req);
-        let strict = if identity.is_none() {
+        // PeerAuthentication sets the mTLS of sidecar and ztunnel inbound traffic; a gateway's
+        // listeners take theirs from the Gateway (istio `listener_inbound.go`).
+        let strict = if identity.is_none() && self.role(at) != Role::IstioProxy {
             self.strict_mtls(at, flow.port)
         } else {
             None
@@ -347,6 +377,7 @@ impl Engine<'_> {
                     legs: vec![self.judge_leg(self.plain_leg(flow))],
                     authz: Vec::new(),
                     note: None,
+                    reading: None,
                 }],
             };
         }
@@ -361,9 +392,31 @@ impl Engine<'_> {
             r => vec![r],
         };
         let mut plans = Vec::new();
+        let reading = |e: &Endpoint, known: Role, r: Role| -> Option<String> {
+            (known == Role::Unknown).then(|| {
+                let ns = self.namespace_of(e).unwrap_or_default();
+                if r == Role::Ambient {
+                    format!("namespace `{ns}` in ambient")
+                } else {
+                    format!("namespace `{ns}` outside the mesh")
+                }
+            })
+        };
         for &s in &src_roles {
             for &d in &dst_roles {
-                plans.extend(self.plans(flow, s, d));
+                let parts: Vec<String> = [
+                    reading(&flow.src, src_role, s),
+                    reading(&flow.dst, dst_role, d),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                for mut p in self.plans(flow, s, d) {
+                    if !parts.is_empty() {
+                        p.reading = Some(format!("with {}", parts.join(" and ")));
+                    }
+                    plans.push(p);
+                }
             }
         }
         let unknown_side = [(&flow.src, src_role), (&flow.dst, dst_role)]
@@ -395,6 +448,7 @@ impl Engine<'_> {
             legs: vec![self.judge_leg(self.plain_leg(flow))],
             authz: Vec::new(),
             note: None,
+            reading: None,
         };
         let src_identity = self.identity(&flow.src);
         match dst {
@@ -441,6 +495,7 @@ impl Engine<'_> {
                                     self.authz_at(flow, &flow.dst, Enforcer::Ztunnel, wp_identity),
                                 ],
                                 note: None,
+                                reading: None,
                             }
                         }
                         None => Plan {
@@ -452,6 +507,7 @@ impl Engine<'_> {
                                 src_identity.clone(),
                             )],
                             note: None,
+                            reading: None,
                         },
                     };
                     if src == Role::Sidecar {
@@ -493,6 +549,7 @@ impl Engine<'_> {
                             "an ambient pod may tunnel to a sidecar or send mTLS to the port"
                                 .into(),
                         ),
+                        reading: None,
                     };
                     let mut p = plain();
                     p.authz = authz;
@@ -577,4 +634,9 @@ impl Engine<'_> {
         }
         out
     }
+}
+
+/// Go's `strconv.ParseBool`, which istiod applies to boolean labels.
+fn parse_bool(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }

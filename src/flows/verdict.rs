@@ -83,8 +83,8 @@ fn port_u16(n: i64) -> Option<u16> {
     u16::try_from(n).ok().filter(|p| *p > 0)
 }
 
-/// Destination pods, the port they listen on, and the Service addressed (index), if any.
-pub type Destination = (Endpoint, Option<u16>, Option<usize>);
+/// Destination pods, the port they listen on, and the Service addressed (index and port), if any.
+pub type Destination = (Endpoint, Option<u16>, Option<(usize, u16)>);
 
 /// The pods a flow's target means, each with the port they listen on and the Service
 /// addressed; or why there are none.
@@ -123,7 +123,11 @@ pub fn destinations(engine: &Engine, to: &FlowTarget) -> Result<Vec<Destination>
                         }
                     }
                 };
-                out.push((Endpoint::Workload(w), target, Some(*service)));
+                out.push((
+                    Endpoint::Workload(w),
+                    target,
+                    port_u16(sp.port).map(|p| (*service, p)),
+                ));
             }
             if out.is_empty() {
                 return Err(format!(
@@ -177,7 +181,8 @@ pub fn judge(engine: &Engine, flow: &Flow) -> FlowVerdict {
                 dst: dst.clone(),
                 protocol: flow.protocol.clone(),
                 port: *port,
-                service: *service,
+                service: service.map(|(s, _)| s),
+                service_port: service.map(|(_, p)| p),
                 methods: flow.methods.clone(),
                 paths: flow.paths.clone(),
             };

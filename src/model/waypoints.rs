@@ -114,6 +114,28 @@ impl Model {
             .unwrap_or("service")
     }
 
+    /// Whether a waypoint accepts workloads and Services of `user_namespace` (its HBONE
+    /// listener's `allowedRoutes`; istio `ambient/waypoints.go`): None when the namespace's labels
+    /// are not in the input, or the waypoint has no HBONE listener (AL106's finding).
+    pub fn waypoint_accepts(&self, g: &Gateway, user_namespace: &str) -> Option<bool> {
+        if g.meta.namespace == user_namespace {
+            return Some(true);
+        }
+        let listener = g
+            .listeners
+            .iter()
+            .find(|l| l.port == Some(15008) && l.protocol == "HBONE")?;
+        match &listener.routes_from {
+            super::resources::RoutesFrom::All => Some(true),
+            super::resources::RoutesFrom::Same | super::resources::RoutesFrom::None => Some(false),
+            super::resources::RoutesFrom::Selector(sel) => {
+                let (labels, complete) = self.namespace_labels(user_namespace);
+                let matched = sel.matches(&labels);
+                (matched || complete).then_some(matched)
+            }
+        }
+    }
+
     /// Labels of a namespace as the cluster has them: its Namespace object's, plus
     /// `kubernetes.io/metadata.name`, which every namespace carries. Without a Namespace object
     /// only that label is known, and `complete` is false.

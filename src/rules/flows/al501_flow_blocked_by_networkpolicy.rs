@@ -29,6 +29,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let denied: Vec<_> = denied_pairs(&verdict.pairs, |p| p.judgement.network()).collect();
         let Some(pair) = denied.first() else {
+            // Cut in every reading of the input, but not by the same layer in each.
+            if let Some(pair) = verdict.pairs.iter().find(|p| {
+                p.judgement.verdict() == Verdict::Denied
+                    && p.judgement.authorization() != Verdict::Denied
+            }) {
+                out.push(cut_every_way(engine, flow, pair));
+            }
             continue;
         };
         let Some(leg) = denied_leg(pair) else {
@@ -131,4 +138,75 @@ fn unknown_end(engine: &crate::engine::Engine, pair: &crate::flows::verdict::Pai
         .find(|e| engine.role(e) == crate::engine::Role::Unknown)
         .and_then(|e| engine.namespace_of(e))
         .map_or("an end".to_string(), |ns| format!("namespace `{ns}`"))
+}
+
+/// A flow every reading of the input cuts, NetworkPolicy in some readings and authorization in
+/// others: one finding that names each reading's cause.
+fn cut_every_way(
+    engine: &crate::engine::Engine,
+    flow: &crate::flows::Flow,
+    pair: &crate::flows::verdict::Pair,
+) -> Finding {
+    let model = engine.model;
+    let mut causes = Vec::new();
+    let mut f_related = Vec::new();
+    for plan in &pair.judgement.plans {
+        let reading = plan.reading.clone().unwrap_or_default();
+        if let Some(leg) = plan.legs.iter().find(|l| l.verdict() == Verdict::Denied) {
+            causes.push(format!(
+                "{reading}, NetworkPolicy does not admit {} to {}",
+                leg.leg.wire(),
+                engine.describe(&leg.leg.dst)
+            ));
+            f_related.extend(
+                engine
+                    .leg_deciders(leg)
+                    .into_iter()
+                    .map(|(_, _, at, what)| (at, what)),
+            );
+        } else if let Some(a) = plan.authz.iter().find(|a| a.verdict() == Verdict::Denied) {
+            match a.strict {
+                Some(pa) => {
+                    let m = &model.peer_authentications[pa].meta;
+                    causes.push(format!(
+                        "{reading}, PeerAuthentication `{}` (STRICT) refuses plain text",
+                        qualified(Some(&m.namespace), &m.name)
+                    ));
+                    f_related.push((
+                        crate::finding::Location::field(m.object, "spec"),
+                        "requires mTLS".to_string(),
+                    ));
+                }
+                None => {
+                    for d in &a.outcome.decided_by {
+                        let m = &model.authorization_policies[d.policy].meta;
+                        causes.push(format!(
+                            "{reading}, AuthorizationPolicy `{}` refuses it",
+                            qualified(Some(&m.namespace), &m.name)
+                        ));
+                        f_related.push((engine.decision_location(d), d.effect.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let mut f = finding(
+        &RULE,
+        flow.origin.at.clone(),
+        format!(
+            "the flow from {} to {} ({}) is cut whichever way the input is read: {}",
+            engine.describe(&pair.src),
+            target_name(engine, flow, pair),
+            flow.origin.detail,
+            causes.join("; ")
+        ),
+    )
+    .help(format!(
+        "declare the enrolment of {} (`--ambient-namespace`, `cluster.namespaces`) to see the one cause that applies, then admit the flow there",
+        unknown_end(engine, pair)
+    ));
+    for (at, what) in f_related {
+        f = f.related(at, what);
+    }
+    f
 }

@@ -29,17 +29,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         else {
             continue; // AL106
         };
-        let allowed = match &listener.routes_from {
-            RoutesFrom::All => true,
-            RoutesFrom::Same | RoutesFrom::None => false,
-            RoutesFrom::Selector(sel) => {
-                let (labels, complete) = model.namespace_labels(&user_ns);
-                let matched = sel.matches(&labels);
-                if !matched && !complete {
-                    continue; // the namespace's labels are not in the input
-                }
-                matched
-            }
+        // Unknown when the namespace's labels are not in the input.
+        let Some(allowed) = model.waypoint_accepts(g, &user_ns) else {
+            continue;
         };
         if allowed {
             continue;
