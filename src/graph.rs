@@ -391,6 +391,17 @@ pub fn write_table(out: &mut dyn Write, flows: &[GraphFlow]) -> io::Result<()> {
     )
 }
 
+/// `80`, `80 blocked`, `unknown`: the port, and the verdict unless allowed.
+fn edge_label(f: &GraphFlow) -> String {
+    let port = f.to.port.map_or(String::new(), |p| p.to_string());
+    let label = if f.verdict == "allowed" {
+        port
+    } else {
+        format!("{port} {}", f.verdict)
+    };
+    label.trim().to_string()
+}
+
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -405,21 +416,13 @@ pub fn write_dot(out: &mut dyn Write, flows: &[GraphFlow]) -> io::Result<()> {
             "blocked" => "red",
             _ => "gray50",
         };
-        let label = format!(
-            "{}{}",
-            f.to.port.map_or(String::new(), |p| p.to_string()),
-            if f.verdict == "allowed" {
-                String::new()
-            } else {
-                format!(" {}", f.verdict)
-            }
-        );
+        let label = edge_label(f);
         writeln!(
             out,
             "  {} -> {} [label={}, color={color}, fontcolor={color}{}];",
             quote(&name_of(&f.from)),
             quote(&target_of(&f.to)),
-            quote(label.trim()),
+            quote(&label),
             if f.forbidden { ", style=dashed" } else { "" }
         )?;
     }
@@ -444,20 +447,12 @@ pub fn write_mermaid(out: &mut dyn Write, flows: &[GraphFlow]) -> io::Result<()>
         let to = target_of(&f.to);
         let a = id(from.clone(), &mut ids);
         let b = id(to.clone(), &mut ids);
-        let label = format!(
-            "{}{}",
-            f.to.port.map_or(String::new(), |p| p.to_string()),
-            if f.verdict == "allowed" {
-                String::new()
-            } else {
-                format!(" {}", f.verdict)
-            }
-        );
+        let label = edge_label(f);
         let arrow = if f.forbidden { "-.->" } else { "-->" };
         writeln!(
             out,
             "  {a}[\"{from}\"] {arrow}|\"{}\"| {b}[\"{to}\"]",
-            label.trim()
+            label
         )?;
         let color = match f.verdict {
             "allowed" => "green",

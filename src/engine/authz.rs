@@ -11,7 +11,7 @@ use crate::model::resources::WAYPOINT_CLASS;
 use crate::model::resources::{Action, AuthorizationPolicy, AuthzRule, Clause, Condition};
 
 use super::ip::IpRange;
-use super::{Endpoint, Engine, Verdict};
+use super::{Endpoint, Engine, Verdict, all3, any3};
 
 /// `from.source` fields ztunnel enforces (docs/platform.md §3.4; istio `ambient/authorization.go`).
 pub const L4_SOURCE_FIELDS: &[&str] = &[
@@ -178,31 +178,6 @@ impl RuleParts {
         let emptied = |list: &[Stripped]| !list.is_empty() && list.iter().all(|s| !s.keeps_l4);
         emptied(&self.from) || emptied(&self.to) || self.when.iter().any(|s| !s.keeps_l4)
     }
-}
-
-/// Kleene AND / OR.
-fn all3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
-    let mut result = Some(true);
-    for v in values {
-        match v {
-            Some(false) => return Some(false),
-            None => result = None,
-            Some(true) => {}
-        }
-    }
-    result
-}
-
-fn any3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
-    let mut result = Some(false);
-    for v in values {
-        match v {
-            Some(true) => return Some(true),
-            None => result = None,
-            Some(false) => {}
-        }
-    }
-    result
 }
 
 /// A port value as every consumer parses it (docs/platform.md §3.6); None when dropped.

@@ -310,6 +310,32 @@ impl<'m> Engine<'m> {
     }
 }
 
+/// Kleene AND of three-valued matches: false wins, then unknown.
+pub fn all3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut result = Some(true);
+    for v in values {
+        match v {
+            Some(false) => return Some(false),
+            None => result = None,
+            Some(true) => {}
+        }
+    }
+    result
+}
+
+/// Kleene OR of three-valued matches: true wins, then unknown.
+pub fn any3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut result = Some(false);
+    for v in values {
+        match v {
+            Some(true) => return Some(true),
+            None => result = None,
+            Some(false) => {}
+        }
+    }
+    result
+}
+
 /// How an endpoint takes part in the mesh, as far as the wire is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

@@ -12,7 +12,7 @@ use crate::model::selector::LabelSelector;
 
 use super::ip::IpRange;
 use super::ports::{MAX_PORT, MIN_PORT, PortSet};
-use super::{Endpoint, Engine, IpBlocksAndPods};
+use super::{Endpoint, Engine, IpBlocksAndPods, any3};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -99,19 +99,6 @@ impl Admission {
             .iter()
             .filter(move |r| r.ports.contains(&protocol, port))
     }
-}
-
-/// Kleene OR of three-valued matches.
-fn any3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
-    let mut result = Some(false);
-    for v in values {
-        match v {
-            Some(true) => return Some(true),
-            None => result = None,
-            Some(false) => {}
-        }
-    }
-    result
 }
 
 impl Engine<'_> {
