@@ -1,7 +1,7 @@
 //! `ambient-lint graph`: every intended flow with the engine's verdict and what decided it, as a
 //! table, JSON, Graphviz dot or Mermaid. It reports; gating is `check`'s AL5xx.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -63,6 +63,9 @@ pub struct GraphFlow {
     pub decided_by: Vec<DecidedBy>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub why_unknown: Vec<String>,
+    /// The units (overlays, environments) the flow was judged in, when the input has several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<String>,
     /// A flow the config forbids: `allowed` is then what `check` reports (AL503).
     #[serde(skip_serializing_if = "is_false")]
     pub forbidden: bool,
@@ -81,16 +84,14 @@ struct Document<'a> {
 /// Loads the input and judges every intended flow of every unit.
 pub fn flows(options: &LintOptions) -> Result<(Inputs, Vec<GraphFlow>), crate::RunError> {
     let inputs = load::load(&options.load).map_err(crate::RunError::Load)?;
-    let units: Vec<Vec<usize>> = if inputs.units.is_empty() {
-        vec![(0..inputs.objects.len()).collect()]
-    } else {
-        inputs.units.iter().map(|u| u.objects.clone()).collect()
-    };
-    let mut out = BTreeSet::new();
-    for (i, objects) in units.iter().enumerate() {
+    let units = crate::units_of(&inputs);
+    // The same flow judged alike in several units (a base that several overlays render) is one
+    // row naming them; judged differently, one row per verdict.
+    let mut rows: BTreeMap<GraphFlow, Vec<String>> = BTreeMap::new();
+    for unit in units.iter() {
         let mut model_options = options.model.clone();
-        model_options.incomplete = inputs.units.get(i).is_some_and(|u| u.incomplete);
-        let model = Model::build_unit(&inputs, objects, model_options);
+        model_options.incomplete = unit.incomplete;
+        let model = Model::build_unit(&inputs, &unit.objects, model_options);
         let ctx = Context::new(&model, &inputs, &options.rules);
         for (flow, verdict) in ctx.flows().flows.iter().zip(ctx.flow_verdicts()) {
             // Flows written in a `--context` file are not the user's to see; the config's are.
@@ -99,10 +100,22 @@ pub fn flows(options: &LintOptions) -> Result<(Inputs, Vec<GraphFlow>), crate::R
             {
                 continue;
             }
-            out.insert(row(&inputs, ctx.engine(), flow, verdict));
+            let names = rows
+                .entry(row(&inputs, ctx.engine(), flow, verdict))
+                .or_default();
+            if !unit.name.is_empty() && !names.contains(&unit.name) {
+                names.push(unit.name.clone());
+            }
         }
     }
-    Ok((inputs, out.into_iter().collect()))
+    let flows = rows
+        .into_iter()
+        .map(|(mut f, units)| {
+            f.units = units;
+            f
+        })
+        .collect();
+    Ok((inputs, flows))
 }
 
 fn at(inputs: &Inputs, location: &Location) -> (String, usize) {
@@ -299,6 +312,7 @@ fn row(inputs: &Inputs, engine: &Engine, flow: &Flow, verdict: &FlowVerdict) -> 
             .map(|p| deciders(inputs, engine, &p.judgement))
             .unwrap_or_default(),
         why_unknown,
+        units: Vec::new(),
         forbidden: flow.forbidden,
     }
 }
@@ -343,7 +357,12 @@ pub fn write_table(out: &mut dyn Write, flows: &[GraphFlow]) -> io::Result<()> {
                 format!("{} {}", f.from.kind, name_of(&f.from)),
                 format!("{} {}", f.to.kind, target_of(&f.to)),
                 f.to.port.map_or("-".to_string(), |p| p.to_string()),
-                format!("{}:{}", f.origin.file, f.origin.line),
+                format!(
+                    "{}:{}{}",
+                    f.origin.file,
+                    f.origin.line,
+                    units_note(&f.units)
+                ),
                 if f.forbidden {
                     format!("{} (forbidden)", f.verdict)
                 } else {
@@ -389,6 +408,15 @@ pub fn write_table(out: &mut dyn Write, flows: &[GraphFlow]) -> io::Result<()> {
         flows.len(),
         flows.len() - blocked - unknown
     )
+}
+
+/// ` (in overlays a, b and 3 more)` for the table, when the input has several units.
+fn units_note(units: &[String]) -> String {
+    match units.len() {
+        0 => String::new(),
+        1..=2 => format!(" (in {})", units.join(", ")),
+        n => format!(" (in {}, {} and {} more)", units[0], units[1], n - 2),
+    }
 }
 
 /// `80`, `80 blocked`, `unknown`: the port, and the verdict unless allowed.
