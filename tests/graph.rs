@@ -208,3 +208,38 @@ fn a_missing_path_cannot_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/path"));
 }
+
+#[test]
+fn each_row_names_the_unit_it_was_judged_in() {
+    let dir = scratch("graph-units");
+    write(&dir, ".ambient-lint.yaml", "units: [\"env-*\"]\n");
+    let app = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web, env: [{name: API, value: \"http://api:8080\"}]}]}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: api, ports: [{containerPort: 8080}]}]}\n---\n\
+apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {app: api}\n  ports: [{port: 8080}]\n";
+    write(&dir, "env-a/app.yaml", app);
+    write(&dir, "env-b/app.yaml", app);
+    // In env-c the api's ingress admits no HBONE: the same flow is cut there.
+    write(
+        &dir,
+        "env-c/app.yaml",
+        &format!(
+            "{app}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: api, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: api}}}}\n  ingress: [{{ports: [{{port: 8080}}]}}]\n"
+        ),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .current_dir(&dir)
+        .args(["graph", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let flows = doc["flows"].as_array().unwrap();
+    let allowed: Vec<_> = flows.iter().filter(|f| f["verdict"] == "allowed").collect();
+    let blocked: Vec<_> = flows.iter().filter(|f| f["verdict"] == "blocked").collect();
+    // One row per file: each names its unit.
+    assert_eq!(allowed.len(), 2, "{flows:#?}");
+    assert_eq!(allowed[0]["units"], serde_json::json!(["env-a"]));
+    assert_eq!(blocked.len(), 1, "{flows:#?}");
+    assert_eq!(blocked[0]["units"], serde_json::json!(["env-c"]));
+    assert_eq!(blocked[0]["origin"]["file"], "env-c/app.yaml");
+}
