@@ -17,7 +17,12 @@ const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
+    // Mesh routes (parented only by Services, GAMMA) are not held to ReferenceGrant: a route
+    // that is not attached to a Gateway is not judged.
+    for route in all_routes(model)
+        .into_iter()
+        .filter(|r| r.parent_refs.iter().any(|p| p.is_gateway()))
+    {
         let from_ns = &route.meta.namespace;
         for b in &route.backend_refs {
             if b.namespace == *from_ns
