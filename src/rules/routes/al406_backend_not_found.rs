@@ -41,7 +41,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             finding(
                                 &RULE,
                                 Location::field(route.meta.object, b.path.key("port")),
-                                format!("backend Service `{target}` has no port {port}: requests to this backend fail"),
+                                format!("backend Service `{target}` has no port {port}: istiod accepts the route (it checks only that the Service exists), but the gateway has no upstream cluster for that port, so requests sent to this backend get 503"),
                             )
                             .help(format!("use a port the Service exposes ({}); a backendRef names the Service port, not the container port", crate::rules::list(&ports)))
                             .related(Location::field(svc.meta.object, "spec.ports"), "the Service's ports"),
