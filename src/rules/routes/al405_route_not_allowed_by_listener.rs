@@ -13,6 +13,10 @@ pub static RULE: Rule = Rule {
     supersedes: &[],
 };
 
+/// The reasons istiod writes on `Accepted=False` (Gateway API `RouteReason*`).
+const NOT_ALLOWED: &str = "NotAllowedByListeners";
+const NO_HOSTNAME: &str = "NoMatchingListenerHostname";
+
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
@@ -29,38 +33,57 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if listeners.is_empty() {
                 continue; // AL404 (no such sectionName) or no listeners at all
             }
-            let results: Vec<Result<(), String>> = listeners
+            // As istiod judges each listener (`conversion.go`, `referenceAllowed`): the
+            // hostname first, then the namespace and kind; across listeners an accepting one
+            // wins, then NotAllowedByListeners, then NoMatchingListenerHostname
+            // (`conditions.go`, `rankParentError`).
+            let results: Vec<Result<(), (&str, String)>> = listeners
                 .iter()
                 .map(|l| {
-                    listener_admits(model, g, l, route_ns, route.kind)?;
-                    if hostname_admits(l, route.hostnames) {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "listener `{}` serves hostname `{}`, which none of the route's hostnames matches",
-                            l.name,
-                            l.hostname.as_deref().unwrap_or("")
-                        ))
+                    if !hostname_admits(l, route.hostnames) {
+                        return Err((
+                            NO_HOSTNAME,
+                            format!(
+                                "listener `{}` serves hostname `{}`, which none of the route's hostnames matches",
+                                l.name,
+                                l.hostname.as_deref().unwrap_or("")
+                            ),
+                        ));
                     }
+                    listener_admits(model, g, l, route_ns, route.kind)
+                        .map_err(|why| (NOT_ALLOWED, why))
                 })
                 .collect();
-            let admitted = results.iter().any(Result::is_ok);
-            let reasons: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-            if admitted {
+            if results.iter().any(Result::is_ok) {
                 continue;
             }
+            let errors: Vec<(&str, String)> = results.into_iter().filter_map(Result::err).collect();
+            let reason = if errors.iter().any(|(r, _)| *r == NOT_ALLOWED) {
+                NOT_ALLOWED
+            } else {
+                NO_HOSTNAME
+            };
+            let reasons: Vec<String> = errors
+                .into_iter()
+                .filter(|(r, _)| *r == reason)
+                .map(|(_, why)| why)
+                .collect();
             out.push(
                 finding(
                     &RULE,
                     Location::field(route.meta.object, p.path.clone()),
                     format!(
-                        "this {1} from namespace `{route_ns}` is not admitted by Gateway `{0}`: {2}; the route is not attached (NotAllowedByListeners) and serves nothing",
+                        "this {1} from namespace `{route_ns}` is not admitted by Gateway `{0}`: {2}; the route is not attached ({reason}) and serves nothing",
                         qualified(Some(&g.meta.namespace), &g.meta.name),
                         route.kind,
                         reasons.join("; ")
                     ),
                 )
-                .help("set the listener's `allowedRoutes.namespaces.from` to `All` (or a `Selector` matching this namespace), or move the route to the Gateway's namespace")
+                .help(if reason == NOT_ALLOWED {
+                    "set the listener's `allowedRoutes.namespaces.from` to `All` (or a `Selector` matching this namespace), or move the route to the Gateway's namespace"
+                } else {
+                    "give the route a hostname the listener serves (or drop the listener's `hostname`), or attach it to a listener for its hostnames with `sectionName`"
+                })
                 .related(Location::field(g.meta.object, listeners[0].path.clone()), "the listener's allowedRoutes"),
             );
         }
