@@ -119,9 +119,7 @@ pub fn run(inputs: &crate::load::Inputs, options: &crate::LintOptions, mode: Mod
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
-            let mut model_options = options.model.clone();
-            model_options.incomplete = unit.incomplete;
-            let model = Model::build_unit(inputs, &unit.objects, model_options);
+            let model = Model::of_unit(inputs, unit, &options.model);
             let model_time = start.elapsed();
             let start = std::time::Instant::now();
             let map = match mode {

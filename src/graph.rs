@@ -89,15 +89,11 @@ pub fn flows(options: &LintOptions) -> Result<(Inputs, Vec<GraphFlow>), crate::R
     // row naming them; judged differently, one row per verdict.
     let mut rows: BTreeMap<GraphFlow, Vec<String>> = BTreeMap::new();
     for unit in units.iter() {
-        let mut model_options = options.model.clone();
-        model_options.incomplete = unit.incomplete;
-        let model = Model::build_unit(&inputs, &unit.objects, model_options);
+        let model = Model::of_unit(&inputs, unit, &options.model);
         let ctx = Context::new(&model, &inputs, &options.rules);
         for (flow, verdict) in ctx.flows().flows.iter().zip(ctx.flow_verdicts()) {
-            // Flows written in a `--context` file are not the user's to see; the config's are.
-            if flow.origin.kind != OriginKind::Config
-                && !inputs.is_linted(inputs.file_of(&flow.origin.at))
-            {
+            // Flows written in a `--context` file are not the user's to see.
+            if !inputs.is_reported(inputs.file_of(&flow.origin.at)) {
                 continue;
             }
             let names = rows

@@ -377,9 +377,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
-            let mut model_options = options.model.clone();
-            model_options.incomplete = unit.incomplete;
-            let model = Model::build_unit(inputs, &unit.objects, model_options);
+            let model = Model::of_unit(inputs, unit, &options.model);
             let model_time = start.elapsed();
             let ctx = Context::new(&model, inputs, &options.rules);
             let mut findings: Vec<Finding> = model.findings.clone();
@@ -455,7 +453,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
 /// declares: reported whatever is given.
 fn reported(inputs: &Inputs, f: &Finding) -> bool {
     matches!(f.location, Location::Field { object, .. } if inputs.is_linted(inputs.objects[object].file))
-        || matches!(f.location, Location::File { file, .. } if inputs.files[file].role == load::source::FileRole::Config)
+        || matches!(f.location, Location::File { file, .. } if inputs.is_reported(file))
         || std::iter::once(&f.location)
             .chain(f.related.iter().map(|r| &r.location))
             .flat_map(|l| inputs.files_of(l))

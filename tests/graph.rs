@@ -8,8 +8,13 @@ use std::process::{Command, Output};
 use common::{scratch, write};
 
 fn run(args: &[&str]) -> Output {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs the binary from `dir`, where it finds that folder's `.ambient-lint.yaml`.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .args(args)
         .output()
         .unwrap()
@@ -170,11 +175,7 @@ apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\ns
 apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: catalog, namespace: shop}\nspec:\n  selector: {matchLabels: {app: catalog}}\n  template:\n    metadata: {labels: {app: catalog}}\n    spec: {containers: [{name: catalog, image: catalog, ports: [{containerPort: 8080}]}]}\n---\n\
 apiVersion: v1\nkind: Service\nmetadata: {name: catalog, namespace: shop}\nspec:\n  selector: {app: catalog}\n  ports: [{port: 8080}]\n",
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(&dir)
-        .args(["graph", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let o = run_in(&dir, &["graph", "--format", "json", "."]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -189,11 +190,7 @@ apiVersion: v1\nkind: Service\nmetadata: {name: catalog, namespace: shop}\nspec:
         && f["verdict"] == "allowed"));
     assert_eq!(flows[0]["origin"]["line"], 4);
     // The forbidden one gets through: `check` fails on it (AL503), `graph` only reports.
-    let check = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(&dir)
-        .args([".", "--format", "concise"])
-        .output()
-        .unwrap();
+    let check = run_in(&dir, &[".", "--format", "concise"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(
         stdout(&check).contains(".ambient-lint.yaml:4:5: error[AL503]"),
@@ -227,11 +224,7 @@ apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  
             "{app}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: api, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: api}}}}\n  ingress: [{{ports: [{{port: 8080}}]}}]\n"
         ),
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(&dir)
-        .args(["graph", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let o = run_in(&dir, &["graph", "--format", "json", "."]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let flows = doc["flows"].as_array().unwrap();
     let allowed: Vec<_> = flows.iter().filter(|f| f["verdict"] == "allowed").collect();

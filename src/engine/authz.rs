@@ -5,7 +5,6 @@
 
 use crate::finding::Location;
 use crate::load::node::FieldPath;
-use crate::model::Model;
 use crate::model::identity::wildcard_match;
 use crate::model::resources::WAYPOINT_CLASS;
 use crate::model::resources::{Action, AuthorizationPolicy, AuthzRule, Clause, Condition};
@@ -627,9 +626,4 @@ fn operation_field(
         why.push(format!("`{name}` depends on the request"));
     }
     m
-}
-
-/// Whether the model has any ztunnel-enforced policy at all (for cheap short-circuits).
-pub fn any_policies(model: &Model) -> bool {
-    !model.authorization_policies.is_empty()
 }

@@ -6,7 +6,8 @@
 //! `ipBlock` covers pod addresses under the CNI in use), the engine says unknown and why.
 
 pub mod authz;
-pub mod ip;
+/// Address ranges live with the model, which validates `ipBlock`s with them.
+pub use crate::model::ip;
 pub mod netpol;
 pub mod ports;
 pub mod reach;

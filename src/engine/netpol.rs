@@ -91,14 +91,6 @@ impl Admission {
             super::Verdict::Denied
         }
     }
-
-    /// The rules that admit this port (surely or possibly).
-    pub fn admitting_port(&self, protocol: &str, port: u16) -> impl Iterator<Item = &RuleRef> {
-        let protocol = protocol.to_string();
-        self.admitting
-            .iter()
-            .filter(move |r| r.ports.contains(&protocol, port))
-    }
 }
 
 impl Engine<'_> {
@@ -351,18 +343,16 @@ impl Engine<'_> {
         })
     }
 
-    /// Workloads a peer of a policy in `policy_namespace` surely selects, narrowed first by the
-    /// namespaces it names or the pod labels it requires, so that the cost follows the peer.
-    pub fn peer_workloads(&self, policy_namespace: &str, peer: &Peer) -> Vec<usize> {
+    /// Workloads a pod peer of a policy in `policy_namespace` may select, narrowed by the
+    /// namespaces it names, else by the pod labels it requires, so that the cost follows the peer
+    /// rather than the whole input. The caller still matches each candidate.
+    pub fn peer_candidates(
+        &self,
+        policy_namespace: &str,
+        namespace_selector: Option<&LabelSelector>,
+        pod_selector: Option<&LabelSelector>,
+    ) -> Vec<usize> {
         let model = self.model;
-        let Peer::Pods {
-            namespace_selector,
-            pod_selector,
-            ..
-        } = peer
-        else {
-            return Vec::new();
-        };
         let named: Vec<String> = match namespace_selector {
             None => vec![policy_namespace.to_string()],
             Some(sel) => sel
@@ -371,24 +361,40 @@ impl Engine<'_> {
                 .map(|(v, _)| v)
                 .collect(),
         };
-        let candidates: Vec<usize> = if !named.is_empty() {
+        if !named.is_empty() {
             named
                 .iter()
                 .flat_map(|ns| model.workloads_in(ns).map(|(i, _)| i))
                 .collect()
-        } else if let Some(pods) = pod_selector.as_ref().filter(|s| !s.match_labels.is_empty()) {
+        } else if let Some(pods) = pod_selector.filter(|s| !s.match_labels.is_empty()) {
             model.select_workloads(None, pods)
         } else {
             (0..model.workloads.len()).collect()
+        }
+    }
+
+    /// Workloads a peer of a policy in `policy_namespace` surely selects.
+    pub fn peer_workloads(&self, policy_namespace: &str, peer: &Peer) -> Vec<usize> {
+        let Peer::Pods {
+            namespace_selector,
+            pod_selector,
+            ..
+        } = peer
+        else {
+            return Vec::new();
         };
         let mut why = Vec::new();
-        candidates
-            .into_iter()
-            .filter(|&i| {
-                self.peer_matches(policy_namespace, peer, &Endpoint::Workload(i), &mut why)
-                    == Some(true)
-            })
-            .collect()
+        self.peer_candidates(
+            policy_namespace,
+            namespace_selector.as_ref(),
+            pod_selector.as_ref(),
+        )
+        .into_iter()
+        .filter(|&i| {
+            self.peer_matches(policy_namespace, peer, &Endpoint::Workload(i), &mut why)
+                == Some(true)
+        })
+        .collect()
     }
 
     /// Where on a policy a finding about one direction points: the rules list when written, else

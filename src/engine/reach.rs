@@ -176,32 +176,11 @@ impl Engine<'_> {
                     pod_selector,
                     ..
                 } => {
-                    // Candidates narrowed by the namespaces the peer names, else by the pod
-                    // labels it requires, else every namespace.
-                    let named: Vec<String> = match namespace_selector {
-                        None => vec![ns.to_string()],
-                        Some(sel) => sel
-                            .required_values(crate::model::METADATA_NAME)
-                            .into_iter()
-                            .map(|(v, _)| v)
-                            .collect(),
-                    };
-                    let by_labels = pod_selector
-                        .as_ref()
-                        .filter(|s| !s.match_labels.is_empty() && named.is_empty());
-                    let candidates: Vec<usize> = if !named.is_empty() {
-                        named
-                            .iter()
-                            .flat_map(|n| model.workloads_in(n).map(|(i, _)| i))
-                            .collect()
-                    } else if let Some(pods) = by_labels {
-                        model.select_workloads(None, pods)
-                    } else {
-                        model
-                            .workload_namespaces()
-                            .flat_map(|n| model.workloads_in(n).map(|(i, _)| i))
-                            .collect()
-                    };
+                    let candidates = self.peer_candidates(
+                        ns,
+                        namespace_selector.as_ref(),
+                        pod_selector.as_ref(),
+                    );
                     let mut namespace_ok: HashMap<&str, Option<bool>> = HashMap::new();
                     for w in candidates {
                         let wl = &model.workloads[w];

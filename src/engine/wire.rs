@@ -299,10 +299,7 @@ impl Engine<'_> {
                 ["workload", "all"],
             ),
         };
-        let gateway = model
-            .gateways
-            .iter()
-            .position(|g| g.meta.namespace == used.namespace && g.meta.name == used.name);
+        let gateway = model.gateway_index(&used.namespace, &used.name);
         if let Some(g) = gateway {
             let wp = &model.gateways[g];
             if !wanted.contains(&model.waypoint_for(wp)) {

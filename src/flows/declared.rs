@@ -147,11 +147,7 @@ fn sources(model: &Model, end: &FlowEnd) -> Result<Vec<FlowSource>, String> {
             Ok(vec![FlowSource::Namespace(ns.clone())])
         }
         FlowEnd::Gateway { namespace, name } => {
-            let Some(g) = model
-                .gateways
-                .iter()
-                .position(|g| g.meta.namespace == *namespace && g.meta.name == *name)
-            else {
+            let Some(g) = model.gateway_index(namespace, name) else {
                 return Err(format!("no Gateway `{namespace}/{name}` is in the input"));
             };
             let gateway = &model.gateways[g];

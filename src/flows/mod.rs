@@ -120,8 +120,7 @@ pub fn infer(model: &Model, inputs: &Inputs, declared: &[FlowSpec]) -> Inferred 
 /// [`Model::service_near`]); None when it is not in the model, or when the nearest is a copy the
 /// one applied last replaces, which has no index.
 fn service_index_near(model: &Model, namespace: &str, name: &str, from: &str) -> Option<usize> {
-    let found = model.service_near(namespace, name, from)?;
-    model.services.iter().position(|s| std::ptr::eq(s, found))
+    model.service_index_of(model.service_near(namespace, name, from)?)
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ fn route_flows<'m, 'i>(
         .iter()
         .filter(|p| p.is_gateway())
         .filter_map(|p| model.gateway_near(&p.namespace, &p.name, file))
-        .filter_map(|g| model.gateways.iter().position(|x| std::ptr::eq(x, g)))
+        .filter_map(|g| model.gateway_index_of(g))
         .filter(|&g| {
             !is_waypoint(&model.gateways[g], &model.gateway_classes)
                 && model.gateway_deployments.iter().any(|d| d.gateway == g)

@@ -507,6 +507,12 @@ impl Inputs {
         )
     }
 
+    /// Whether what is located in this file is shown to the user: a linted file's, and the
+    /// config file's (its findings and flows are about the flows it declares), whatever is given.
+    pub fn is_reported(&self, file: FileId) -> bool {
+        self.is_linted(file) || self.files[file].role == FileRole::Config
+    }
+
     /// Adds one file's text (or the reason it could not be read, reported as AL001) and the
     /// objects it holds.
     pub fn add_source(

@@ -3,6 +3,7 @@
 
 pub mod envoy;
 pub mod identity;
+pub mod ip;
 pub mod reader;
 pub mod resources;
 pub mod selector;
@@ -256,6 +257,17 @@ impl Model {
     pub fn build(inputs: &Inputs, options: ModelOptions) -> Model {
         let all: Vec<ObjectId> = (0..inputs.objects.len()).collect();
         Model::build_unit(inputs, &all, options)
+    }
+
+    /// The model of a unit of the input, with what it lacks if part of it was not rendered.
+    pub fn of_unit(
+        inputs: &Inputs,
+        unit: &crate::load::units::Unit,
+        options: &ModelOptions,
+    ) -> Model {
+        let mut options = options.clone();
+        options.incomplete = unit.incomplete;
+        Model::build_unit(inputs, &unit.objects, options)
     }
 
     /// The model of one unit: these objects, as one cluster.
@@ -596,11 +608,6 @@ impl Model {
             .map(|&i| (i, &self.workloads[i]))
     }
 
-    /// The namespaces that hold workloads, in no particular order.
-    pub fn workload_namespaces(&self) -> impl Iterator<Item = &str> {
-        self.workloads_by_namespace.keys().map(String::as_str)
-    }
-
     /// Workloads of `namespace` (every namespace when None) whose pod labels match `selector`.
     /// Uses the label index: cost follows the smallest candidate set, not the whole input.
     pub fn select_workloads(
@@ -666,6 +673,30 @@ impl Model {
         self.gateways_by_key
             .get(&(namespace.to_string(), name.to_string()))
             .map(|&i| &self.gateways[i])
+    }
+
+    /// The index of a Service in `services`, through the key index; None for a shadowed copy
+    /// (one that another copy of the unit replaces), which has none.
+    pub fn service_index_of(&self, s: &Service) -> Option<usize> {
+        self.services_by_key
+            .get(&(s.meta.namespace.clone(), s.meta.name.clone()))
+            .copied()
+            .filter(|&i| std::ptr::eq(&self.services[i], s))
+    }
+
+    /// The index in `gateways` of the Gateway applied under this key.
+    pub fn gateway_index(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.gateways_by_key
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// The index of a Gateway in `gateways` (see [`Model::service_index_of`]).
+    pub fn gateway_index_of(&self, g: &Gateway) -> Option<usize> {
+        self.gateways_by_key
+            .get(&(g.meta.namespace.clone(), g.meta.name.clone()))
+            .copied()
+            .filter(|&i| std::ptr::eq(&self.gateways[i], g))
     }
 
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {

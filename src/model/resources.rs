@@ -749,35 +749,11 @@ fn read_netpol_rules(r: &mut Reader, spec: &Node, list: &str, peers_key: &str) -
 /// Whether IPv4/IPv6 CIDR `outer` contains `inner` (an address or a CIDR). Unparsable input
 /// counts as contained, so that only a clear mistake is reported.
 pub fn cidr_contains(outer: &str, inner: &str) -> bool {
-    use std::net::IpAddr;
-    let parse = |s: &str| -> Option<(IpAddr, u32)> {
-        let (a, l) = s.split_once('/').unwrap_or((s, ""));
-        let addr: IpAddr = a.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let len = if l.is_empty() { max } else { l.parse().ok()? };
-        (len <= max).then_some((addr, len))
-    };
-    let (Some((oa, ol)), Some((ia, il))) = (parse(outer), parse(inner)) else {
-        return true;
-    };
-    let bits = |a: IpAddr| -> (u128, u32) {
-        match a {
-            IpAddr::V4(v) => (u32::from(v) as u128, 32),
-            IpAddr::V6(v) => (u128::from(v), 128),
-        }
-    };
-    let ((ob, ow), (ib, iw)) = (bits(oa), bits(ia));
-    if ow != iw {
-        return false;
+    use super::ip::IpRange;
+    match (IpRange::parse(outer), IpRange::parse(inner)) {
+        (Some(o), Some(i)) => o.contains(&i),
+        _ => true,
     }
-    if il < ol {
-        return false;
-    }
-    let shift = ow - ol;
-    if shift >= 128 {
-        return true;
-    }
-    (ob >> shift) == (ib >> shift)
 }
 
 // ---------------------------------------------------------------- Istio security

@@ -33,7 +33,7 @@ fn waypoint_in_front(model: &Model, w: usize) -> Option<(usize, String)> {
             .filter(|g| matches!(model.waypoint_for(g), "workload" | "all"))
     });
     let g = via_service.or(via_pod)?;
-    let index = model.gateways.iter().position(|x| std::ptr::eq(x, g))?;
+    let index = model.gateway_index_of(g)?;
     let sa = generated_service_account(g, &model.gateway_classes)?;
     Some((
         index,

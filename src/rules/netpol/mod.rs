@@ -47,10 +47,6 @@ impl<'m> Coverage<'m> {
         self.restricting.iter().flat_map(move |p| dir.rules(p))
     }
 
-    pub fn admits(&self, dir: Direction, protocol: &str, port: i64) -> bool {
-        self.rules(dir).any(|r| r.admits_port(protocol, port))
-    }
-
     /// A port entry that admits `port` over another protocol than `protocol` (`15008/UDP`
     /// where HBONE needs TCP): the near miss a finding should point at.
     pub fn near_miss(

@@ -1,4 +1,4 @@
-//! Address ranges for `ipBlock` peers and IP endpoints: an inclusive interval of one address
+//! Address ranges for `ipBlock` peers, their `except` entries and IP endpoints: an inclusive interval of one address
 //! family, so that blocks with `except` holes can be cut into pieces that are each wholly inside
 //! or outside every policy's block.
 
