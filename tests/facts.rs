@@ -303,7 +303,7 @@ fn a_manifest_object_wins_over_a_declared_one_and_declared_places_are_no_files()
         "{human}"
     );
     let o = run(&dir, &["route.yaml", "--format", "json"]);
-    assert_eq!(codes(&o), vec!["AL406"]);
+    assert_eq!(codes(&o), vec!["AL408"]);
     assert_eq!(json(&o)["findings"][0]["related"], serde_json::json!([]));
     let sarif = stdout(&run(&dir, &["route.yaml", "--format", "sarif"]));
     assert!(!sarif.contains("\"uri\": \"declared in"), "{sarif}");

@@ -88,6 +88,12 @@ pub struct Model {
     pub gateway_classes: Vec<GatewayClass>,
     pub http_routes: Vec<HttpRoute>,
     pub grpc_routes: Vec<GrpcRoute>,
+    /// TLSRoutes, TCPRoutes and UDPRoutes.
+    pub l4_routes: Vec<L4Route>,
+    pub listener_sets: Vec<ListenerSet>,
+    pub service_entries: Vec<ServiceEntry>,
+    pub x_backends: Vec<XBackend>,
+    pub inference_pools: Vec<Meta>,
     pub reference_grants: Vec<ReferenceGrant>,
     pub gateway_deployments: Vec<GatewayDeployment>,
     /// Read only for the values workloads take from them into their environment.
@@ -148,6 +154,11 @@ enum Typed {
     GatewayClass(GatewayClass),
     HttpRoute(HttpRoute),
     GrpcRoute(GrpcRoute),
+    L4Route(L4Route),
+    ListenerSet(ListenerSet),
+    ServiceEntry(ServiceEntry),
+    XBackend(XBackend),
+    InferencePool(Meta),
     ReferenceGrant(ReferenceGrant),
     Workload(Workload),
 }
@@ -389,8 +400,19 @@ impl Model {
                 )
                 | (
                     "gateway.networking.k8s.io",
-                    "Gateway" | "GatewayClass" | "HTTPRoute" | "GRPCRoute" | "ReferenceGrant"
+                    "Gateway"
+                        | "GatewayClass"
+                        | "HTTPRoute"
+                        | "GRPCRoute"
+                        | "ReferenceGrant"
+                        | "TLSRoute"
+                        | "TCPRoute"
+                        | "UDPRoute"
+                        | "ListenerSet"
                 )
+                | ("gateway.networking.x-k8s.io", "XListenerSet" | "XBackend")
+                | ("networking.istio.io", "ServiceEntry")
+                | ("inference.networking.k8s.io", "InferencePool")
         );
         if !modeled {
             return;
@@ -424,6 +446,15 @@ impl Model {
             "HTTPRoute" => HttpRoute::read(&mut r, obj, meta).map(Typed::HttpRoute),
             "GRPCRoute" => GrpcRoute::read(&mut r, obj, meta).map(Typed::GrpcRoute),
             "ReferenceGrant" => ReferenceGrant::read(&mut r, obj, meta).map(Typed::ReferenceGrant),
+            "TLSRoute" | "TCPRoute" | "UDPRoute" => {
+                L4Route::read(&mut r, obj, meta).map(Typed::L4Route)
+            }
+            "ListenerSet" | "XListenerSet" => {
+                ListenerSet::read(&mut r, obj, meta).map(Typed::ListenerSet)
+            }
+            "ServiceEntry" => Some(Typed::ServiceEntry(ServiceEntry::read(&mut r, obj, meta))),
+            "XBackend" => Some(Typed::XBackend(XBackend::read(&mut r, obj, meta))),
+            "InferencePool" => Some(Typed::InferencePool(meta)),
             _ => Workload::read(&mut r, obj, meta).map(Typed::Workload),
         };
         if !r.errors.is_empty() {
@@ -444,6 +475,11 @@ impl Model {
             Some(Typed::HttpRoute(h)) => self.http_routes.push(h),
             Some(Typed::GrpcRoute(h)) => self.grpc_routes.push(h),
             Some(Typed::ReferenceGrant(g)) => self.reference_grants.push(g),
+            Some(Typed::L4Route(g)) => self.l4_routes.push(g),
+            Some(Typed::ListenerSet(g)) => self.listener_sets.push(g),
+            Some(Typed::ServiceEntry(g)) => self.service_entries.push(g),
+            Some(Typed::XBackend(g)) => self.x_backends.push(g),
+            Some(Typed::InferencePool(m)) => self.inference_pools.push(m),
             Some(Typed::Workload(w)) => self.workloads.push(w),
             None => {}
         }
@@ -875,6 +911,27 @@ pub fn is_waypoint(g: &Gateway, classes: &[GatewayClass]) -> bool {
                 && c.controller.as_deref() == Some(ISTIO_MESH_CONTROLLER)
         })
 }
+
+/// Whether istiod's Gateway API controller judges this Gateway: a class Istio installs
+/// (`istio`, `istio-waypoint`, `istio-remote`, `istio-east-west`) or a GatewayClass whose
+/// controller is Istio's. None when the class is neither and the input does not hold it.
+pub fn istio_manages(g: &Gateway, classes: &[GatewayClass]) -> Option<bool> {
+    let class = g.class_name.value.as_str();
+    if let Some(c) = classes.iter().find(|c| c.meta.name == class) {
+        return Some(
+            c.controller
+                .as_deref()
+                .is_some_and(|c| c.starts_with("istio.io/")),
+        );
+    }
+    if ISTIO_BUILTIN_CLASSES.contains(&class) {
+        return Some(true);
+    }
+    None
+}
+
+const ISTIO_BUILTIN_CLASSES: [&str; 4] =
+    ["istio", WAYPOINT_CLASS, "istio-remote", "istio-east-west"];
 
 /// Controllers of Istio's GatewayClasses: Istio deploys the pods of their Gateways.
 const ISTIO_GATEWAY_CONTROLLER: &str = "istio.io/gateway-controller";

@@ -1126,24 +1126,48 @@ pub struct Listener {
     pub protocol: String,
     pub hostname: Option<String>,
     pub routes_from: RoutesFrom,
-    /// `allowedRoutes.kinds[].kind`; empty means the protocol's default kinds.
-    pub kinds: Vec<String>,
+    /// `allowedRoutes.kinds[]` as (group, kind); empty means the protocol's default kinds.
+    pub kinds: Vec<(String, String)>,
+    /// `tls.mode` when `tls` is set: `Terminate` (the default) or `Passthrough`.
+    pub tls_mode: Option<String>,
     pub path: FieldPath,
 }
 
 impl Listener {
-    /// Whether the listener accepts routes of this kind: the kinds it lists, else the kinds its
-    /// protocol carries (Gateway API `gateway_types.go`; Istio also serves GRPCRoute on HTTP).
-    pub fn accepts_kind(&self, kind: &str) -> bool {
-        if !self.kinds.is_empty() {
-            return self.kinds.iter().any(|k| k == kind);
-        }
+    /// The route kinds the listener's protocol carries by the Gateway API (`gateway_types.go`;
+    /// GRPCRoute rides HTTP and HTTPS).
+    fn protocol_kinds(&self, istio: bool) -> &'static [&'static str] {
         match self.protocol.as_str() {
-            "HTTP" | "HTTPS" => matches!(kind, "HTTPRoute" | "GRPCRoute"),
-            "TLS" => kind == "TLSRoute",
-            "TCP" => kind == "TCPRoute",
-            "UDP" => kind == "UDPRoute",
-            _ => true,
+            "HTTP" | "HTTPS" => &["HTTPRoute", "GRPCRoute"],
+            // istiod also serves TCPRoute on a TLS listener that terminates TLS
+            // (gatewaycommon `GenerateGatewaySupportedKinds`).
+            "TLS" if istio && self.tls_mode.as_deref() == Some("Terminate") => {
+                &["TLSRoute", "TCPRoute"]
+            }
+            "TLS" => &["TLSRoute"],
+            "TCP" => &["TCPRoute"],
+            // Istio implements no UDPRoute.
+            "UDP" if istio => &[],
+            "UDP" => &["UDPRoute"],
+            // A protocol of an implementation's own: not judged.
+            _ => &["HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"],
+        }
+    }
+
+    /// Whether the listener accepts routes of this kind. For Istio (`istio`), the kinds its
+    /// protocol carries narrowed by `allowedRoutes.kinds` (istiod intersects them); for another
+    /// implementation, the kinds listed, else the protocol's.
+    pub fn accepts_kind(&self, kind: &str, istio: bool) -> bool {
+        let listed = |k: &str| {
+            self.kinds
+                .iter()
+                .any(|(g, lk)| lk == k && g == GATEWAY_API_GROUP)
+        };
+        let by_protocol = self.protocol_kinds(istio).contains(&kind);
+        match (self.kinds.is_empty(), istio) {
+            (true, _) => by_protocol,
+            (false, true) => by_protocol && listed(kind),
+            (false, false) => listed(kind),
         }
     }
 }
@@ -1156,6 +1180,7 @@ pub struct Gateway {
 }
 
 pub const WAYPOINT_CLASS: &str = "istio-waypoint";
+pub const GATEWAY_API_GROUP: &str = "gateway.networking.k8s.io";
 
 impl Gateway {
     pub fn is_waypoint(&self) -> bool {
@@ -1168,74 +1193,179 @@ impl Gateway {
             r.invalid(&p("spec"), "a Gateway needs `gatewayClassName`".to_string());
             return None;
         };
-        let mut listeners = Vec::new();
-        for (l, lp) in r.items(spec, "listeners", &p("spec")) {
-            if r.map(Some(l), &lp).is_none() {
-                continue;
-            }
-            let port = r.int(l.get("port"), &lp.key("port"));
-            let ap = lp.key("allowedRoutes").key("namespaces");
-            let ns = l.get("allowedRoutes").and_then(|a| a.get("namespaces"));
-            let ns = r.map(ns, &ap);
-            let routes_from = match ns
-                .and_then(|n| r.field_string(n, "from", &ap))
-                .as_ref()
-                .map(|s| s.as_str())
-            {
-                None | Some("Same") => RoutesFrom::Same,
-                Some("All") => RoutesFrom::All,
-                Some("None") => RoutesFrom::None,
-                Some("Selector") => {
-                    match ns.and_then(|n| {
-                        LabelSelector::read(r, n.get("selector"), &ap.key("selector"))
-                    }) {
-                        Some(sel) => RoutesFrom::Selector(sel),
-                        None => RoutesFrom::None,
-                    }
-                }
-                Some(other) => {
-                    let other = other.to_string();
-                    r.invalid(
-                        &ap.key("from"),
-                        format!("`{other}` is not one of Same, All, Selector, None"),
-                    );
-                    RoutesFrom::Same
-                }
-            };
-            let kinds = l
-                .get("allowedRoutes")
-                .map(|a| {
-                    r.items(a, "kinds", &lp.key("allowedRoutes"))
-                        .into_iter()
-                        .filter_map(|(k, kp)| {
-                            r.map(Some(k), &kp)
-                                .and_then(|k| r.field_string(k, "kind", &kp))
-                        })
-                        .map(|s| s.value)
-                        .collect()
-                })
-                .unwrap_or_default();
-            listeners.push(Listener {
-                kinds,
-                hostname: r.field_string(l, "hostname", &lp).map(|s| s.value),
-                name: r
-                    .field_string(l, "name", &lp)
-                    .map(|s| s.value)
-                    .unwrap_or_default(),
-                port,
-                protocol: r
-                    .field_string(l, "protocol", &lp)
-                    .map(|s| s.value)
-                    .unwrap_or_default(),
-                routes_from,
-                path: lp,
-            });
-        }
+        let listeners = read_listeners(r, spec, &p("spec"));
         Some(Gateway {
             meta,
             class_name,
             listeners,
         })
+    }
+}
+
+/// The `listeners` of a Gateway or a ListenerSet.
+fn read_listeners(r: &mut Reader, spec: &Node, base: &FieldPath) -> Vec<Listener> {
+    let mut listeners = Vec::new();
+    for (l, lp) in r.items(spec, "listeners", base) {
+        if r.map(Some(l), &lp).is_none() {
+            continue;
+        }
+        let port = r.int(l.get("port"), &lp.key("port"));
+        let ap = lp.key("allowedRoutes").key("namespaces");
+        let ns = l.get("allowedRoutes").and_then(|a| a.get("namespaces"));
+        let ns = r.map(ns, &ap);
+        let routes_from = match ns
+            .and_then(|n| r.field_string(n, "from", &ap))
+            .as_ref()
+            .map(|s| s.as_str())
+        {
+            None | Some("Same") => RoutesFrom::Same,
+            Some("All") => RoutesFrom::All,
+            Some("None") => RoutesFrom::None,
+            Some("Selector") => {
+                match ns
+                    .and_then(|n| LabelSelector::read(r, n.get("selector"), &ap.key("selector")))
+                {
+                    Some(sel) => RoutesFrom::Selector(sel),
+                    None => RoutesFrom::None,
+                }
+            }
+            Some(other) => {
+                let other = other.to_string();
+                r.invalid(
+                    &ap.key("from"),
+                    format!("`{other}` is not one of Same, All, Selector, None"),
+                );
+                RoutesFrom::Same
+            }
+        };
+        let kinds = l
+            .get("allowedRoutes")
+            .map(|a| {
+                r.items(a, "kinds", &lp.key("allowedRoutes"))
+                    .into_iter()
+                    .filter_map(|(k, kp)| {
+                        let k = r.map(Some(k), &kp)?;
+                        let kind = r.field_string(k, "kind", &kp)?.value;
+                        let group = r
+                            .field_string(k, "group", &kp)
+                            .map_or(GATEWAY_API_GROUP.to_string(), |s| s.value);
+                        Some((group, kind))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The API server defaults `tls.mode` to Terminate.
+        let tls_mode = r.map(l.get("tls"), &lp.key("tls")).map(|t| {
+            r.field_string(t, "mode", &lp.key("tls"))
+                .map_or("Terminate".to_string(), |s| s.value)
+        });
+        listeners.push(Listener {
+            kinds,
+            tls_mode,
+            hostname: r.field_string(l, "hostname", &lp).map(|s| s.value),
+            name: r
+                .field_string(l, "name", &lp)
+                .map(|s| s.value)
+                .unwrap_or_default(),
+            port,
+            protocol: r
+                .field_string(l, "protocol", &lp)
+                .map(|s| s.value)
+                .unwrap_or_default(),
+            routes_from,
+            path: lp,
+        });
+    }
+    listeners
+}
+
+/// A ListenerSet (Gateway API v1.5): listeners merged into a parent Gateway, to which routes
+/// attach as to a Gateway (parentRef kind `ListenerSet`).
+#[derive(Clone, Debug)]
+pub struct ListenerSet {
+    pub meta: Meta,
+    /// The Gateway it adds listeners to: (namespace, name).
+    pub parent: Option<(String, String)>,
+    pub listeners: Vec<Listener>,
+}
+
+impl ListenerSet {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<ListenerSet> {
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let pp = p("spec.parentRef");
+        let parent = r.map(spec.get("parentRef"), &pp).and_then(|n| {
+            let name = r.field_string(n, "name", &pp)?.value;
+            let ns = r
+                .field_string(n, "namespace", &pp)
+                .map_or(meta.namespace.clone(), |s| s.value);
+            Some((ns, name))
+        });
+        let listeners = read_listeners(r, spec, &p("spec"));
+        Some(ListenerSet {
+            meta,
+            parent,
+            listeners,
+        })
+    }
+}
+
+/// An Istio ServiceEntry, as routes see it: a parent (mesh routes) and hostnames a backendRef
+/// of kind `Hostname` may name.
+#[derive(Clone, Debug)]
+pub struct ServiceEntry {
+    pub meta: Meta,
+    pub hosts: Vec<String>,
+}
+
+impl ServiceEntry {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> ServiceEntry {
+        let hosts = r
+            .map(obj.node.get("spec"), &p("spec"))
+            .map(|spec| {
+                r.strings(spec, "hosts", &p("spec"))
+                    .into_iter()
+                    .map(|s| s.value)
+                    .collect()
+            })
+            .unwrap_or_default();
+        ServiceEntry { meta, hosts }
+    }
+}
+
+/// An XBackend (`gateway.networking.x-k8s.io`): an external hostname a route may send to.
+#[derive(Clone, Debug)]
+pub struct XBackend {
+    pub meta: Meta,
+    /// `spec.type`; istiod serves only `ExternalHostname`.
+    pub backend_type: String,
+    pub hostname: Option<String>,
+    pub port: Option<i64>,
+}
+
+impl XBackend {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> XBackend {
+        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let field = |r: &mut Reader, key: &str| {
+            spec.and_then(|s| r.field_string(s, key, &p("spec")))
+                .map(|s| s.value)
+        };
+        let backend_type = field(r, "type").unwrap_or_default();
+        let hostname = spec
+            .and_then(|s| s.get("externalHostname"))
+            .and_then(|h| h.get("hostname"))
+            .and_then(|h| h.as_str())
+            .map(str::to_string);
+        let port = spec
+            .and_then(|s| s.get("port"))
+            .and_then(|pn| pn.get("port"))
+            .and_then(|n| n.as_str())
+            .and_then(|n| n.parse().ok());
+        XBackend {
+            meta,
+            backend_type,
+            hostname,
+            port,
+        }
     }
 }
 
@@ -1253,7 +1383,30 @@ pub struct ParentRef {
 
 impl ParentRef {
     pub fn is_gateway(&self) -> bool {
-        self.group == "gateway.networking.k8s.io" && self.kind == "Gateway"
+        self.group == GATEWAY_API_GROUP && self.kind == "Gateway"
+    }
+
+    /// A Service parent: a mesh (GAMMA) route.
+    pub fn is_service(&self) -> bool {
+        (self.group.is_empty() || self.group == "core") && self.kind == "Service"
+    }
+
+    /// A ServiceEntry parent: a mesh route for an Istio ServiceEntry.
+    pub fn is_service_entry(&self) -> bool {
+        self.group == "networking.istio.io" && self.kind == "ServiceEntry"
+    }
+
+    /// A ListenerSet parent (`XListenerSet` before Gateway API v1.5).
+    pub fn is_listener_set(&self) -> bool {
+        (self.group == GATEWAY_API_GROUP && self.kind == "ListenerSet")
+            || (self.group == "gateway.networking.x-k8s.io" && self.kind == "XListenerSet")
+    }
+
+    /// Whether the route's own status says a controller other than Istio's handles this parent.
+    pub fn is_foreign(&self, foreign: &[ForeignParent]) -> bool {
+        foreign.iter().any(|(g, k, ns, name)| {
+            *g == self.group && *k == self.kind && *ns == self.namespace && *name == self.name
+        })
     }
 }
 
@@ -1278,8 +1431,28 @@ pub struct BackendRef {
     pub kind: String,
     pub name: String,
     pub namespace: String,
+    /// Whether `namespace` was written (a `Hostname` backend must not have one).
+    pub namespace_set: bool,
     pub port: Option<i64>,
     pub path: FieldPath,
+    /// The backend of a `RequestMirror` filter: it gets copies, the answer comes from elsewhere.
+    pub mirror: bool,
+}
+
+impl BackendRef {
+    /// `(group, kind)` as istiod normalises it: an empty group is the core group.
+    pub fn is_kind(&self, group: &str, kind: &str) -> bool {
+        let g = if self.group == "core" {
+            ""
+        } else {
+            self.group.as_str()
+        };
+        g == group && self.kind == kind
+    }
+
+    pub fn is_service(&self) -> bool {
+        self.is_kind("", "Service")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -1288,12 +1461,49 @@ pub struct RouteRule {
     /// Empty when the rule has no `matches`: every request (PathPrefix `/`, any method).
     pub matches: Vec<RouteMatch>,
     pub backend_refs: Vec<BackendRef>,
+    /// The backends of the rule's `RequestMirror` filters.
+    pub mirror_refs: Vec<BackendRef>,
+}
+
+/// A parent the route's own `status` says another controller than Istio's handles:
+/// (group, kind, namespace, name). Such a parent exists even when the input lacks it.
+pub type ForeignParent = (String, String, String, String);
+
+/// The parents of a route's `status.parents` written by a controller other than Istio's.
+fn read_foreign_parents(obj: &Object, meta: &Meta) -> Vec<ForeignParent> {
+    let Some(parents) = obj
+        .node
+        .get("status")
+        .and_then(|s| s.get("parents"))
+        .and_then(|p| p.as_seq())
+    else {
+        return Vec::new();
+    };
+    parents
+        .iter()
+        .filter(|e| {
+            e.get("controllerName")
+                .and_then(|c| c.as_str())
+                .is_some_and(|c| !c.starts_with("istio.io/"))
+        })
+        .filter_map(|e| {
+            let r = e.get("parentRef")?;
+            let s = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            Some((
+                s("group").unwrap_or(GATEWAY_API_GROUP.to_string()),
+                s("kind").unwrap_or("Gateway".to_string()),
+                s("namespace").unwrap_or(meta.namespace.clone()),
+                s("name")?,
+            ))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]
 pub struct HttpRoute {
     pub meta: Meta,
     pub parent_refs: Vec<ParentRef>,
+    pub foreign_parents: Vec<ForeignParent>,
     /// `spec.hostnames`; empty means every hostname.
     pub hostnames: Vec<String>,
     pub rules: Vec<RouteRule>,
@@ -1353,14 +1563,16 @@ impl HttpRoute {
                     method,
                 });
             }
-            let backend_refs = read_backend_refs(r, rule, &rp, &meta);
+            let (backend_refs, mirror_refs) = read_backend_refs(r, rule, &rp, &meta);
             rules.push(RouteRule {
                 path: rp,
                 matches,
                 backend_refs,
+                mirror_refs,
             });
         }
         Some(HttpRoute {
+            foreign_parents: read_foreign_parents(obj, &meta),
             meta,
             parent_refs,
             hostnames,
@@ -1384,6 +1596,7 @@ pub struct GrpcRouteRule {
     /// One per match; a match without `method` is None. Empty: every call.
     pub matches: Vec<Option<GrpcMethodMatch>>,
     pub backend_refs: Vec<BackendRef>,
+    pub mirror_refs: Vec<BackendRef>,
 }
 
 /// A GRPCRoute: its parents, and per rule the methods it matches and its backends.
@@ -1391,6 +1604,7 @@ pub struct GrpcRouteRule {
 pub struct GrpcRoute {
     pub meta: Meta,
     pub parent_refs: Vec<ParentRef>,
+    pub foreign_parents: Vec<ForeignParent>,
     /// `spec.hostnames`; empty means every hostname.
     pub hostnames: Vec<String>,
     pub rules: Vec<GrpcRouteRule>,
@@ -1427,14 +1641,16 @@ impl GrpcRoute {
                     });
                 matches.push(method);
             }
-            let backend_refs = read_backend_refs(r, rule, &rp, &meta);
+            let (backend_refs, mirror_refs) = read_backend_refs(r, rule, &rp, &meta);
             rules.push(GrpcRouteRule {
                 path: rp,
                 matches,
                 backend_refs,
+                mirror_refs,
             });
         }
         Some(GrpcRoute {
+            foreign_parents: read_foreign_parents(obj, &meta),
             meta,
             parent_refs,
             hostnames,
@@ -1476,32 +1692,130 @@ fn read_parent_refs(r: &mut Reader, spec: &Node, meta: &Meta) -> Vec<ParentRef> 
     out
 }
 
-fn read_backend_refs(r: &mut Reader, rule: &Node, rp: &FieldPath, meta: &Meta) -> Vec<BackendRef> {
-    let mut out = Vec::new();
+/// A rule's `backendRefs`, and the backends of the rule's `RequestMirror` filters (istiod
+/// takes a mirror only there: on a backendRef it is an unsupported filter).
+fn read_backend_refs(
+    r: &mut Reader,
+    rule: &Node,
+    rp: &FieldPath,
+    meta: &Meta,
+) -> (Vec<BackendRef>, Vec<BackendRef>) {
+    let mut refs = Vec::new();
+    let mut mirrors = Vec::new();
+    read_mirrors(r, rule, rp, meta, &mut mirrors);
     for (n, bp) in r.items(rule, "backendRefs", rp) {
         if r.map(Some(n), &bp).is_none() {
             continue;
         }
-        let Some(name) = r.field_string(n, "name", &bp) else {
-            r.invalid(&bp, "a backendRef needs `name`".to_string());
-            continue;
-        };
-        out.push(BackendRef {
-            group: r
-                .field_string(n, "group", &bp)
-                .map_or(String::new(), |s| s.value),
-            kind: r
-                .field_string(n, "kind", &bp)
-                .map_or("Service".into(), |s| s.value),
-            namespace: r
-                .field_string(n, "namespace", &bp)
-                .map_or(meta.namespace.clone(), |s| s.value),
-            name: name.value,
-            port: r.int(n.get("port"), &bp.key("port")),
-            path: bp,
-        });
+        refs.extend(read_backend_ref(r, n, bp, meta, false));
     }
-    out
+    (refs, mirrors)
+}
+
+fn read_mirrors(
+    r: &mut Reader,
+    owner: &Node,
+    at: &FieldPath,
+    meta: &Meta,
+    out: &mut Vec<BackendRef>,
+) {
+    for (f, fp) in r.items(owner, "filters", at) {
+        let mp = fp.key("requestMirror");
+        if let Some(m) = f.get("requestMirror")
+            && r.map(Some(m), &mp).is_some()
+            && let Some(b) = m.get("backendRef")
+            && r.map(Some(b), &mp.key("backendRef")).is_some()
+        {
+            out.extend(read_backend_ref(r, b, mp.key("backendRef"), meta, true));
+        }
+    }
+}
+
+fn read_backend_ref(
+    r: &mut Reader,
+    n: &Node,
+    bp: FieldPath,
+    meta: &Meta,
+    mirror: bool,
+) -> Option<BackendRef> {
+    let Some(name) = r.field_string(n, "name", &bp) else {
+        r.invalid(&bp, "a backendRef needs `name`".to_string());
+        return None;
+    };
+    let namespace = r.field_string(n, "namespace", &bp);
+    Some(BackendRef {
+        group: r
+            .field_string(n, "group", &bp)
+            .map_or(String::new(), |s| s.value),
+        kind: r
+            .field_string(n, "kind", &bp)
+            .map_or("Service".into(), |s| s.value),
+        namespace_set: namespace.is_some(),
+        namespace: namespace.map_or(meta.namespace.clone(), |s| s.value),
+        name: name.value,
+        port: r.int(n.get("port"), &bp.key("port")),
+        path: bp,
+        mirror,
+    })
+}
+
+/// A TLSRoute, TCPRoute or UDPRoute: parents, and per rule the backends; no request matching.
+#[derive(Clone, Debug)]
+pub struct L4Route {
+    pub meta: Meta,
+    pub kind: &'static str,
+    pub parent_refs: Vec<ParentRef>,
+    pub foreign_parents: Vec<ForeignParent>,
+    /// `spec.hostnames` (TLSRoute: SNI); empty means every hostname.
+    pub hostnames: Vec<String>,
+    pub rules: Vec<L4RouteRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct L4RouteRule {
+    pub path: FieldPath,
+    pub backend_refs: Vec<BackendRef>,
+}
+
+impl L4Route {
+    pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<L4Route> {
+        let kind = match obj.kind.as_str() {
+            "TLSRoute" => "TLSRoute",
+            "TCPRoute" => "TCPRoute",
+            _ => "UDPRoute",
+        };
+        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let parent_refs = read_parent_refs(r, spec, &meta);
+        let hostnames = r
+            .strings(spec, "hostnames", &p("spec"))
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        let mut rules = Vec::new();
+        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+            if r.map(Some(rule), &rp).is_none() {
+                continue;
+            }
+            let mut backend_refs = Vec::new();
+            for (n, bp) in r.items(rule, "backendRefs", &rp) {
+                if r.map(Some(n), &bp).is_some() {
+                    backend_refs.extend(read_backend_ref(r, n, bp, &meta, false));
+                }
+            }
+            rules.push(L4RouteRule {
+                path: rp,
+                backend_refs,
+            });
+        }
+        Some(L4Route {
+            foreign_parents: read_foreign_parents(obj, &meta),
+            meta,
+            kind,
+            parent_refs,
+            hostnames,
+            rules,
+        })
+    }
 }
 
 #[derive(Clone, Debug)]

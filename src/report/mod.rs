@@ -221,6 +221,10 @@ impl<'a> Report<'a> {
                         "{n} {} to {ns} the input does not show",
                         plural(n, "reference", "references")
                     ),
+                    "undeclared-host" => format!(
+                        "{n} route {} in {ns} naming a host no ServiceEntry in the input declares",
+                        plural(n, "backend", "backends")
+                    ),
                     _ => format!(
                         "{n} {} to ServiceAccounts, Services or Gateways in {ns} whose contents the input does not show",
                         plural(n, "reference", "references")

@@ -25,6 +25,9 @@ pub enum Unjudged {
     /// A reference to a ServiceAccount, Service or Gateway in a namespace whose contents the
     /// input does not show.
     UndescribedNamespace,
+    /// A route backend named by hostname, which a ServiceEntry anywhere in the cluster may
+    /// declare (the namespace is the route's).
+    UndeclaredHost,
 }
 
 impl Unjudged {
@@ -34,6 +37,7 @@ impl Unjudged {
             Unjudged::UnknownDataplane => "unknown-dataplane",
             Unjudged::UnknownNamespace => "unknown-namespace",
             Unjudged::UndescribedNamespace => "undescribed-namespace",
+            Unjudged::UndeclaredHost => "undeclared-host",
         }
     }
 
@@ -48,6 +52,9 @@ impl Unjudged {
             }
             Unjudged::UndescribedNamespace => {
                 "declare the objects with `--declare 'KIND NAMESPACE/NAME'` or `cluster.objects` in .ambient-lint.yaml, or pass `--assume-complete` if the input is the whole cluster"
+            }
+            Unjudged::UndeclaredHost => {
+                "pass `--assume-complete` if the input holds every ServiceEntry of the cluster"
             }
         }
     }
@@ -270,6 +277,8 @@ pub static RULES: &[&Rule] = &[
     &routes::al405_route_not_allowed_by_listener::RULE,
     &routes::al406_backend_not_found::RULE,
     &routes::al407_backend_reference_not_granted::RULE,
+    &routes::al408_backend_port_not_found::RULE,
+    &routes::al409_backend_kind_unsupported::RULE,
     &flows::al501_flow_blocked_by_networkpolicy::RULE,
     &flows::al502_flow_blocked_by_authorization::RULE,
     &flows::al503_forbidden_flow_allowed::RULE,

@@ -1,4 +1,4 @@
-use super::all_routes;
+use super::{ListenerOwner, addressed_listeners, all_routes, holds_kind, listener_owner};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::ParentRef;
@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     code: "AL404",
     name: "route-parent-not-found",
     severity: Severity::Error,
-    summary: "a route's parentRef names no Gateway (or Service, or listener) that exists: the route is attached to nothing",
+    summary: "a route's parentRef names no Gateway, ListenerSet, Service, ServiceEntry or listener that exists: NoMatchingParent, it attaches the route to nothing",
     doc: include_str!("../../../rules/AL404-route-parent-not-found.md"),
     check: Some(check),
     supersedes: &[],
@@ -17,11 +17,17 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
-        for p in route.parent_refs {
-            let target = qualified(Some(&p.namespace), &p.name);
-            if p.is_gateway() {
-                match model.gateway_near(&p.namespace, &p.name, ctx.path_of(route.meta.object)) {
-                    None => missing_parent(
+        let file = ctx.path_of(route.meta.object);
+        // A parent another controller reports on in the route's status exists, and is not ours.
+        for p in route
+            .parent_refs
+            .iter()
+            .filter(|p| !p.is_foreign(route.foreign_parents))
+        {
+            if p.is_gateway() || p.is_listener_set() {
+                match listener_owner(model, p, file) {
+                    Some(owner) => wrong_listener(out, &route, p, &owner),
+                    None if p.is_gateway() => missing_parent(
                         ctx,
                         out,
                         &route,
@@ -30,53 +36,21 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         model.holds_gateways(&p.namespace),
                         model.gateways.iter().map(|g| &g.meta),
                     ),
-                    Some(g) => {
-                        // A declared Gateway may leave its listeners out: then they are not known.
-                        if let Some(section) = &p.section_name
-                            && !g.listeners.is_empty()
-                            && !g.listeners.iter().any(|l| &l.name == section)
-                        {
-                            let names: Vec<String> =
-                                g.listeners.iter().map(|l| l.name.clone()).collect();
-                            out.push(
-                                finding(
-                                    &RULE,
-                                    Location::field(route.meta.object, p.path.key("sectionName")),
-                                    format!("no listener of Gateway `{target}` is named `{section}`: the {} is attached to nothing", route.kind),
-                                )
-                                .help(format!("use one of its listeners: {}", crate::rules::list(&names)))
-                                .related(Location::field(g.meta.object, "spec.listeners"), "the Gateway's listeners"),
-                            );
-                        } else if super::addressed_listeners(g, p).is_empty()
-                            && !g.listeners.is_empty()
-                        {
-                            // The sectionName exists (or is absent) but no listener is on `port`.
-                            let ports: Vec<String> = g
-                                .listeners
-                                .iter()
-                                .filter_map(|l| l.port.map(|n| n.to_string()))
-                                .collect();
-                            out.push(
-                                finding(
-                                    &RULE,
-                                    Location::field(route.meta.object, p.path.key("port")),
-                                    format!(
-                                        "no listener of Gateway `{target}`{} is on port {}: the {} is attached to nothing",
-                                        p.section_name.as_ref().map_or(String::new(), |s| format!(" named `{s}`")),
-                                        p.port.unwrap_or_default(),
-                                        route.kind
-                                    ),
-                                )
-                                .help(format!("use a port of its listeners ({}), or drop `port`", crate::rules::list(&ports)))
-                                .related(Location::field(g.meta.object, "spec.listeners"), "the Gateway's listeners"),
-                            );
-                        }
-                    }
+                    None => missing_parent(
+                        ctx,
+                        out,
+                        &route,
+                        p,
+                        "ListenerSet",
+                        holds_kind(
+                            model,
+                            &p.namespace,
+                            model.listener_sets.iter().map(|s| &s.meta),
+                        ),
+                        model.listener_sets.iter().map(|s| &s.meta),
+                    ),
                 }
-            } else if (p.group.is_empty() || p.group == "core")
-                && p.kind == "Service"
-                && model.service(&p.namespace, &p.name).is_none()
-            {
+            } else if p.is_service() && model.service(&p.namespace, &p.name).is_none() {
                 missing_parent(
                     ctx,
                     out,
@@ -86,8 +60,105 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     model.holds_services(&p.namespace),
                     model.services.iter().map(|s| &s.meta),
                 );
+            } else if p.is_service_entry()
+                && !model
+                    .service_entries
+                    .iter()
+                    .any(|e| e.meta.namespace == p.namespace && e.meta.name == p.name)
+            {
+                missing_parent(
+                    ctx,
+                    out,
+                    &route,
+                    p,
+                    "ServiceEntry",
+                    holds_kind(
+                        model,
+                        &p.namespace,
+                        model.service_entries.iter().map(|e| &e.meta),
+                    ),
+                    model.service_entries.iter().map(|e| &e.meta),
+                );
             }
+            // Other parent kinds istiod ignores: they may be another controller's.
         }
+    }
+}
+
+/// What a parentRef that attaches to nothing costs: the whole route when it is the only one.
+fn unattached(route: &super::RouteView) -> String {
+    if route.parent_refs.len() > 1 {
+        format!(
+            "this parentRef attaches the {} to nothing (its other parents are judged on their own)",
+            route.kind
+        )
+    } else {
+        format!(
+            "the {} is attached to nothing and serves no traffic",
+            route.kind
+        )
+    }
+}
+
+/// A parentRef whose `sectionName` or `port` no listener of its Gateway or ListenerSet has.
+fn wrong_listener(
+    out: &mut Vec<Finding>,
+    route: &super::RouteView,
+    p: &ParentRef,
+    owner: &ListenerOwner,
+) {
+    // A declared Gateway may leave its listeners out: then they are not known.
+    let listeners = owner.listeners;
+    if listeners.is_empty() {
+        return;
+    }
+    let target = owner.display();
+    let at = Location::field(owner.meta.object, "spec.listeners");
+    let related = format!("the {}'s listeners", owner.kind);
+    if let Some(section) = &p.section_name
+        && !listeners.iter().any(|l| &l.name == section)
+    {
+        let names: Vec<String> = listeners.iter().map(|l| l.name.clone()).collect();
+        out.push(
+            finding(
+                &RULE,
+                Location::field(route.meta.object, p.path.key("sectionName")),
+                format!(
+                    "no listener of {target} is named `{section}`: {} (NoMatchingParent)",
+                    unattached(route)
+                ),
+            )
+            .help(format!(
+                "use one of its listeners: {}",
+                crate::rules::list(&names)
+            ))
+            .related(at, related),
+        );
+    } else if addressed_listeners(listeners, p).is_empty() {
+        // The sectionName exists (or is absent) but no listener is on `port`.
+        let ports: Vec<String> = listeners
+            .iter()
+            .filter_map(|l| l.port.map(|n| n.to_string()))
+            .collect();
+        out.push(
+            finding(
+                &RULE,
+                Location::field(route.meta.object, p.path.key("port")),
+                format!(
+                    "no listener of {target}{} is on port {}: {} (NoMatchingParent)",
+                    p.section_name
+                        .as_ref()
+                        .map_or(String::new(), |s| format!(" named `{s}`")),
+                    p.port.unwrap_or_default(),
+                    unattached(route)
+                ),
+            )
+            .help(format!(
+                "use a port of its listeners ({}), or drop `port`",
+                crate::rules::list(&ports)
+            ))
+            .related(at, related),
+        );
     }
 }
 
@@ -114,14 +185,7 @@ fn missing_parent<'m>(
         .collect();
     if holds || (!elsewhere.is_empty() && ctx.model.describes(&p.namespace)) {
         let target = qualified(Some(&p.namespace), &p.name);
-        out.push(missing(
-            route.meta.object,
-            route.kind,
-            p,
-            kind,
-            &target,
-            &elsewhere,
-        ));
+        out.push(missing(route, p, kind, &target, &elsewhere));
     } else {
         ctx.unjudged(
             Unjudged::UndescribedNamespace,
@@ -134,17 +198,19 @@ fn missing_parent<'m>(
 /// A parentRef naming no object; with a "did you mean" when objects of that name exist in other
 /// namespaces.
 fn missing(
-    route: usize,
-    route_kind: &str,
+    route: &super::RouteView,
     p: &ParentRef,
     kind: &str,
     target: &str,
     elsewhere: &[(&str, Location)],
 ) -> Finding {
-    let effect = if kind == "Gateway" {
-        format!("the {route_kind} is attached to nothing and serves no traffic")
+    let gateway_like = kind == "Gateway" || kind == "ListenerSet";
+    let effect = if gateway_like {
+        format!("{} (NoMatchingParent)", unattached(route))
+    } else if route.parent_refs.len() > 1 {
+        "this parentRef applies the route to nothing (NoMatchingParent)".to_string()
     } else {
-        "this mesh route applies to nothing".to_string()
+        "this mesh route applies to nothing (NoMatchingParent)".to_string()
     };
     let names: Vec<String> = elsewhere
         .iter()
@@ -153,11 +219,11 @@ fn missing(
     let (message, help) = match elsewhere.first() {
         None => (
             format!("parent {kind} `{target}` does not exist: {effect}"),
-            if kind == "Gateway" {
+            if gateway_like {
                 "correct `name`/`namespace` (a parentRef without `namespace` means the route's own)"
                     .to_string()
             } else {
-                "correct the Service name or create it".to_string()
+                format!("correct the {kind} name or create it")
             },
         ),
         Some((ns, _)) => (
@@ -172,7 +238,12 @@ fn missing(
             ),
         ),
     };
-    let mut f = finding(&RULE, Location::field(route, p.path.clone()), message).help(help);
+    let mut f = finding(
+        &RULE,
+        Location::field(route.meta.object, p.path.clone()),
+        message,
+    )
+    .help(help);
     for (ns, at) in elsewhere.iter().take(3) {
         f = f.related(at.clone(), format!("{kind} `{ns}/{}` exists here", p.name));
     }

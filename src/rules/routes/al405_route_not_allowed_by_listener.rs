@@ -1,4 +1,4 @@
-use super::{addressed_listeners, all_routes, hostname_admits, listener_admits};
+use super::{addressed_listeners, all_routes, hostname_admits, listener_admits, listener_owner};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -21,15 +21,30 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
         let route_ns = &route.meta.namespace;
-        for p in route.parent_refs.iter().filter(|p| p.is_gateway()) {
-            let Some(g) = model.gateway_near(&p.namespace, &p.name, ctx.path_of(route.meta.object))
-            else {
-                continue;
-            };
-            if g.is_waypoint() {
+        for p in route
+            .parent_refs
+            .iter()
+            .filter(|p| !p.is_foreign(route.foreign_parents))
+        {
+            if (p.is_service() || p.is_service_entry()) && route.kind == "UDPRoute" {
+                // The mesh takes HTTP, GRPC, TCP and TLS routes (istiod `gateway_collection.go`).
+                out.push(
+                    finding(
+                        &RULE,
+                        Location::field(route.meta.object, p.path.clone()),
+                        format!("the mesh does not take UDPRoutes (Istio implements none): this route on {} `{}` is not attached ({NOT_ALLOWED}) and applies to nothing", p.kind, qualified(Some(&p.namespace), &p.name)),
+                    )
+                    .help("Istio implements no UDPRoute; UDP to the Service is not routed by the mesh (ztunnel passes it through), so drop the route"),
+                );
                 continue;
             }
-            let listeners = addressed_listeners(g, p);
+            let Some(owner) = listener_owner(model, p, ctx.path_of(route.meta.object)) else {
+                continue;
+            };
+            if owner.waypoint {
+                continue;
+            }
+            let listeners = addressed_listeners(owner.listeners, p);
             if listeners.is_empty() {
                 continue; // AL404 (no such sectionName) or no listeners at all
             }
@@ -37,10 +52,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             // hostname first, then the namespace and kind; across listeners an accepting one
             // wins, then NotAllowedByListeners, then NoMatchingListenerHostname
             // (`conditions.go`, `rankParentError`).
+            let hostnames = if route.kind == "TCPRoute" || route.kind == "UDPRoute" {
+                &[][..] // no hostnames: every listener hostname matches
+            } else {
+                route.hostnames
+            };
             let results: Vec<Result<(), (&str, String)>> = listeners
                 .iter()
                 .map(|l| {
-                    if !hostname_admits(l, route.hostnames) {
+                    if !hostname_admits(l, hostnames) {
                         return Err((
                             NO_HOSTNAME,
                             format!(
@@ -50,7 +70,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             ),
                         ));
                     }
-                    listener_admits(model, g, l, route_ns, route.kind)
+                    listener_admits(model, &owner, l, route_ns, route.kind)
                         .map_err(|why| (NOT_ALLOWED, why))
                 })
                 .collect();
@@ -73,18 +93,18 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     &RULE,
                     Location::field(route.meta.object, p.path.clone()),
                     format!(
-                        "this {1} from namespace `{route_ns}` is not admitted by Gateway `{0}`: {2}; the route is not attached ({reason}) and serves nothing",
-                        qualified(Some(&g.meta.namespace), &g.meta.name),
+                        "this {1} from namespace `{route_ns}` is not admitted by {0}: {2}; the route is not attached ({reason}) and serves nothing",
+                        owner.display(),
                         route.kind,
                         reasons.join("; ")
                     ),
                 )
                 .help(if reason == NOT_ALLOWED {
-                    "set the listener's `allowedRoutes.namespaces.from` to `All` (or a `Selector` matching this namespace), or move the route to the Gateway's namespace"
+                    "attach the route to a listener whose protocol carries its kind, or set the listener's `allowedRoutes` (`namespaces.from: All` or a `Selector` matching this namespace, `kinds`), or move the route to the listener's namespace"
                 } else {
                     "give the route a hostname the listener serves (or drop the listener's `hostname`), or attach it to a listener for its hostnames with `sectionName`"
                 })
-                .related(Location::field(g.meta.object, listeners[0].path.clone()), "the listener's allowedRoutes"),
+                .related(Location::field(owner.meta.object, listeners[0].path.clone()), "the listener"),
             );
         }
     }

@@ -1,13 +1,14 @@
-use super::all_routes;
+use super::{BackendKind, RouteView, all_routes, backend_kind, holds_kind, lost_traffic};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
+use crate::model::resources::BackendRef;
 use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
     code: "AL406",
     name: "backend-not-found",
     severity: Severity::Error,
-    summary: "a route's backendRef names a Service that does not exist, or a port the Service does not have",
+    summary: "a route's backendRef names a backend that does not exist (Service, ServiceImport, Hostname, XBackend, InferencePool): ResolvedRefs=False, BackendNotFound",
     doc: include_str!("../../../rules/AL406-backend-not-found.md"),
     check: Some(check),
     supersedes: &[],
@@ -16,40 +17,159 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
+        let file = ctx.path_of(route.meta.object);
+        // Kinds other than Service mean what istiod makes of them only on routes it judges.
+        let istio = route.istio_judges(model, file) == Some(true);
         for b in &route.backend_refs {
-            if !(b.group.is_empty() || b.group == "core") || b.kind != "Service" {
+            let kind = backend_kind(b);
+            if kind != BackendKind::Service && !istio {
                 continue;
             }
             let target = qualified(Some(&b.namespace), &b.name);
-            match model.service_near(&b.namespace, &b.name, ctx.path_of(route.meta.object)) {
-                None if model.holds_services(&b.namespace) => out.push(
-                    finding(
-                        &RULE,
-                        Location::field(route.meta.object, b.path.clone()),
-                        format!("backend Service `{target}` does not exist: requests to this rule get 500 (ResolvedRefs=False, BackendNotFound)"),
-                    )
-                    .help("correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"),
-                ),
-                Some(svc) => {
-                    // A declared Service may leave its ports out: then they are not known.
-                    if let Some(port) = b.port
-                        && !svc.ports.is_empty()
-                        && !svc.ports.iter().any(|p| p.port == port)
-                    {
-                        let ports: Vec<String> = svc.ports.iter().map(|p| p.port.to_string()).collect();
-                        out.push(
-                            finding(
-                                &RULE,
-                                Location::field(route.meta.object, b.path.key("port")),
-                                format!("backend Service `{target}` has no port {port}: istiod accepts the route (it checks only that the Service exists), but the gateway has no upstream cluster for that port, so requests sent to this backend get 503"),
-                            )
-                            .help(format!("use a port the Service exposes ({}); a backendRef names the Service port, not the container port", crate::rules::list(&ports)))
-                            .related(Location::field(svc.meta.object, "spec.ports"), "the Service's ports"),
+            let lost = lost_traffic(route.kind, b);
+            match kind {
+                BackendKind::Service | BackendKind::ServiceImport => {
+                    if model.service_near(&b.namespace, &b.name, file).is_some() {
+                        continue;
+                    }
+                    if !model.holds_services(&b.namespace) {
+                        ctx.unjudged(
+                            Unjudged::UndescribedNamespace,
+                            &b.namespace,
+                            route.meta.object,
+                        );
+                        continue;
+                    }
+                    let what = if kind == BackendKind::Service {
+                        format!("backend Service `{target}` does not exist")
+                    } else {
+                        format!(
+                            "backend ServiceImport `{target}` has no Service `{target}` behind it (istiod resolves a ServiceImport to the Service of its name)"
+                        )
+                    };
+                    out.push(not_found(&route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
+                }
+                BackendKind::Hostname => {
+                    if hostname_known(ctx, &b.name) {
+                        continue;
+                    }
+                    // A hostname may come from any namespace, or another cluster's registry.
+                    if !model.assume_complete() {
+                        ctx.unjudged(Unjudged::UndeclaredHost, &b.namespace, route.meta.object);
+                        continue;
+                    }
+                    out.push(not_found(
+                        &route,
+                        b,
+                        format!("no ServiceEntry host or Service answers to hostname `{}`", b.name),
+                        lost,
+                        "name a host of a ServiceEntry (`spec.hosts`) or a Service's DNS name, or create the ServiceEntry",
+                    ));
+                }
+                BackendKind::XBackend => {
+                    let found = model
+                        .x_backends
+                        .iter()
+                        .find(|x| x.meta.namespace == b.namespace && x.meta.name == b.name);
+                    match found {
+                        None if holds_kind(
+                            model,
+                            &b.namespace,
+                            model.x_backends.iter().map(|x| &x.meta),
+                        ) =>
+                        {
+                            out.push(not_found(
+                                &route,
+                                b,
+                                format!("backend XBackend `{target}` does not exist"),
+                                lost,
+                                "correct `name`/`namespace`, or create the XBackend",
+                            ));
+                        }
+                        None => ctx.unjudged(
+                            Unjudged::UndescribedNamespace,
+                            &b.namespace,
+                            route.meta.object,
+                        ),
+                        Some(x) => {
+                            // Its port is declared on the XBackend; a backendRef port must agree.
+                            if let (Some(want), Some(has)) = (b.port, x.port)
+                                && want != has
+                            {
+                                out.push(
+                                    not_found(
+                                        &route,
+                                        b,
+                                        format!("backend XBackend `{target}` exposes port {has}, not {want}"),
+                                        lost,
+                                        "drop `port` (an XBackend declares its own) or write the XBackend's port",
+                                    )
+                                    .related(Location::field(x.meta.object, "spec.port"), "the XBackend's port"),
+                                );
+                            }
+                        }
+                    }
+                }
+                BackendKind::InferencePool => {
+                    let exists = model
+                        .inference_pools
+                        .iter()
+                        .any(|m| m.namespace == b.namespace && m.name == b.name);
+                    if exists {
+                        continue;
+                    }
+                    if holds_kind(model, &b.namespace, model.inference_pools.iter()) {
+                        out.push(not_found(
+                            &route,
+                            b,
+                            format!("backend InferencePool `{target}` does not exist"),
+                            lost,
+                            "correct `name`/`namespace`, or create the InferencePool",
+                        ));
+                    } else {
+                        ctx.unjudged(
+                            Unjudged::UndescribedNamespace,
+                            &b.namespace,
+                            route.meta.object,
                         );
                     }
                 }
-                None => ctx.unjudged(Unjudged::UndescribedNamespace, &b.namespace, route.meta.object),
+                BackendKind::Unsupported => {} // AL409
             }
         }
     }
+}
+
+/// Whether a ServiceEntry host (exact, or a wildcard covering it) or a Service's DNS name
+/// `<name>.<namespace>.svc.<domain>` answers to `host`.
+fn hostname_known(ctx: &Context, host: &str) -> bool {
+    let model = ctx.model;
+    let entry = model
+        .service_entries
+        .iter()
+        .flat_map(|e| &e.hosts)
+        .any(|h| {
+            h.eq_ignore_ascii_case(host)
+                || h.strip_prefix('*')
+                    .is_some_and(|suffix| host.len() > suffix.len() && host.ends_with(suffix))
+        });
+    entry
+        || host.split_once(".svc.").is_some_and(|(left, _)| {
+            left.split_once('.')
+                .is_some_and(|(name, ns)| model.service(ns, name).is_some())
+        })
+}
+
+fn not_found(route: &RouteView, b: &BackendRef, what: String, lost: &str, help: &str) -> Finding {
+    let at = if b.mirror {
+        "this mirror's backend"
+    } else {
+        "this backend"
+    };
+    finding(
+        &RULE,
+        Location::field(route.meta.object, b.path.clone()),
+        format!("{what}: istiod drops {at} and marks the {} ResolvedRefs=False (BackendNotFound); {lost}", route.kind),
+    )
+    .help(help)
 }

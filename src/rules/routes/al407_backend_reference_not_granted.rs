@@ -1,4 +1,4 @@
-use super::all_routes;
+use super::{all_routes, lost_traffic, reference_granted};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, Unjudged, finding};
@@ -7,28 +7,25 @@ pub static RULE: Rule = Rule {
     code: "AL407",
     name: "backend-reference-not-granted",
     severity: Severity::Error,
-    summary: "a route references a Service in another namespace that no ReferenceGrant there admits: requests get 500",
+    summary: "a route references a backend in another namespace that no ReferenceGrant there admits: RefNotPermitted, the backend is dropped",
     doc: include_str!("../../../rules/AL407-backend-reference-not-granted.md"),
     check: Some(check),
     supersedes: &[],
 };
 
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+const GATEWAY_GROUP: &str = crate::model::resources::GATEWAY_API_GROUP;
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    // Mesh routes (parented only by Services, GAMMA) are not held to ReferenceGrant: a route
-    // that is not attached to a Gateway is not judged.
+    // Mesh routes (parented only by Services or ServiceEntries, GAMMA) are not held to
+    // ReferenceGrant (istiod `route_collections.go`: the grant is enforced for gateway parents).
     for route in all_routes(model)
         .into_iter()
-        .filter(|r| r.parent_refs.iter().any(|p| p.is_gateway()))
+        .filter(|r| r.has_gateway_parent())
     {
         let from_ns = &route.meta.namespace;
         for b in &route.backend_refs {
-            if b.namespace == *from_ns
-                || !(b.group.is_empty() || b.group == "core")
-                || b.kind != "Service"
-            {
+            if b.namespace == *from_ns {
                 continue;
             }
             if !model.describes(&b.namespace) {
@@ -39,34 +36,30 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 );
                 continue; // grants live in the backend's namespace, which the input does not show
             }
-            let granted = model.reference_grants.iter().any(|g| {
-                g.meta.namespace == b.namespace
-                    && g.from.iter().any(|f| {
-                        f.group == GATEWAY_GROUP && f.kind == route.kind && f.namespace == *from_ns
-                    })
-                    && g.to.iter().any(|t| {
-                        (t.group.is_empty() || t.group == "core")
-                            && t.kind == "Service"
-                            && t.name.as_ref().is_none_or(|n| *n == b.name)
-                    })
-            });
-            if granted {
+            if reference_granted(model, &route, b) {
                 continue;
             }
+            let group = if b.group.is_empty() {
+                "\"\""
+            } else {
+                b.group.as_str()
+            };
             out.push(
                 finding(
                     &RULE,
                     Location::field(route.meta.object, b.path.clone()),
                     format!(
-                        "backend Service `{}` is in another namespace and no ReferenceGrant in `{}` admits {}s from `{from_ns}`: the reference is refused (RefNotPermitted) and requests get 500",
+                        "backend {} `{}` is in another namespace and no ReferenceGrant in `{}` admits {}s from `{from_ns}`: the reference is refused (RefNotPermitted) and {}",
+                        b.kind,
                         qualified(Some(&b.namespace), &b.name),
                         b.namespace,
-                        route.kind
+                        route.kind,
+                        lost_traffic(route.kind, b)
                     ),
                 )
                 .help(format!(
-                    "add a ReferenceGrant in namespace `{}` with `from: [{{group: {GATEWAY_GROUP}, kind: {}, namespace: {from_ns}}}]` and `to: [{{group: \"\", kind: Service}}]`, or move the route next to the Service",
-                    b.namespace, route.kind
+                    "add a ReferenceGrant in namespace `{}` with `from: [{{group: {GATEWAY_GROUP}, kind: {}, namespace: {from_ns}}}]` and `to: [{{group: {group}, kind: {}}}]`, or move the route next to the backend",
+                    b.namespace, route.kind, b.kind
                 )),
             );
         }

@@ -7,6 +7,8 @@ pub mod al404_route_parent_not_found;
 pub mod al405_route_not_allowed_by_listener;
 pub mod al406_backend_not_found;
 pub mod al407_backend_reference_not_granted;
+pub mod al408_backend_port_not_found;
+pub mod al409_backend_kind_unsupported;
 
 use crate::load::node::FieldPath;
 use crate::model::Model;
@@ -205,18 +207,80 @@ pub fn serving_rule<'r>(
     best
 }
 
+/// What holds the listeners a route attaches to: a Gateway, or a ListenerSet merged into one.
+pub struct ListenerOwner<'m> {
+    pub kind: &'static str,
+    pub meta: &'m Meta,
+    pub listeners: &'m [Listener],
+    /// Whether istiod judges it (the Gateway's, or the ListenerSet's Gateway's, class); None
+    /// when the input does not say.
+    pub istio: Option<bool>,
+    pub waypoint: bool,
+}
+
+impl ListenerOwner<'_> {
+    pub fn display(&self) -> String {
+        format!(
+            "{} `{}`",
+            self.kind,
+            crate::model::qualified(Some(&self.meta.namespace), &self.meta.name)
+        )
+    }
+}
+
+/// The Gateway or ListenerSet a parentRef names, as the file `route_file` means it.
+pub fn listener_owner<'m>(
+    model: &'m Model,
+    p: &ParentRef,
+    route_file: &str,
+) -> Option<ListenerOwner<'m>> {
+    if p.is_gateway() {
+        let g = model.gateway_near(&p.namespace, &p.name, route_file)?;
+        return Some(gateway_owner(model, g));
+    }
+    if p.is_listener_set() {
+        let set = model
+            .listener_sets
+            .iter()
+            .find(|s| s.meta.namespace == p.namespace && s.meta.name == p.name)?;
+        let gateway = set
+            .parent
+            .as_ref()
+            .and_then(|(ns, name)| model.gateway(ns, name));
+        return Some(ListenerOwner {
+            kind: "ListenerSet",
+            meta: &set.meta,
+            listeners: &set.listeners,
+            istio: gateway.and_then(|g| crate::model::istio_manages(g, &model.gateway_classes)),
+            waypoint: false,
+        });
+    }
+    None
+}
+
+pub fn gateway_owner<'m>(model: &'m Model, g: &'m Gateway) -> ListenerOwner<'m> {
+    ListenerOwner {
+        kind: "Gateway",
+        meta: &g.meta,
+        listeners: &g.listeners,
+        istio: crate::model::istio_manages(g, &model.gateway_classes),
+        waypoint: crate::model::is_waypoint(g, &model.gateway_classes),
+    }
+}
+
 /// Why a listener refuses a route of `kind` from `route_ns`, or Ok when it admits it. A Selector
 /// over a namespace whose labels the input does not hold is taken to admit.
 pub fn listener_admits(
     model: &Model,
-    g: &Gateway,
+    owner: &ListenerOwner,
     l: &Listener,
     route_ns: &str,
     kind: &str,
 ) -> Result<(), String> {
+    let home = owner.meta.namespace.as_str();
     let ns_ok = match &l.routes_from {
         RoutesFrom::All => true,
-        RoutesFrom::Same => route_ns == g.meta.namespace,
+        RoutesFrom::Same => route_ns == home,
         RoutesFrom::None => false,
         RoutesFrom::Selector(sel) => {
             let (labels, complete) = model.namespace_labels(route_ns);
@@ -225,27 +289,36 @@ pub fn listener_admits(
     };
     if !ns_ok {
         let from = match &l.routes_from {
-            RoutesFrom::Same => format!(
-                "its own namespace `{}` only (the default)",
-                g.meta.namespace
-            ),
+            RoutesFrom::Same => format!("its own namespace `{home}` only (the default)"),
             RoutesFrom::None => "no namespace".to_string(),
             _ => "namespaces matching its selector, not this one".to_string(),
         };
         return Err(format!("listener `{}` admits routes from {from}", l.name));
     }
-    if !l.accepts_kind(kind) {
+    let kind_ok = match owner.istio {
+        Some(istio) => l.accepts_kind(kind, istio),
+        // A class the input does not show: refused only if refused either way.
+        None => l.accepts_kind(kind, true) || l.accepts_kind(kind, false),
+    };
+    if !kind_ok {
+        let why = if owner.istio == Some(true) && kind == "UDPRoute" {
+            "Istio implements no UDPRoute"
+        } else if owner.istio == Some(true) && !l.kinds.is_empty() {
+            "of the kinds its protocol carries, `allowedRoutes.kinds` keeps others"
+        } else {
+            "its protocol or `allowedRoutes.kinds` do not include it"
+        };
         return Err(format!(
-            "listener `{}` ({}) does not accept {kind}s",
+            "listener `{}` ({}) does not accept {kind}s: {why}",
             l.name, l.protocol
         ));
     }
     Ok(())
 }
 
-/// The listeners of `g` a parentRef addresses (its `sectionName` and `port`, or all).
-pub fn addressed_listeners<'g>(g: &'g Gateway, p: &ParentRef) -> Vec<&'g Listener> {
-    g.listeners
+/// The listeners a parentRef addresses (its `sectionName` and `port`, or all).
+pub fn addressed_listeners<'g>(listeners: &'g [Listener], p: &ParentRef) -> Vec<&'g Listener> {
+    listeners
         .iter()
         .filter(|l| p.section_name.as_ref().is_none_or(|s| &l.name == s))
         .filter(|l| p.port.is_none_or(|port| l.port == Some(port)))
@@ -290,8 +363,9 @@ pub fn exposing_gateways<'m>(
         })
         .filter(|(_, g)| !g.is_waypoint())
         .filter(|(p, g)| {
-            addressed_listeners(g, p).iter().any(|l| {
-                listener_admits(model, g, l, &route.meta.namespace, "HTTPRoute").is_ok()
+            let owner = gateway_owner(model, g);
+            addressed_listeners(&g.listeners, p).iter().any(|l| {
+                listener_admits(model, &owner, l, &route.meta.namespace, "HTTPRoute").is_ok()
                     && hostname_admits(l, &route.hostnames)
             })
         })
@@ -303,27 +377,165 @@ pub struct RouteView<'m> {
     pub kind: &'static str,
     pub meta: &'m Meta,
     pub parent_refs: &'m [ParentRef],
+    /// Parents the route's status says another controller handles.
+    pub foreign_parents: &'m [crate::model::resources::ForeignParent],
     pub hostnames: &'m [String],
+    /// The rules' backendRefs, then their mirrors' (`BackendRef::mirror`).
     pub backend_refs: Vec<&'m BackendRef>,
 }
 
-/// HTTPRoutes and GRPCRoutes alike.
+impl RouteView<'_> {
+    /// Whether a parent is a mesh parent (a Service or ServiceEntry: GAMMA).
+    pub fn has_gateway_parent(&self) -> bool {
+        self.parent_refs
+            .iter()
+            .any(|p| !(p.is_service() || p.is_service_entry()))
+    }
+
+    /// Whether istiod judges the route: some parent is a mesh parent, or a Gateway or
+    /// ListenerSet of an Istio class. None when no parent is known either way.
+    pub fn istio_judges(&self, model: &Model, route_file: &str) -> Option<bool> {
+        let mut unknown = false;
+        for p in self.parent_refs {
+            if p.is_foreign(self.foreign_parents) {
+                continue;
+            }
+            if p.is_service() || p.is_service_entry() {
+                return Some(true);
+            }
+            match listener_owner(model, p, route_file).and_then(|o| o.istio) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        if unknown { None } else { Some(false) }
+    }
+}
+
+/// A backendRef's kind as istiod reads it (`conversion.go`, `buildDestination`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Service,
+    /// Istio resolves it to the Service of the same name.
+    ServiceImport,
+    /// `networking.istio.io/Hostname`: a ServiceEntry host or a Service's DNS name.
+    Hostname,
+    /// Behind `PILOT_ENABLE_ALPHA_GATEWAY_API`.
+    XBackend,
+    /// Behind `ENABLE_GATEWAY_API_INFERENCE_EXTENSION`.
+    InferencePool,
+    /// Any other kind: InvalidKind.
+    Unsupported,
+}
+
+pub fn backend_kind(b: &BackendRef) -> BackendKind {
+    if b.is_service() {
+        BackendKind::Service
+    } else if b.is_kind("multicluster.x-k8s.io", "ServiceImport") {
+        BackendKind::ServiceImport
+    } else if b.is_kind("networking.istio.io", "Hostname") {
+        BackendKind::Hostname
+    } else if b.is_kind("gateway.networking.x-k8s.io", "XBackend") {
+        BackendKind::XBackend
+    } else if b.is_kind("inference.networking.k8s.io", "InferencePool") {
+        BackendKind::InferencePool
+    } else {
+        BackendKind::Unsupported
+    }
+}
+
+/// What happens to the traffic a backendRef would take when istiod cannot resolve it.
+pub fn lost_traffic(route_kind: &str, b: &BackendRef) -> &'static str {
+    if b.mirror {
+        "the mirror gets no copies (the rule's answers are unaffected)"
+    } else if matches!(route_kind, "HTTPRoute" | "GRPCRoute") {
+        "requests this rule sends there get 500"
+    } else {
+        "connections this rule sends there are closed"
+    }
+}
+
+/// Whether a ReferenceGrant in the backend's namespace lets routes of this kind from the
+/// route's namespace refer to it (istiod `BackendAllowed`: from kind and namespace, to group,
+/// kind and optional name). A backend in the route's own namespace needs none.
+pub fn reference_granted(model: &Model, route: &RouteView, b: &BackendRef) -> bool {
+    let from_ns = &route.meta.namespace;
+    if b.namespace == *from_ns {
+        return true;
+    }
+    let to_group = if b.group == "core" {
+        ""
+    } else {
+        b.group.as_str()
+    };
+    model.reference_grants.iter().any(|g| {
+        g.meta.namespace == b.namespace
+            && g.from.iter().any(|f| {
+                f.group == crate::model::resources::GATEWAY_API_GROUP
+                    && f.kind == route.kind
+                    && f.namespace == *from_ns
+            })
+            && g.to.iter().any(|t| {
+                let group = if t.group == "core" {
+                    ""
+                } else {
+                    t.group.as_str()
+                };
+                group == to_group
+                    && t.kind == b.kind
+                    && t.name.as_ref().is_none_or(|n| *n == b.name)
+            })
+    })
+}
+
+/// Whether the input holds a namespace's objects of a kind (some object of it there), so that
+/// one missing from it can be called missing.
+pub fn holds_kind<'m>(
+    model: &Model,
+    namespace: &str,
+    mut metas: impl Iterator<Item = &'m Meta>,
+) -> bool {
+    model.assume_complete() || (model.complete_unit() && metas.any(|m| m.namespace == namespace))
+}
+
+/// Routes of every kind: HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes.
 pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
     let http = model.http_routes.iter().map(|r| RouteView {
         kind: "HTTPRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
+        foreign_parents: &r.foreign_parents,
         hostnames: &r.hostnames,
-        backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
+        backend_refs: r
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .chain(r.rules.iter().flat_map(|x| &x.mirror_refs))
+            .collect(),
     });
     let grpc = model.grpc_routes.iter().map(|r| RouteView {
         kind: "GRPCRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
+        foreign_parents: &r.foreign_parents,
+        hostnames: &r.hostnames,
+        backend_refs: r
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .chain(r.rules.iter().flat_map(|x| &x.mirror_refs))
+            .collect(),
+    });
+    let l4 = model.l4_routes.iter().map(|r| RouteView {
+        kind: r.kind,
+        meta: &r.meta,
+        parent_refs: &r.parent_refs,
+        foreign_parents: &r.foreign_parents,
         hostnames: &r.hostnames,
         backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
     });
-    http.chain(grpc).collect()
+    http.chain(grpc).chain(l4).collect()
 }
 
 #[cfg(test)]
