@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Agreement of ambient-lint's Gateway API route rules (AL404-AL407) with the route status that
+# Agreement of ambient-lint's Gateway API route rules (AL404-AL409) with the route status that
 # istiod's own Gateway API controller writes on its test inputs.
 #
 # Research notes (istio/istio, pilot/pkg/config/kube/gateway/, read at commit 86c9f01f):
@@ -43,15 +43,21 @@
 #
 # Matching
 #   istiod side: per route (kind, namespace, name), the reasons of its False conditions, across
-#   parents. Statements on TCPRoute/TLSRoute/UDPRoute, and Accepted=False on parents other than a
-#   Gateway or a core Service (ListenerSet, ServiceEntry, ...), are counted as "not read":
-#   ambient-lint does not read those yet. ambient-lint side: per route, the codes of its AL404-AL407
-#   findings (`resource` of the JSON report; `file`/`line` when it is missing).
+#   parents, on every route kind (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, UDPRoute) and every
+#   parent kind (Gateway, Service, ServiceEntry, ListenerSet, ...): all are compared, whether or not
+#   the binary under test reads them yet (one that does not shows them as misses, whose likely
+#   cause then says "no finding on any <kind>"). ambient-lint side: per route, the codes of its
+#   AL404-AL409 findings (`resource` of the JSON report; `file`/`line` when it is missing).
 #   A stated (route, reason) is agreed when a finding of the mapped code is on that route:
 #     NoMatchingParent -> AL404, NotAllowedByListeners and NoMatchingListenerHostname -> AL405,
-#     BackendNotFound -> AL406, RefNotPermitted -> AL407; other reasons have no rule.
+#     BackendNotFound -> AL406, RefNotPermitted -> AL407, InvalidKind -> AL409 (a backendRef kind
+#     istiod does not support); other reasons have no rule.
 #   A (route, code) of ours is extra when istiod states none of the code's reasons on that route;
 #   extras are counted on the code's first reason (AL405: NotAllowedByListeners).
+#   AL408 (a Service backendRef port the Service does not expose) has no status reason: istiod
+#   never checks a Service backendRef's port. Its findings are counted and listed apart ("other
+#   findings"), never as extras. (Binaries from before AL408 report that port as AL406; those
+#   show as AL406 extras with the cause "Service port check".)
 #   Only parent entries written by istio.io/ controllers count. Each miss and extra gets a likely
 #   cause guessed from the input and the status (a backendRef kind we do not read, a parent istiod
 #   writes nothing for, another reason in the same condition, ...) to group them by.
@@ -67,7 +73,7 @@
 #   python3 scripts/gateway-status-agreement.py --istio-dir DIR --list
 #   python3 scripts/gateway-status-agreement.py --istio-dir DIR --emit-world NAME
 # Needs PyYAML (`pip install pyyaml`) to read the inputs and goldens.
-"""Compare ambient-lint's AL404-AL407 with the route status istiod writes on its Gateway API tests.
+"""Compare ambient-lint's AL404-AL409 with the route status istiod writes on its Gateway API tests.
 
 Prints a Markdown table per status reason: how many (route, reason) istiod states, how many
 ambient-lint reports, how many agree, how many istiod states that ambient-lint misses, and how
@@ -96,9 +102,9 @@ except ImportError:  # pragma: no cover - a developer tool: say what to do
 RUN_TIMEOUT_SECONDS = 300
 GATEWAY_DIR = Path("pilot/pkg/config/kube/gateway")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-READ_ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
-ROUTE_KINDS = READ_ROUTE_KINDS + ("TCPRoute", "TLSRoute", "UDPRoute")
-CODES = ("AL404", "AL405", "AL406", "AL407")
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+CODES = ("AL404", "AL405", "AL406", "AL407", "AL408", "AL409")
+OTHER_CODES = ("AL408",)  # findings that are no status claim: counted apart
 # istiod reason -> the ambient-lint code that claims it.
 REASON_CODE = {
     "NoMatchingParent": "AL404",
@@ -106,8 +112,9 @@ REASON_CODE = {
     "NoMatchingListenerHostname": "AL405",
     "BackendNotFound": "AL406",
     "RefNotPermitted": "AL407",
+    "InvalidKind": "AL409",
 }
-CODE_REASONS = {c: [r for r, rc in REASON_CODE.items() if rc == c] for c in CODES}
+CODE_REASONS = {c: [r for r, rc in REASON_CODE.items() if rc == c] for c in CODES if c not in OTHER_CODES}
 SVC_PORT_PROTOCOLS = ("TCP", "UDP", "SCTP")
 # istio.io/gateway-controller, istio.io/mesh-controller; other entries are kept from the input.
 ISTIO_CONTROLLERS = "istio.io/"
@@ -303,7 +310,6 @@ class Statement:
     ctype: str
     reason: str
     message: str
-    not_read: str | None  # why ambient-lint cannot judge it, if it cannot
 
 
 def read_status(case: str, golden: Path) -> tuple[list[Statement], dict, dict]:
@@ -326,13 +332,8 @@ def read_status(case: str, golden: Path) -> tuple[list[Statement], dict, dict]:
                     continue
                 if c.get("status") != "False":
                     continue
-                not_read = None
-                if route[0] not in READ_ROUTE_KINDS:
-                    not_read = f"{route[0]} routes"
-                elif c.get("type") == "Accepted" and not parent_read(ref):
-                    not_read = f"{ref.get('kind', 'Gateway')} parents"
                 out.append(Statement(case, route, ref, c.get("type", ""), c.get("reason", ""),
-                                     c.get("message", ""), not_read))
+                                     c.get("message", "")))
     return out, with_status, true_msgs
 
 
@@ -355,8 +356,9 @@ class Claim:
 @dataclass
 class LintRun:
     claims: list[Claim] = field(default_factory=list)
+    others: list[Claim] = field(default_factory=list)  # AL408: no status claim
     failed: str | None = None
-    unplaced: int = 0  # AL404-AL407 findings that name no route
+    unplaced: int = 0  # AL404-AL409 findings that name no route
 
 
 def run_lint(binary: str, case: str, input_path: Path, context: Path | None,
@@ -388,11 +390,11 @@ def run_lint(binary: str, case: str, input_path: Path, context: Path | None,
                 run.unplaced += 1
                 continue
             route = hit[0]
-        if route[0] not in READ_ROUTE_KINDS:
+        if route[0] not in ROUTE_KINDS:
             run.unplaced += 1
             continue
         m = re.match(r"spec\.parentRefs\[(\d+)\]", f.get("path") or "")
-        run.claims.append(Claim(case, route, f["code"], f.get("path") or "", f.get("line") or 0,
+        (run.others if f["code"] in OTHER_CODES else run.claims).append(Claim(case, route, f["code"], f.get("path") or "", f.get("line") or 0,
                                 f.get("message", ""), int(m.group(1)) if m else None))
     return run
 
@@ -421,12 +423,19 @@ def is_service_ref(ref: dict) -> bool:
     return ref.get("group", "") in ("", "core") and ref.get("kind", "Service") == "Service"
 
 
-def miss_cause(s: Statement, route_obj: dict | None, mine: list[Claim]) -> str:
-    """Why ambient-lint may say nothing, from the input's shape (a guess to group by)."""
+def miss_cause(s: Statement, route_obj: dict | None, mine: list[Claim], seen_kinds: set[str],
+               seen_codes: set[str]) -> str:
+    """Why ambient-lint may say nothing, from the input's shape and the whole run (a guess to group by)."""
     code = REASON_CODE.get(s.reason)
     if code is None:
         return f"no rule for {s.reason}"
-    if s.ctype == "ResolvedRefs" and route_obj is not None:
+    if s.route[0] not in seen_kinds:
+        return f"{s.route[0]}: no finding on any {s.route[0]} in the run (route kind not read yet?)"
+    if code not in seen_codes:
+        return f"{code}: no finding of this code in the whole run (rule not in this binary?)"
+    if s.ctype == "Accepted" and not parent_read(s.parent):
+        return f"{s.parent.get('kind', 'Gateway')} parent"
+    if s.ctype == "ResolvedRefs" and s.reason != "InvalidKind" and route_obj is not None:
         refs = backend_refs(route_obj)
         kinds = sorted({r.get("kind", "Service") for _, r in refs if not is_service_ref(r)})
         if kinds:
@@ -438,8 +447,7 @@ def miss_cause(s: Statement, route_obj: dict | None, mine: list[Claim]) -> str:
     return f"{code} silent"
 
 
-def extra_cause(c: Claim, route_obj: dict | None, with_status: dict, stated: list[Statement],
-                not_read: list[Statement]) -> str:
+def extra_cause(c: Claim, route_obj: dict | None, with_status: dict, stated: list[Statement]) -> str:
     """Why istiod may state nothing, from the status and the input (a guess to group by)."""
     if c.route not in with_status:
         return "istiod writes no status for this route"
@@ -455,9 +463,6 @@ def extra_cause(c: Claim, route_obj: dict | None, with_status: dict, stated: lis
         return "Service port check: istiod does not check a Service backendRef's port"
     if c.code == "AL407" and refs and all(not parent_read(r) or r.get("kind") == "Service" for r in refs):
         return "mesh route (Service parents): istiod does not enforce ReferenceGrants on mesh routes"
-    if not_read:
-        return "istiod states only what is not read: " + ", ".join(
-            sorted({f"{s.reason} ({s.not_read})" for s in not_read}))
     if stated:
         return f"istiod states only {', '.join(sorted({s.reason for s in stated}))}"
     return "istiod: every condition True"
@@ -492,18 +497,22 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
         cases = [n for n in cases if n in only]
     fixture = read_fixture(test_go)
     rows: dict[str, Tally] = collections.defaultdict(Tally)
-    not_read: collections.Counter = collections.Counter()
     misses: list[tuple[Statement, list[Claim], str]] = []
+    pending: list[tuple[Statement, list[Claim], dict | None]] = []  # misses, cause guessed after the run
+    others: list[Claim] = []  # AL408 findings
+    seen_kinds: set[str] = set()
+    seen_codes: set[str] = set()
     extras: list[tuple[Claim, str, str]] = []
     cross: list[tuple[Statement, Claim]] = []  # agreed on the route, on another parentRef
     failed: list[tuple[str, str]] = []
-    routes_read = unplaced = 0
+    routes_read = unplaced = routes_all = 0
     with tempfile.TemporaryDirectory(prefix="gwstatus-") as tmp:
         for case in cases:
             input_path = testdata / f"{case}.yaml"
             docs = load_docs(input_path)
             inputs = [o for o, _, _ in docs]
-            routes_read += sum(1 for o in inputs if o.get("kind") in READ_ROUTE_KINDS)
+            routes_read += sum(1 for o in inputs if o.get("kind") in ("HTTPRoute", "GRPCRoute"))
+            routes_all += sum(1 for o in inputs if o.get("kind") in ROUTE_KINDS)
             context = None
             if world == "test":
                 context = Path(tmp) / f"{case}.world.yaml"
@@ -514,6 +523,9 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
                 failed.append((case, run.failed))
                 continue
             unplaced += run.unplaced
+            others += run.others
+            seen_kinds |= {c.route[0] for c in run.claims + run.others}
+            seen_codes |= {c.code for c in run.claims + run.others}
             objs = {meta_of(o): o for o in inputs}
             specs = {k: ((o.get("spec") or {}).get("parentRefs") or []) for k, o in objs.items()}
             ours: dict[tuple, list[Claim]] = collections.defaultdict(list)
@@ -522,9 +534,6 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
             # istiod's statements, one per (route, reason)
             by_route: dict[tuple, list[Statement]] = collections.defaultdict(list)
             for s in statements:
-                if s.not_read:
-                    not_read[(s.not_read, s.reason)] += 1
-                    continue
                 by_route[s.route].append(s)
             stated_keys: dict[tuple, list[Statement]] = collections.defaultdict(list)
             for route, ss in by_route.items():
@@ -546,7 +555,7 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
                 else:
                     t.missed += 1
                     mine = [c for (r, _), cs in ours.items() if r == route for c in cs]
-                    misses.append((ss[0], mine, miss_cause(ss[0], objs.get(route), mine)))
+                    pending.append((ss[0], mine, objs.get(route)))
             for (route, code), cs in ours.items():
                 reasons = {r for (rt, r) in stated_keys if rt == route}
                 hit = [r for r in CODE_REASONS[code] if r in reasons]
@@ -556,13 +565,13 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
                     continue
                 t.extra += 1
                 cause = extra_cause(cs[0], objs.get(route), with_status,
-                                    [s for s in statements if s.route == route and not s.not_read],
-                                    [s for s in statements if s.route == route and s.not_read])
+                                    [s for s in statements if s.route == route])
                 said = ("; ".join(sorted(set(true_msgs[route]))[:2]) if not reasons
                         else ", ".join(sorted(reasons)))
                 extras.append((cs[0], cause, said))
 
-    print(f"## ambient-lint AL404-AL407 against istiod's route status ({len(cases)} TestConvertResources cases, "
+    misses = [(s, mine, miss_cause(s, obj, mine, seen_kinds, seen_codes)) for s, mine, obj in pending]
+    print(f"## ambient-lint AL404-AL409 against istiod's route status ({len(cases)} TestConvertResources cases, "
           f"world: {'input + the test’s Namespaces and Services' if world == 'test' else 'input alone'})\n")
     print("| istiod reason | rule | istiod states | we report | agreed | missed | extra |")
     print("|---|---|---:|---:|---:|---:|---:|")
@@ -583,7 +592,9 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
     print(f"| total (every reason) | | {tot_all.stated} | | | {tot.missed + tot_all.stated - tot.stated} | |")
     print("\nCounted per (input, route, reason) for istiod and per (input, route, code) for ambient-lint; "
           "AL405 agrees with NotAllowedByListeners and NoMatchingListenerHostname.")
-    print(f"HTTPRoutes and GRPCRoutes read: {routes_read}. AL404-AL407 findings on no route: {unplaced}.")
+    print(f"HTTPRoutes and GRPCRoutes read: {routes_read} (routes of every kind: {routes_all}). "
+          f"AL404-AL409 findings on no route: {unplaced}.")
+    print(f"Other findings (AL408, a Service port the Service does not expose; no status reason): {len(others)}.")
     if cross:
         print(f"Agreed on the route but on another parentRef: {len(cross)}.")
     for title, items in (("Missed, by likely cause", [m[2] for m in misses]),
@@ -594,12 +605,10 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
             print("|---|---:|")
             for cause, n in sorted(collections.Counter(items).items(), key=lambda x: (-x[1], x[0])):
                 print(f"| {cause} | {n} |")
-    if not_read:
-        print("\nNot read by ambient-lint yet (istiod's False conditions, per route parent):\n")
-        print("| what | reason | conditions |")
-        print("|---|---|---:|")
-        for (what, reason), n in sorted(not_read.items()):
-            print(f"| {what} | {reason} | {n} |")
+    if others:
+        print("\nAL408 findings (counted apart, not as extras):\n")
+        for c in sorted(others, key=lambda c: (c.case, c.route)):
+            print(f"- {c.case}.yaml:{c.line} {rname(c.route)} at {c.path}: \"{short(c.message)}\"")
     if failed:
         print("\nInputs ambient-lint failed on:\n")
         for case, why in failed:
@@ -624,14 +633,14 @@ def cmd_compare(testdata: Path, test_go: str, binary: str, world: str, only: lis
 
 def cmd_list(testdata: Path, test_go: str) -> int:
     cases = read_cases(test_go, testdata)
-    print("| case | routes read | routes not read | False route conditions |")
+    print("| case | HTTP/GRPC routes | TCP/TLS/UDP routes | False route conditions |")
     print("|---|---:|---:|---:|")
     for case in cases:
         inputs = [o for o, _, _ in load_docs(testdata / f"{case}.yaml")]
         st, _, _ = read_status(case, testdata / f"{case}.status.yaml.golden")
-        read = sum(1 for o in inputs if o.get("kind") in READ_ROUTE_KINDS)
-        other = sum(1 for o in inputs if o.get("kind") in ROUTE_KINDS) - read
-        print(f"| {case} | {read} | {other} | {len(st)} |")
+        http = sum(1 for o in inputs if o.get("kind") in ("HTTPRoute", "GRPCRoute"))
+        other = sum(1 for o in inputs if o.get("kind") in ROUTE_KINDS) - http
+        print(f"| {case} | {http} | {other} | {len(st)} |")
     extra = sorted(p.name for p in testdata.glob("*.yaml") if p.name[:-5] not in cases)
     if extra:
         print(f"\nInputs no case reads: {', '.join(extra)}")
