@@ -930,6 +930,20 @@ pub fn istio_manages(g: &Gateway, classes: &[GatewayClass]) -> Option<bool> {
     None
 }
 
+/// Whether istiod generates no routes for a Gateway: class `istio-remote` (controller
+/// `istio.io/unmanaged-gateway`), a gateway of another network that it only points traffic at
+/// (istio `gatewaycommon/classinfo.go`, `DisableRouteGeneration`). Routes on it are ignored and
+/// get no status.
+pub fn routes_ignored(g: &Gateway, classes: &[GatewayClass]) -> bool {
+    let class = g.class_name.value.as_str();
+    match classes.iter().find(|c| c.meta.name == class) {
+        Some(c) => c.controller.as_deref() == Some(UNMANAGED_GATEWAY_CONTROLLER),
+        None => class == "istio-remote",
+    }
+}
+
+const UNMANAGED_GATEWAY_CONTROLLER: &str = "istio.io/unmanaged-gateway";
+
 const ISTIO_BUILTIN_CLASSES: [&str; 4] =
     ["istio", WAYPOINT_CLASS, "istio-remote", "istio-east-west"];
 

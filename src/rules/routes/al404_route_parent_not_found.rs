@@ -109,7 +109,7 @@ fn wrong_listener(
 ) {
     // A declared Gateway may leave its listeners out: then they are not known.
     let listeners = owner.listeners;
-    if listeners.is_empty() {
+    if listeners.is_empty() || owner.routes_ignored {
         return;
     }
     let target = owner.display();

@@ -41,7 +41,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(owner) = listener_owner(model, p, ctx.path_of(route.meta.object)) else {
                 continue;
             };
-            if owner.waypoint {
+            if owner.waypoint || owner.routes_ignored {
                 continue;
             }
             let listeners = addressed_listeners(owner.listeners, p);

@@ -1,4 +1,6 @@
-use super::{BackendKind, RouteView, all_routes, backend_kind, holds_kind, lost_traffic};
+use super::{
+    BackendKind, RouteView, all_routes, backend_kind, holds_kind, lost_traffic, reference_granted,
+};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::BackendRef;
@@ -23,6 +25,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for b in &route.backend_refs {
             let kind = backend_kind(b);
             if kind != BackendKind::Service && !istio {
+                continue;
+            }
+            // istiod checks the ReferenceGrant first: a refused reference is RefNotPermitted
+            // (AL407), whether or not the backend exists.
+            if route.has_gateway_parent()
+                && model.describes(&b.namespace)
+                && !reference_granted(model, &route, b)
+            {
                 continue;
             }
             let target = qualified(Some(&b.namespace), &b.name);

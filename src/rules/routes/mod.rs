@@ -216,6 +216,8 @@ pub struct ListenerOwner<'m> {
     /// when the input does not say.
     pub istio: Option<bool>,
     pub waypoint: bool,
+    /// An `istio-remote` Gateway: istiod ignores the routes on it and writes them no status.
+    pub routes_ignored: bool,
 }
 
 impl ListenerOwner<'_> {
@@ -253,6 +255,8 @@ pub fn listener_owner<'m>(
             listeners: &set.listeners,
             istio: gateway.and_then(|g| crate::model::istio_manages(g, &model.gateway_classes)),
             waypoint: false,
+            routes_ignored: gateway
+                .is_some_and(|g| crate::model::routes_ignored(g, &model.gateway_classes)),
         });
     }
     None
@@ -265,6 +269,7 @@ pub fn gateway_owner<'m>(model: &'m Model, g: &'m Gateway) -> ListenerOwner<'m> 
         listeners: &g.listeners,
         istio: crate::model::istio_manages(g, &model.gateway_classes),
         waypoint: crate::model::is_waypoint(g, &model.gateway_classes),
+        routes_ignored: crate::model::routes_ignored(g, &model.gateway_classes),
     }
 }
 
@@ -403,7 +408,13 @@ impl RouteView<'_> {
             if p.is_service() || p.is_service_entry() {
                 return Some(true);
             }
-            match listener_owner(model, p, route_file).and_then(|o| o.istio) {
+            match listener_owner(model, p, route_file).and_then(|o| {
+                if o.routes_ignored {
+                    Some(false)
+                } else {
+                    o.istio
+                }
+            }) {
                 Some(true) => return Some(true),
                 Some(false) => {}
                 None => unknown = true,
