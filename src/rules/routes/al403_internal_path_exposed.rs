@@ -1,4 +1,4 @@
-use super::{RequestPattern, describe, exposing_gateways, matches, serving_rule};
+use super::{RequestPattern, describe, exposing_gateways, exposing_parents, matches, serving_rule};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::HttpRoute;
@@ -95,6 +95,72 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
                 out.push(f);
             }
+        }
+    }
+    whole_port_routes(ctx, out);
+}
+
+/// A TCPRoute or TLSRoute forwards the whole port: every request to a backend whose Service
+/// declares internal requests passes, whatever its path (docs/platform.md §7).
+fn whole_port_routes(ctx: &Context, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    for route in model
+        .l4_routes
+        .iter()
+        .filter(|r| matches!(r.kind, "TCPRoute" | "TLSRoute"))
+    {
+        let file = ctx.path_of(route.meta.object);
+        let gateways = exposing_parents(
+            model,
+            &route.parent_refs,
+            &route.meta.namespace,
+            &route.hostnames,
+            route.kind,
+            file,
+        );
+        let Some((_, gw)) = gateways.first() else {
+            continue;
+        };
+        for b in route.rules.iter().flat_map(|r| &r.backend_refs) {
+            if !b.is_service() {
+                continue;
+            }
+            let Some(svc) = model.service_near(&b.namespace, &b.name, file) else {
+                continue;
+            };
+            let Some(list) = svc.meta.annotation(ANNOTATION) else {
+                continue;
+            };
+            let internal: Vec<String> = list
+                .split(',')
+                .filter_map(|spec| RequestPattern::parse(spec).ok())
+                .map(|p| p.display())
+                .collect();
+            if internal.is_empty() {
+                continue;
+            }
+            out.push(
+                finding(
+                    &RULE,
+                    Location::field(route.meta.object, b.path.clone()),
+                    format!(
+                        "this {} forwards the whole port of Service `{}` through Gateway `{}`: no path is matched, so the requests it declares internal ({}) reach it from outside too",
+                        route.kind,
+                        qualified(Some(&b.namespace), &b.name),
+                        qualified(Some(&gw.meta.namespace), &gw.meta.name),
+                        crate::rules::list(&internal)
+                    ),
+                )
+                .help("expose the Service through an HTTPRoute (terminating TLS at the gateway) whose matches leave the internal requests out, or keep this route off the north-south gateway")
+                .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on")
+                .related(
+                    Location::field(
+                        svc.meta.object,
+                        crate::load::node::FieldPath::new("metadata.annotations").key(ANNOTATION),
+                    ),
+                    "declared internal here",
+                ),
+            );
         }
     }
 }

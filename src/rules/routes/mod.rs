@@ -357,22 +357,55 @@ pub fn exposing_gateways<'m>(
     route: &'m HttpRoute,
     route_file: &str,
 ) -> Vec<(&'m ParentRef, &'m Gateway)> {
-    route
-        .parent_refs
+    exposing_parents(
+        model,
+        &route.parent_refs,
+        &route.meta.namespace,
+        &route.hostnames,
+        "HTTPRoute",
+        route_file,
+    )
+}
+
+/// [`exposing_gateways`] for a route of any kind: the Gateways (a ListenerSet's parent Gateway
+/// for a ListenerSet) whose listeners admit it, waypoints and `istio-remote` Gateways aside.
+pub fn exposing_parents<'m>(
+    model: &'m Model,
+    parent_refs: &'m [ParentRef],
+    route_ns: &str,
+    hostnames: &[String],
+    kind: &str,
+    route_file: &str,
+) -> Vec<(&'m ParentRef, &'m Gateway)> {
+    parent_refs
         .iter()
-        .filter(|p| p.is_gateway())
         .filter_map(|p| {
-            model
-                .gateway_near(&p.namespace, &p.name, route_file)
-                .map(|g| (p, g))
-        })
-        .filter(|(_, g)| !g.is_waypoint())
-        .filter(|(p, g)| {
-            let owner = gateway_owner(model, g);
-            addressed_listeners(&g.listeners, p).iter().any(|l| {
-                listener_admits(model, &owner, l, &route.meta.namespace, "HTTPRoute").is_ok()
-                    && hostname_admits(l, &route.hostnames)
-            })
+            let owner = listener_owner(model, p, route_file)?;
+            if owner.waypoint || owner.routes_ignored {
+                return None;
+            }
+            let gateway = if p.is_gateway() {
+                model.gateway_near(&p.namespace, &p.name, route_file)?
+            } else {
+                let set = model
+                    .listener_sets
+                    .iter()
+                    .find(|s| s.meta.object == owner.meta.object)?;
+                let (ns, name) = set.parent.as_ref()?;
+                model.gateway(ns, name)?
+            };
+            let hostnames = if matches!(kind, "TCPRoute" | "UDPRoute") {
+                &[][..]
+            } else {
+                hostnames
+            };
+            addressed_listeners(owner.listeners, p)
+                .iter()
+                .any(|l| {
+                    listener_admits(model, &owner, l, route_ns, kind).is_ok()
+                        && hostname_admits(l, hostnames)
+                })
+                .then_some((p, gateway))
         })
         .collect()
 }
