@@ -1177,6 +1177,8 @@ pub struct Gateway {
     pub meta: Meta,
     pub class_name: Str,
     pub listeners: Vec<Listener>,
+    /// `allowedListeners.namespaces`: which ListenerSets may attach (default: none).
+    pub allowed_listeners: RoutesFrom,
 }
 
 pub const WAYPOINT_CLASS: &str = "istio-waypoint";
@@ -1194,10 +1196,17 @@ impl Gateway {
             return None;
         };
         let listeners = read_listeners(r, spec, &p("spec"));
+        let ap = p("spec.allowedListeners.namespaces");
+        let ns = spec
+            .get("allowedListeners")
+            .and_then(|a| a.get("namespaces"));
+        let ns = r.map(ns, &ap);
+        let allowed_listeners = read_namespaces_from(r, ns, &ap, RoutesFrom::None);
         Some(Gateway {
             meta,
             class_name,
             listeners,
+            allowed_listeners,
         })
     }
 }
@@ -1213,31 +1222,7 @@ fn read_listeners(r: &mut Reader, spec: &Node, base: &FieldPath) -> Vec<Listener
         let ap = lp.key("allowedRoutes").key("namespaces");
         let ns = l.get("allowedRoutes").and_then(|a| a.get("namespaces"));
         let ns = r.map(ns, &ap);
-        let routes_from = match ns
-            .and_then(|n| r.field_string(n, "from", &ap))
-            .as_ref()
-            .map(|s| s.as_str())
-        {
-            None | Some("Same") => RoutesFrom::Same,
-            Some("All") => RoutesFrom::All,
-            Some("None") => RoutesFrom::None,
-            Some("Selector") => {
-                match ns
-                    .and_then(|n| LabelSelector::read(r, n.get("selector"), &ap.key("selector")))
-                {
-                    Some(sel) => RoutesFrom::Selector(sel),
-                    None => RoutesFrom::None,
-                }
-            }
-            Some(other) => {
-                let other = other.to_string();
-                r.invalid(
-                    &ap.key("from"),
-                    format!("`{other}` is not one of Same, All, Selector, None"),
-                );
-                RoutesFrom::Same
-            }
-        };
+        let routes_from = read_namespaces_from(r, ns, &ap, RoutesFrom::Same);
         let kinds = l
             .get("allowedRoutes")
             .map(|a| {
@@ -1277,6 +1262,40 @@ fn read_listeners(r: &mut Reader, spec: &Node, base: &FieldPath) -> Vec<Listener
         });
     }
     listeners
+}
+
+/// `from` (and `selector`) of a listener's `allowedRoutes.namespaces` or a Gateway's
+/// `allowedListeners.namespaces`; `default` when `from` is absent.
+fn read_namespaces_from(
+    r: &mut Reader,
+    ns: Option<&Node>,
+    ap: &FieldPath,
+    default: RoutesFrom,
+) -> RoutesFrom {
+    match ns
+        .and_then(|n| r.field_string(n, "from", ap))
+        .as_ref()
+        .map(|s| s.as_str())
+    {
+        None => default,
+        Some("Same") => RoutesFrom::Same,
+        Some("All") => RoutesFrom::All,
+        Some("None") => RoutesFrom::None,
+        Some("Selector") => {
+            match ns.and_then(|n| LabelSelector::read(r, n.get("selector"), &ap.key("selector"))) {
+                Some(sel) => RoutesFrom::Selector(sel),
+                None => RoutesFrom::None,
+            }
+        }
+        Some(other) => {
+            let other = other.to_string();
+            r.invalid(
+                &ap.key("from"),
+                format!("`{other}` is not one of Same, All, Selector, None"),
+            );
+            default
+        }
+    }
 }
 
 /// A ListenerSet (Gateway API v1.5): listeners merged into a parent Gateway, to which routes

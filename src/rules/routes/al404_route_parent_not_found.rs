@@ -1,7 +1,7 @@
 use super::{ListenerOwner, addressed_listeners, all_routes, holds_kind, listener_owner};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
-use crate::model::resources::ParentRef;
+use crate::model::resources::{ParentRef, RoutesFrom};
 use crate::rules::{Context, Rule, Unjudged, finding};
 
 pub static RULE: Rule = Rule {
@@ -26,7 +26,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         {
             if p.is_gateway() || p.is_listener_set() {
                 match listener_owner(model, p, file) {
-                    Some(owner) => wrong_listener(out, &route, p, &owner),
+                    Some(owner) => {
+                        if !listener_set_rejected(ctx, out, &route, p, &owner) {
+                            wrong_listener(out, &route, p, &owner);
+                        }
+                    }
                     None if p.is_gateway() => missing_parent(
                         ctx,
                         out,
@@ -83,6 +87,98 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             // Other parent kinds istiod ignores: they may be another controller's.
         }
     }
+}
+
+/// A ListenerSet parent whose Gateway does not take it: its `allowedListeners` (default: no
+/// ListenerSet) do not admit the ListenerSet's namespace, or the Gateway does not exist. Its
+/// listeners then serve nothing, and istiod gives the route no parent for it (docs/platform.md
+/// §7.1). Reports and returns true when so.
+fn listener_set_rejected(
+    ctx: &Context,
+    out: &mut Vec<Finding>,
+    route: &super::RouteView,
+    p: &ParentRef,
+    owner: &ListenerOwner,
+) -> bool {
+    let model = ctx.model;
+    if owner.kind != "ListenerSet" {
+        return false;
+    }
+    let Some(set) = model
+        .listener_sets
+        .iter()
+        .find(|s| s.meta.object == owner.meta.object)
+    else {
+        return false;
+    };
+    let Some((gns, gname)) = &set.parent else {
+        return false;
+    };
+    let set_name = owner.display();
+    let at = Location::field(route.meta.object, p.path.clone());
+    let Some(g) = model.gateway(gns, gname) else {
+        if model.holds_gateways(gns) {
+            out.push(
+                finding(
+                    &RULE,
+                    at,
+                    format!(
+                        "the parent {set_name} attaches to Gateway `{}`, which does not exist: its listeners serve nothing, and {}",
+                        qualified(Some(gns), gname),
+                        unattached(route)
+                    ),
+                )
+                .help("correct the ListenerSet's `spec.parentRef`, or attach the route to the Gateway itself")
+                .related(Location::field(set.meta.object, "spec.parentRef"), "the ListenerSet's parent"),
+            );
+            return true;
+        }
+        return false;
+    };
+    // A declared Gateway says nothing of its `allowedListeners`.
+    if model.is_declared(g.meta.object) {
+        return false;
+    }
+    let ns = &set.meta.namespace;
+    let admitted = match &g.allowed_listeners {
+        RoutesFrom::All => true,
+        RoutesFrom::Same => *ns == g.meta.namespace,
+        RoutesFrom::None => false,
+        RoutesFrom::Selector(sel) => {
+            let (labels, complete) = model.namespace_labels(ns);
+            sel.matches(&labels) || !complete
+        }
+    };
+    if admitted {
+        return false;
+    }
+    let from = match &g.allowed_listeners {
+        RoutesFrom::None => {
+            "no ListenerSet (`allowedListeners` unset means `from: None`)".to_string()
+        }
+        RoutesFrom::Same => format!(
+            "ListenerSets of its own namespace `{}` only",
+            g.meta.namespace
+        ),
+        _ => "ListenerSets of namespaces matching its selector, not this one".to_string(),
+    };
+    out.push(
+        finding(
+            &RULE,
+            at,
+            format!(
+                "the parent {set_name} is not accepted by Gateway `{}`, which admits {from} (NotAllowed): its listeners serve nothing, and {}",
+                qualified(Some(&g.meta.namespace), &g.meta.name),
+                unattached(route)
+            ),
+        )
+        .help(format!(
+            "set `spec.allowedListeners.namespaces.from` on Gateway `{}` to `All`, `Same` (for a ListenerSet in its namespace) or a `Selector` matching `{ns}`",
+            qualified(Some(&g.meta.namespace), &g.meta.name)
+        ))
+        .related(Location::field(g.meta.object, "metadata.name"), "the Gateway the ListenerSet attaches to"),
+    );
+    true
 }
 
 /// What a parentRef that attaches to nothing costs: the whole route when it is the only one.

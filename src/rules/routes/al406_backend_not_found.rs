@@ -57,7 +57,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             "backend ServiceImport `{target}` has no Service `{target}` behind it (istiod resolves a ServiceImport to the Service of its name)"
                         )
                     };
-                    out.push(not_found(&route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
+                    out.push(not_found(istio, &route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
                 }
                 BackendKind::Hostname => {
                     if hostname_known(ctx, &b.name) {
@@ -69,6 +69,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         continue;
                     }
                     out.push(not_found(
+                        istio,
                         &route,
                         b,
                         format!("no ServiceEntry host or Service answers to hostname `{}`", b.name),
@@ -89,6 +90,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         ) =>
                         {
                             out.push(not_found(
+                                istio,
                                 &route,
                                 b,
                                 format!("backend XBackend `{target}` does not exist"),
@@ -108,6 +110,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             {
                                 out.push(
                                     not_found(
+                                        istio,
                                         &route,
                                         b,
                                         format!("backend XBackend `{target}` exposes port {has}, not {want}"),
@@ -130,6 +133,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     }
                     if holds_kind(model, &b.namespace, model.inference_pools.iter()) {
                         out.push(not_found(
+                            istio,
                             &route,
                             b,
                             format!("backend InferencePool `{target}` does not exist"),
@@ -170,16 +174,29 @@ fn hostname_known(ctx: &Context, host: &str) -> bool {
         })
 }
 
-fn not_found(route: &RouteView, b: &BackendRef, what: String, lost: &str, help: &str) -> Finding {
+fn not_found(
+    istio: bool,
+    route: &RouteView,
+    b: &BackendRef,
+    what: String,
+    lost: &str,
+    help: &str,
+) -> Finding {
     let at = if b.mirror {
         "this mirror's backend"
     } else {
         "this backend"
     };
+    // The Gateway API's rule for every implementation; istiod is named where it judges the route.
+    let who = if istio {
+        "istiod"
+    } else {
+        "the implementation"
+    };
     finding(
         &RULE,
         Location::field(route.meta.object, b.path.clone()),
-        format!("{what}: istiod drops {at} and marks the {} ResolvedRefs=False (BackendNotFound); {lost}", route.kind),
+        format!("{what}: {who} drops {at} and marks the {} ResolvedRefs=False (BackendNotFound); {lost}", route.kind),
     )
     .help(help)
 }

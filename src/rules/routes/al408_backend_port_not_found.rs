@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
+        let istio = route.istio_judges(model, ctx.path_of(route.meta.object)) == Some(true);
         for b in &route.backend_refs {
             if !matches!(
                 backend_kind(b),
@@ -45,11 +46,19 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 finding(
                     &RULE,
                     Location::field(route.meta.object, b.path.key("port")),
-                    format!(
-                        "backend Service `{}` has no port {port}: istiod accepts the {} (it checks only that the Service exists, so its status shows nothing wrong), but the proxy has no upstream cluster for that port, and {effect}",
-                        qualified(Some(&b.namespace), &b.name),
-                        route.kind
-                    ),
+                    if istio {
+                        format!(
+                            "backend Service `{}` has no port {port}: istiod accepts the {} (it checks only that the Service exists, so its status shows nothing wrong), but the proxy has no upstream cluster for that port, and {effect}",
+                            qualified(Some(&b.namespace), &b.name),
+                            route.kind
+                        )
+                    } else {
+                        format!(
+                            "backend Service `{}` has no port {port}: the Service forwards nothing on it, so the traffic this {} sends there is not delivered",
+                            qualified(Some(&b.namespace), &b.name),
+                            route.kind
+                        )
+                    },
                 )
                 .help(format!("use a port the Service exposes ({}); a backendRef names the Service port, not the container port", crate::rules::list(&ports)))
                 .related(Location::field(svc.meta.object, "spec.ports"), "the Service's ports"),
