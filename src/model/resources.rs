@@ -1530,13 +1530,7 @@ pub struct HttpRoute {
 
 impl HttpRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<HttpRoute> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
-        let parent_refs = read_parent_refs(r, spec, &meta);
-        let hostnames = r
-            .strings(spec, "hostnames", &p("spec"))
-            .into_iter()
-            .map(|s| s.value)
-            .collect();
+        let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
         let mut rules = Vec::new();
         for (rule, rp) in r.items(spec, "rules", &p("spec")) {
             if r.map(Some(rule), &rp).is_none() {
@@ -1631,13 +1625,7 @@ pub struct GrpcRoute {
 
 impl GrpcRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<GrpcRoute> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
-        let parent_refs = read_parent_refs(r, spec, &meta);
-        let hostnames = r
-            .strings(spec, "hostnames", &p("spec"))
-            .into_iter()
-            .map(|s| s.value)
-            .collect();
+        let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
         let mut rules = Vec::new();
         for (rule, rp) in r.items(spec, "rules", &p("spec")) {
             if r.map(Some(rule), &rp).is_none() {
@@ -1709,6 +1697,22 @@ fn read_parent_refs(r: &mut Reader, spec: &Node, meta: &Meta) -> Vec<ParentRef> 
         });
     }
     out
+}
+
+/// What every route kind has: its `spec`, `parentRefs` and `hostnames` (empty: every hostname).
+fn read_route_head<'o>(
+    r: &mut Reader,
+    obj: &'o Object,
+    meta: &Meta,
+) -> Option<(&'o Node, Vec<ParentRef>, Vec<String>)> {
+    let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+    let parent_refs = read_parent_refs(r, spec, meta);
+    let hostnames = r
+        .strings(spec, "hostnames", &p("spec"))
+        .into_iter()
+        .map(|s| s.value)
+        .collect();
+    Some((spec, parent_refs, hostnames))
 }
 
 /// A rule's `backendRefs`, and the backends of the rule's `RequestMirror` filters (istiod
@@ -1803,24 +1807,14 @@ impl L4Route {
             "TCPRoute" => "TCPRoute",
             _ => "UDPRoute",
         };
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
-        let parent_refs = read_parent_refs(r, spec, &meta);
-        let hostnames = r
-            .strings(spec, "hostnames", &p("spec"))
-            .into_iter()
-            .map(|s| s.value)
-            .collect();
+        let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
         let mut rules = Vec::new();
         for (rule, rp) in r.items(spec, "rules", &p("spec")) {
             if r.map(Some(rule), &rp).is_none() {
                 continue;
             }
-            let mut backend_refs = Vec::new();
-            for (n, bp) in r.items(rule, "backendRefs", &rp) {
-                if r.map(Some(n), &bp).is_some() {
-                    backend_refs.extend(read_backend_ref(r, n, bp, &meta, false));
-                }
-            }
+            // No filters on these kinds: no mirrors.
+            let (backend_refs, _) = read_backend_refs(r, rule, &rp, &meta);
             rules.push(L4RouteRule {
                 path: rp,
                 backend_refs,

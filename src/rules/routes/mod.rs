@@ -544,19 +544,28 @@ pub fn holds_kind<'m>(
 }
 
 /// Routes of every kind: HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes.
-pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
+pub fn all_routes<'m>(model: &'m Model) -> Vec<RouteView<'m>> {
+    // HTTP and gRPC rules forward to their backends and copy to their mirrors.
+    let with_mirrors = |rules: Vec<(&'m [BackendRef], &'m [BackendRef])>| -> Vec<&'m BackendRef> {
+        let mirrors = rules.iter().flat_map(|(_, m)| m.iter());
+        rules
+            .iter()
+            .flat_map(|(b, _)| b.iter())
+            .chain(mirrors)
+            .collect()
+    };
     let http = model.http_routes.iter().map(|r| RouteView {
         kind: "HTTPRoute",
         meta: &r.meta,
         parent_refs: &r.parent_refs,
         foreign_parents: &r.foreign_parents,
         hostnames: &r.hostnames,
-        backend_refs: r
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .chain(r.rules.iter().flat_map(|x| &x.mirror_refs))
-            .collect(),
+        backend_refs: with_mirrors(
+            r.rules
+                .iter()
+                .map(|x| (&x.backend_refs[..], &x.mirror_refs[..]))
+                .collect(),
+        ),
     });
     let grpc = model.grpc_routes.iter().map(|r| RouteView {
         kind: "GRPCRoute",
@@ -564,12 +573,12 @@ pub fn all_routes(model: &Model) -> Vec<RouteView<'_>> {
         parent_refs: &r.parent_refs,
         foreign_parents: &r.foreign_parents,
         hostnames: &r.hostnames,
-        backend_refs: r
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .chain(r.rules.iter().flat_map(|x| &x.mirror_refs))
-            .collect(),
+        backend_refs: with_mirrors(
+            r.rules
+                .iter()
+                .map(|x| (&x.backend_refs[..], &x.mirror_refs[..]))
+                .collect(),
+        ),
     });
     let l4 = model.l4_routes.iter().map(|r| RouteView {
         kind: r.kind,
