@@ -236,3 +236,50 @@ apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  
     assert_eq!(blocked[0]["units"], serde_json::json!(["env-c"]));
     assert_eq!(blocked[0]["origin"]["file"], "env-c/app.yaml");
 }
+
+#[test]
+fn a_route_on_a_listener_set_is_a_flow_from_its_gateways_pods() {
+    let dir = scratch("graph_listener_set");
+    write(
+        &dir,
+        "all.yaml",
+        "apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: infra}
+spec:
+  gatewayClassName: istio
+  allowedListeners: {namespaces: {from: All}}
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: shop, namespace: shop}
+spec:
+  parentRef: {name: edge, namespace: infra}
+  listeners: [{name: web, port: 80, protocol: HTTP, hostname: shop.example.com}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{port: 8080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: shop}]
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /}, method: GET}]
+      backendRefs: [{name: web, port: 8080}]
+",
+    );
+    let o = run_in(&dir, &["graph", "--format", "json", "all.yaml"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let flows = doc["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1, "{doc:#}");
+    assert_eq!(flows[0]["from"]["kind"], "Gateway");
+    assert_eq!(flows[0]["from"]["name"], "edge");
+    assert_eq!(flows[0]["to"]["name"], "web");
+}

@@ -1,5 +1,5 @@
 //! Flows from routes: the pods Istio deploys for a north-south Gateway to each Service backend of
-//! the HTTPRoutes and GRPCRoutes attached to it. What a route means, not whether the Gateway
+//! the HTTPRoutes and GRPCRoutes attached to it (or to a ListenerSet of it). What a route means, not whether the Gateway
 //! accepts it: listeners and ReferenceGrants are AL405's and AL407's to judge. Routes on a
 //! Service (mesh routes) and on a waypoint add no flow of their own; a Gateway of another
 //! implementation has pods this input does not show.
@@ -77,8 +77,17 @@ fn route_flows<'m, 'i>(
     let file = path_of(meta.object);
     let mut gateways: Vec<usize> = parent_refs
         .iter()
-        .filter(|p| p.is_gateway())
-        .filter_map(|p| model.gateway_near(&p.namespace, &p.name, file))
+        .filter_map(|p| {
+            if p.is_gateway() {
+                model.gateway_near(&p.namespace, &p.name, file)
+            } else if p.is_listener_set() {
+                // A ListenerSet's listeners are served by its Gateway's pods.
+                let (ns, name) = model.listener_set(&p.namespace, &p.name)?.parent.as_ref()?;
+                model.gateway(ns, name)
+            } else {
+                None
+            }
+        })
         .filter_map(|g| model.gateway_index_of(g))
         .filter(|&g| {
             !is_waypoint(&model.gateways[g], &model.gateway_classes)

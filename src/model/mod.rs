@@ -705,6 +705,12 @@ impl Model {
             .map(|&i| &self.services[i])
     }
 
+    pub fn listener_set(&self, namespace: &str, name: &str) -> Option<&ListenerSet> {
+        self.listener_sets
+            .iter()
+            .find(|s| s.meta.namespace == namespace && s.meta.name == name)
+    }
+
     pub fn gateway(&self, namespace: &str, name: &str) -> Option<&Gateway> {
         self.gateways_by_key
             .get(&(namespace.to_string(), name.to_string()))

@@ -1,7 +1,12 @@
-use super::{RequestPattern, describe, exposing_gateways, exposing_parents, matches, serving_rule};
+use super::{
+    Match, RequestPattern, describe, exposing_gateways, exposing_parents, matches, serving_rule,
+};
 use crate::finding::{Finding, Location, Severity};
+use crate::load::node::FieldPath;
 use crate::model::qualified;
-use crate::model::resources::HttpRoute;
+use crate::model::resources::{
+    BackendRef, Gateway, GrpcMethodMatch, GrpcRouteRule, HttpRoute, PathMatch,
+};
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -37,67 +42,169 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         for (rule_index, rule) in route.rules.iter().enumerate() {
-            // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
-            if rule.backend_refs.is_empty() {
-                continue;
-            }
-            // Declarations that apply: the command line's, and the backends' annotations.
-            let mut declared: Vec<(RequestPattern, Option<Location>)> = ctx
-                .options
-                .internal_paths
+            judge_rule(
+                ctx,
+                out,
+                route.meta.object,
+                gw,
+                &rule.backend_refs,
+                matches(rule),
+                &|p| served_elsewhere(route, rule_index, p),
+                &|m| {
+                    let method = m
+                        .method
+                        .map_or("any method".to_string(), |x| format!("method {x}"));
+                    format!("{} with {method}", describe(m.path))
+                },
+            );
+        }
+    }
+    for route in &model.grpc_routes {
+        let file = ctx.path_of(route.meta.object);
+        let gateways = exposing_parents(
+            model,
+            &route.parent_refs,
+            &route.meta.namespace,
+            &route.hostnames,
+            "GRPCRoute",
+            file,
+        );
+        let Some((_, gw)) = gateways.first() else {
+            continue;
+        };
+        for rule in &route.rules {
+            let paths = grpc_paths(rule);
+            let calls = paths
                 .iter()
-                .map(|p| (p.clone(), None))
+                .map(|(path, location)| Match {
+                    path,
+                    method: Some("POST"),
+                    location: location.clone(),
+                })
                 .collect();
-            for b in &rule.backend_refs {
-                let Some(svc) =
-                    model.service_near(&b.namespace, &b.name, ctx.path_of(route.meta.object))
-                else {
-                    continue;
-                };
-                let Some(list) = svc.meta.annotation(ANNOTATION) else {
-                    continue;
-                };
-                for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
-                    if let Ok(p) = RequestPattern::parse(spec) {
-                        let at = Location::field(
-                            svc.meta.object,
-                            crate::load::node::FieldPath::new("metadata.annotations")
-                                .key(ANNOTATION),
-                        );
-                        declared.push((p, Some(at)));
+            judge_rule(
+                ctx,
+                out,
+                route.meta.object,
+                gw,
+                &rule.backend_refs,
+                calls,
+                &|_| false,
+                &|m| match m.path {
+                    PathMatch::Exact(e) => {
+                        format!("the gRPC method `{}`", e.trim_start_matches('/'))
                     }
-                }
-            }
-            for m in matches(rule) {
-                let Some((internal, declared_at)) = declared
-                    .iter()
-                    .find(|(p, _)| p.exposed_by(&m) && !served_elsewhere(route, rule_index, p))
-                else {
-                    continue;
-                };
-                let method = m
-                    .method
-                    .map_or("any method".to_string(), |x| format!("method {x}"));
-                let mut f = finding(
-                    &RULE,
-                    Location::field(route.meta.object, m.location.clone()),
-                    format!(
-                        "`{}` is declared internal but this route exposes it through Gateway `{}`: {} with {method} matches it",
-                        internal.display(),
-                        qualified(Some(&gw.meta.namespace), &gw.meta.name),
-                        describe(m.path)
-                    ),
-                )
-                .help("narrow the match so the internal request has no matching rule (e.g. `method: GET`, or an Exact path); the gateway then answers 404 while in-mesh callers still reach it pod to pod")
-                .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on");
-                if let Some(at) = declared_at {
-                    f = f.related(at.clone(), "declared internal here");
-                }
-                out.push(f);
-            }
+                    PathMatch::Prefix(p) if p == "/" => "a match of every gRPC call".to_string(),
+                    PathMatch::Prefix(p) => {
+                        format!(
+                            "every method of gRPC service `{}`",
+                            p.trim_start_matches('/')
+                        )
+                    }
+                    PathMatch::Regex(r) => format!("RegularExpression `{r}`"),
+                },
+            );
         }
     }
     whole_port_routes(ctx, out);
+}
+
+/// A GRPCRoute rule's matches as the paths of the HTTP/2 requests they admit (every call is a
+/// POST to `/package.Service/Method`; a whole service is a prefix), with where each is written. A
+/// match naming only the method, or regular expressions, leave paths open that this check does
+/// not judge.
+fn grpc_paths(rule: &GrpcRouteRule) -> Vec<(PathMatch, FieldPath)> {
+    if rule.matches.is_empty() {
+        return vec![(PathMatch::Prefix("/".into()), rule.path.clone())];
+    }
+    rule.matches
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let path = match m {
+                None => PathMatch::Prefix("/".into()),
+                Some(GrpcMethodMatch {
+                    regex: false,
+                    service: Some(s),
+                    method: Some(m),
+                }) => PathMatch::Exact(format!("/{s}/{m}")),
+                Some(GrpcMethodMatch {
+                    regex: false,
+                    service: Some(s),
+                    method: None,
+                }) => PathMatch::Prefix(format!("/{s}")),
+                _ => return None,
+            };
+            Some((path, rule.path.key("matches").index(i)))
+        })
+        .collect()
+}
+
+/// One rule of a route on a north-south gateway: each match that admits a request declared
+/// internal, by the command line or by a backend's annotation.
+fn judge_rule(
+    ctx: &Context,
+    out: &mut Vec<Finding>,
+    object: crate::load::ObjectId,
+    gw: &Gateway,
+    backend_refs: &[BackendRef],
+    matches: Vec<Match>,
+    served_elsewhere: &dyn Fn(&RequestPattern) -> bool,
+    describe_match: &dyn Fn(&Match) -> String,
+) {
+    let model = ctx.model;
+    // A rule without backends (a redirect, or nothing) forwards nothing to anyone.
+    if backend_refs.is_empty() {
+        return;
+    }
+    // Declarations that apply: the command line's, and the backends' annotations.
+    let mut declared: Vec<(RequestPattern, Option<Location>)> = ctx
+        .options
+        .internal_paths
+        .iter()
+        .map(|p| (p.clone(), None))
+        .collect();
+    for b in backend_refs {
+        let Some(svc) = model.service_near(&b.namespace, &b.name, ctx.path_of(object)) else {
+            continue;
+        };
+        let Some(list) = svc.meta.annotation(ANNOTATION) else {
+            continue;
+        };
+        for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
+            if let Ok(p) = RequestPattern::parse(spec) {
+                let at = Location::field(
+                    svc.meta.object,
+                    crate::load::node::FieldPath::new("metadata.annotations").key(ANNOTATION),
+                );
+                declared.push((p, Some(at)));
+            }
+        }
+    }
+    for m in matches {
+        let Some((internal, declared_at)) = declared
+            .iter()
+            .find(|(p, _)| p.exposed_by(&m) && !served_elsewhere(p))
+        else {
+            continue;
+        };
+        let mut f = finding(
+            &RULE,
+            Location::field(object, m.location.clone()),
+            format!(
+                "`{}` is declared internal but this route exposes it through Gateway `{}`: {} matches it",
+                internal.display(),
+                qualified(Some(&gw.meta.namespace), &gw.meta.name),
+                describe_match(&m)
+            ),
+        )
+        .help("narrow the match so the internal request has no matching rule (e.g. `method: GET`, or an Exact path); the gateway then answers 404 while in-mesh callers still reach it pod to pod")
+        .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on");
+        if let Some(at) = declared_at {
+            f = f.related(at.clone(), "declared internal here");
+        }
+        out.push(f);
+    }
 }
 
 /// A TCPRoute or TLSRoute forwards the whole port: every request to a backend whose Service

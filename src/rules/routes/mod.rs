@@ -241,10 +241,7 @@ pub fn listener_owner<'m>(
         return Some(gateway_owner(model, g));
     }
     if p.is_listener_set() {
-        let set = model
-            .listener_sets
-            .iter()
-            .find(|s| s.meta.namespace == p.namespace && s.meta.name == p.name)?;
+        let set = model.listener_set(&p.namespace, &p.name)?;
         let gateway = set
             .parent
             .as_ref()
