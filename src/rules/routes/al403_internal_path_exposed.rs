@@ -45,8 +45,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             judge_rule(
                 ctx,
                 out,
-                route.meta.object,
-                gw,
+                (route.meta.object, gw),
                 &rule.backend_refs,
                 matches(rule),
                 &|p| served_elsewhere(route, rule_index, p),
@@ -85,8 +84,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             judge_rule(
                 ctx,
                 out,
-                route.meta.object,
-                gw,
+                (route.meta.object, gw),
                 &rule.backend_refs,
                 calls,
                 &|_| false,
@@ -145,8 +143,7 @@ fn grpc_paths(rule: &GrpcRouteRule) -> Vec<(PathMatch, FieldPath)> {
 fn judge_rule(
     ctx: &Context,
     out: &mut Vec<Finding>,
-    object: crate::load::ObjectId,
-    gw: &Gateway,
+    (object, gw): (crate::load::ObjectId, &Gateway),
     backend_refs: &[BackendRef],
     matches: Vec<Match>,
     served_elsewhere: &dyn Fn(&RequestPattern) -> bool,
