@@ -103,7 +103,8 @@ fn route_flows<'m, 'i>(
     let name = format!("{}/{}", meta.namespace, meta.name);
     for rule in rules {
         for b in rule.backend_refs {
-            if !(b.group.is_empty() || b.group == "core") || b.kind != "Service" {
+            // A backend of weight 0 gets no traffic.
+            if !b.is_service() || b.weight == Some(0) {
                 continue;
             }
             let Some(service) = service_index_near(model, &b.namespace, &b.name, file) else {

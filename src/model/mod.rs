@@ -449,9 +449,7 @@ impl Model {
             "TLSRoute" | "TCPRoute" | "UDPRoute" => {
                 L4Route::read(&mut r, obj, meta).map(Typed::L4Route)
             }
-            "ListenerSet" | "XListenerSet" => {
-                ListenerSet::read(&mut r, obj, meta).map(Typed::ListenerSet)
-            }
+            "ListenerSet" => ListenerSet::read(&mut r, obj, meta).map(Typed::ListenerSet),
             "ServiceEntry" => Some(Typed::ServiceEntry(ServiceEntry::read(&mut r, obj, meta))),
             "XBackend" => Some(Typed::XBackend(XBackend::read(&mut r, obj, meta))),
             "InferencePool" => Some(Typed::InferencePool(meta)),
@@ -918,22 +916,31 @@ pub fn is_waypoint(g: &Gateway, classes: &[GatewayClass]) -> bool {
         })
 }
 
-/// Whether istiod's Gateway API controller judges this Gateway: a class Istio installs
-/// (`istio`, `istio-waypoint`, `istio-remote`, `istio-east-west`) or a GatewayClass whose
-/// controller is Istio's. None when the class is neither and the input does not hold it.
+/// Whether istiod's Gateway API controller judges this Gateway by the rules docs/platform.md §7
+/// describes: a class Istio installs (`istio`, `istio-waypoint`, `istio-remote`,
+/// `istio-east-west`) or a GatewayClass run by one of their controllers. Some(false) for another
+/// implementation's class (or a controller istiod does not know); None when the input does not
+/// say, and for Istio's agentgateway classes, which other code judges by other rules.
 pub fn istio_manages(g: &Gateway, classes: &[GatewayClass]) -> Option<bool> {
     let class = g.class_name.value.as_str();
-    if let Some(c) = classes.iter().find(|c| c.meta.name == class) {
-        return Some(
-            c.controller
-                .as_deref()
-                .is_some_and(|c| c.starts_with("istio.io/")),
-        );
+    let controller = match classes.iter().find(|c| c.meta.name == class) {
+        Some(c) => c.controller.as_deref().unwrap_or(""),
+        None => match class {
+            "istio" => ISTIO_GATEWAY_CONTROLLER,
+            WAYPOINT_CLASS => ISTIO_MESH_CONTROLLER,
+            "istio-remote" => UNMANAGED_GATEWAY_CONTROLLER,
+            "istio-east-west" => "istio.io/eastwest-controller",
+            _ => return None,
+        },
+    };
+    match controller {
+        ISTIO_GATEWAY_CONTROLLER
+        | ISTIO_MESH_CONTROLLER
+        | UNMANAGED_GATEWAY_CONTROLLER
+        | "istio.io/eastwest-controller" => Some(true),
+        "istio.io/agentgateway-controller" | "istio.io/agentgateway-waypoint-controller" => None,
+        _ => Some(false),
     }
-    if ISTIO_BUILTIN_CLASSES.contains(&class) {
-        return Some(true);
-    }
-    None
 }
 
 /// Whether istiod generates no routes for a Gateway: class `istio-remote` (controller
@@ -949,9 +956,6 @@ pub fn routes_ignored(g: &Gateway, classes: &[GatewayClass]) -> bool {
 }
 
 const UNMANAGED_GATEWAY_CONTROLLER: &str = "istio.io/unmanaged-gateway";
-
-const ISTIO_BUILTIN_CLASSES: [&str; 4] =
-    ["istio", WAYPOINT_CLASS, "istio-remote", "istio-east-west"];
 
 /// Controllers of Istio's GatewayClasses: Istio deploys the pods of their Gateways.
 const ISTIO_GATEWAY_CONTROLLER: &str = "istio.io/gateway-controller";

@@ -1149,7 +1149,9 @@ impl Listener {
             // Istio implements no UDPRoute.
             "UDP" if istio => &[],
             "UDP" => &["UDPRoute"],
-            // A protocol of an implementation's own: not judged.
+            // A protocol istiod does not know carries nothing (an empty kind list).
+            _ if istio => &[],
+            // A protocol of another implementation's own: not judged.
             _ => &["HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"],
         }
     }
@@ -1405,9 +1407,9 @@ impl ParentRef {
         self.group == GATEWAY_API_GROUP && self.kind == "Gateway"
     }
 
-    /// A Service parent: a mesh (GAMMA) route.
+    /// A Service parent: a mesh (GAMMA) route. Group `core` is not the core group to istiod.
     pub fn is_service(&self) -> bool {
-        (self.group.is_empty() || self.group == "core") && self.kind == "Service"
+        self.group.is_empty() && self.kind == "Service"
     }
 
     /// A ServiceEntry parent: a mesh route for an Istio ServiceEntry.
@@ -1415,10 +1417,9 @@ impl ParentRef {
         self.group == "networking.istio.io" && self.kind == "ServiceEntry"
     }
 
-    /// A ListenerSet parent (`XListenerSet` before Gateway API v1.5).
+    /// A ListenerSet parent (Gateway API v1.5; istiod 86c9f01 takes no `XListenerSet`).
     pub fn is_listener_set(&self) -> bool {
-        (self.group == GATEWAY_API_GROUP && self.kind == "ListenerSet")
-            || (self.group == "gateway.networking.x-k8s.io" && self.kind == "XListenerSet")
+        self.group == GATEWAY_API_GROUP && self.kind == "ListenerSet"
     }
 
     /// Whether the route's own status says a controller other than Istio's handles this parent.
@@ -1453,20 +1454,17 @@ pub struct BackendRef {
     /// Whether `namespace` was written (a `Hostname` backend must not have one).
     pub namespace_set: bool,
     pub port: Option<i64>,
+    /// `weight`; istiod resolves no backend of weight 0 (it gets no traffic).
+    pub weight: Option<i64>,
     pub path: FieldPath,
     /// The backend of a `RequestMirror` filter: it gets copies, the answer comes from elsewhere.
     pub mirror: bool,
 }
 
 impl BackendRef {
-    /// `(group, kind)` as istiod normalises it: an empty group is the core group.
+    /// `(group, kind)` exactly: istiod does not take `core` for the core group `""`.
     pub fn is_kind(&self, group: &str, kind: &str) -> bool {
-        let g = if self.group == "core" {
-            ""
-        } else {
-            self.group.as_str()
-        };
-        g == group && self.kind == kind
+        self.group == group && self.kind == kind
     }
 
     pub fn is_service(&self) -> bool {
@@ -1777,6 +1775,7 @@ fn read_backend_ref(
         namespace: namespace.map_or(meta.namespace.clone(), |s| s.value),
         name: name.value,
         port: r.int(n.get("port"), &bp.key("port")),
+        weight: r.int(n.get("weight"), &bp.key("weight")),
         path: bp,
         mirror,
     })

@@ -1,4 +1,7 @@
-use super::{ListenerOwner, addressed_listeners, all_routes, holds_kind, listener_owner};
+use super::{
+    ListenerOwner, SetTaken, addressed_listeners, all_routes, holds_kind, listener_owner,
+    listener_set_taken,
+};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::{ParentRef, RoutesFrom};
@@ -18,6 +21,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
         let file = ctx.path_of(route.meta.object);
+        if route.udp_ignored_by_istio(model, file) {
+            continue; // AL405 says istiod reads no UDPRoute
+        }
         // A parent another controller reports on in the route's status exists, and is not ours.
         for p in route
             .parent_refs
@@ -101,23 +107,17 @@ fn listener_set_rejected(
     owner: &ListenerOwner,
 ) -> bool {
     let model = ctx.model;
-    if owner.kind != "ListenerSet" {
-        return false;
-    }
     let Some(set) = model
-        .listener_sets
-        .iter()
-        .find(|s| s.meta.object == owner.meta.object)
+        .listener_set(&p.namespace, &p.name)
+        .filter(|_| owner.kind == "ListenerSet")
     else {
-        return false;
-    };
-    let Some((gns, gname)) = &set.parent else {
         return false;
     };
     let set_name = owner.display();
     let at = Location::field(route.meta.object, p.path.clone());
-    let Some(g) = model.gateway(gns, gname) else {
-        if model.holds_gateways(gns) {
+    match listener_set_taken(model, set) {
+        SetTaken::Yes => false,
+        SetTaken::GatewayMissing(gns, gname) => {
             out.push(
                 finding(
                     &RULE,
@@ -131,54 +131,41 @@ fn listener_set_rejected(
                 .help("correct the ListenerSet's `spec.parentRef`, or attach the route to the Gateway itself")
                 .related(Location::field(set.meta.object, "spec.parentRef"), "the ListenerSet's parent"),
             );
-            return true;
+            true
         }
-        return false;
-    };
-    // A declared Gateway says nothing of its `allowedListeners`.
-    if model.is_declared(g.meta.object) {
-        return false;
+        SetTaken::NotAllowed(g) => {
+            let from = match &g.allowed_listeners {
+                RoutesFrom::None => {
+                    "no ListenerSet (`allowedListeners` unset means `from: None`)".to_string()
+                }
+                RoutesFrom::Same => {
+                    format!(
+                        "ListenerSets of its own namespace `{}` only",
+                        g.meta.namespace
+                    )
+                }
+                _ => "ListenerSets of namespaces matching its selector, not this one".to_string(),
+            };
+            out.push(
+                finding(
+                    &RULE,
+                    at,
+                    format!(
+                        "the parent {set_name} is not accepted by Gateway `{}`, which admits {from} (NotAllowed): its listeners serve nothing, and {}",
+                        qualified(Some(&g.meta.namespace), &g.meta.name),
+                        unattached(route)
+                    ),
+                )
+                .help(format!(
+                    "set `spec.allowedListeners.namespaces.from` on Gateway `{}` to `All`, `Same` (for a ListenerSet in its namespace) or a `Selector` matching `{}`",
+                    qualified(Some(&g.meta.namespace), &g.meta.name),
+                    set.meta.namespace
+                ))
+                .related(Location::field(g.meta.object, "metadata.name"), "the Gateway the ListenerSet attaches to"),
+            );
+            true
+        }
     }
-    let ns = &set.meta.namespace;
-    let admitted = match &g.allowed_listeners {
-        RoutesFrom::All => true,
-        RoutesFrom::Same => *ns == g.meta.namespace,
-        RoutesFrom::None => false,
-        RoutesFrom::Selector(sel) => {
-            let (labels, complete) = model.namespace_labels(ns);
-            sel.matches(&labels) || !complete
-        }
-    };
-    if admitted {
-        return false;
-    }
-    let from = match &g.allowed_listeners {
-        RoutesFrom::None => {
-            "no ListenerSet (`allowedListeners` unset means `from: None`)".to_string()
-        }
-        RoutesFrom::Same => format!(
-            "ListenerSets of its own namespace `{}` only",
-            g.meta.namespace
-        ),
-        _ => "ListenerSets of namespaces matching its selector, not this one".to_string(),
-    };
-    out.push(
-        finding(
-            &RULE,
-            at,
-            format!(
-                "the parent {set_name} is not accepted by Gateway `{}`, which admits {from} (NotAllowed): its listeners serve nothing, and {}",
-                qualified(Some(&g.meta.namespace), &g.meta.name),
-                unattached(route)
-            ),
-        )
-        .help(format!(
-            "set `spec.allowedListeners.namespaces.from` on Gateway `{}` to `All`, `Same` (for a ListenerSet in its namespace) or a `Selector` matching `{ns}`",
-            qualified(Some(&g.meta.namespace), &g.meta.name)
-        ))
-        .related(Location::field(g.meta.object, "metadata.name"), "the Gateway the ListenerSet attaches to"),
-    );
-    true
 }
 
 /// What a parentRef that attaches to nothing costs: the whole route when it is the only one.
@@ -301,8 +288,13 @@ fn missing(
     elsewhere: &[(&str, Location)],
 ) -> Finding {
     let gateway_like = kind == "Gateway" || kind == "ListenerSet";
+    // No controller owns a Gateway that does not exist, so none writes the route a status for it
+    // (istiod gives the parentRef no entry); a missing Service or ServiceEntry is NoMatchingParent.
     let effect = if gateway_like {
-        format!("{} (NoMatchingParent)", unattached(route))
+        format!(
+            "{} (no controller writes it a status for this parent)",
+            unattached(route)
+        )
     } else if route.parent_refs.len() > 1 {
         "this parentRef applies the route to nothing (NoMatchingParent)".to_string()
     } else {

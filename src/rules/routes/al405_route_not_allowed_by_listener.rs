@@ -26,19 +26,28 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .filter(|p| !p.is_foreign(route.foreign_parents))
         {
-            if (p.is_service() || p.is_service_entry()) && route.kind == "UDPRoute" {
-                // The mesh takes HTTP, GRPC, TCP and TLS routes (istiod `gateway_collection.go`).
+            let owner = listener_owner(model, p, ctx.path_of(route.meta.object));
+            let mesh = p.is_service() || p.is_service_entry();
+            if route.kind == "UDPRoute"
+                && (mesh || owner.as_ref().is_some_and(|o| o.istio == Some(true)))
+            {
+                // istiod reads no UDPRoute (no informer; Istio skips the feature), so it writes
+                // no status either.
+                let target = match &owner {
+                    Some(o) => o.display(),
+                    None => format!("{} `{}`", p.kind, qualified(Some(&p.namespace), &p.name)),
+                };
                 out.push(
                     finding(
                         &RULE,
                         Location::field(route.meta.object, p.path.clone()),
-                        format!("the mesh does not take UDPRoutes (Istio implements none): this route on {} `{}` is not attached ({NOT_ALLOWED}) and applies to nothing", p.kind, qualified(Some(&p.namespace), &p.name)),
+                        format!("this UDPRoute is not served at {target}: Istio implements no UDPRoute, so istiod does not read the route and writes it no status"),
                     )
-                    .help("Istio implements no UDPRoute; UDP to the Service is not routed by the mesh (ztunnel passes it through), so drop the route"),
+                    .help("Istio does not route UDP at gateways or in the mesh (ztunnel passes UDP through as it is); drop the route, or serve UDP with a Service of type LoadBalancer"),
                 );
                 continue;
             }
-            let Some(owner) = listener_owner(model, p, ctx.path_of(route.meta.object)) else {
+            let Some(owner) = owner else {
                 continue;
             };
             if owner.waypoint || owner.routes_ignored {

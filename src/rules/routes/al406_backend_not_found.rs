@@ -22,6 +22,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let file = ctx.path_of(route.meta.object);
         // Kinds other than Service mean what istiod makes of them only on routes it judges.
         let istio = route.istio_judges(model, file) == Some(true);
+        if route.udp_ignored_by_istio(model, file) {
+            continue;
+        }
+        let enforced = route.enforces_grants(model, file);
         for b in &route.backend_refs {
             let kind = backend_kind(b);
             if kind != BackendKind::Service && !istio {
@@ -29,9 +33,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
             // istiod checks the ReferenceGrant first: a refused reference is RefNotPermitted
             // (AL407), whether or not the backend exists.
-            if route.has_gateway_parent()
+            if enforced
                 && model.describes(&b.namespace)
-                && !reference_granted(model, &route, b)
+                && !reference_granted(model, &route, b, istio)
             {
                 continue;
             }
@@ -60,7 +64,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     out.push(not_found(istio, &route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
                 }
                 BackendKind::Hostname => {
-                    if hostname_known(ctx, &b.name) {
+                    if hostname_known(ctx, &b.name, &route.meta.namespace) {
                         continue;
                     }
                     // A hostname may come from any namespace, or another cluster's registry.
@@ -72,9 +76,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         istio,
                         &route,
                         b,
-                        format!("no ServiceEntry host or Service answers to hostname `{}`", b.name),
+                        format!(
+                            "no ServiceEntry or Service in `{}` has the hostname `{}` (istiod looks it up in the route's namespace, exactly)",
+                            route.meta.namespace, b.name
+                        ),
                         lost,
-                        "name a host of a ServiceEntry (`spec.hosts`) or a Service's DNS name, or create the ServiceEntry",
+                        "name a host of a ServiceEntry in the route's namespace (`spec.hosts`, written out: no wildcard) or the DNS name of a Service there, or create the ServiceEntry there",
                     ));
                 }
                 BackendKind::XBackend => {
@@ -154,23 +161,22 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether a ServiceEntry host (exact, or a wildcard covering it) or a Service's DNS name
-/// `<name>.<namespace>.svc.<domain>` answers to `host`.
-fn hostname_known(ctx: &Context, host: &str) -> bool {
+/// Whether a ServiceEntry host or a Service's DNS name `<name>.<namespace>.svc.<domain>`, defined
+/// in `namespace`, is exactly `host`: istiod looks a Hostname backend up by host and the route's
+/// namespace only, with no wildcard (gatewaycommon `context.go` `GetService`, the push context's
+/// `HostnameAndNamespace` index).
+fn hostname_known(ctx: &Context, host: &str, namespace: &str) -> bool {
     let model = ctx.model;
     let entry = model
         .service_entries
         .iter()
+        .filter(|e| e.meta.namespace == namespace)
         .flat_map(|e| &e.hosts)
-        .any(|h| {
-            h.eq_ignore_ascii_case(host)
-                || h.strip_prefix('*')
-                    .is_some_and(|suffix| host.len() > suffix.len() && host.ends_with(suffix))
-        });
+        .any(|h| h == host);
     entry
         || host.split_once(".svc.").is_some_and(|(left, _)| {
             left.split_once('.')
-                .is_some_and(|(name, ns)| model.service(ns, name).is_some())
+                .is_some_and(|(name, ns)| ns == namespace && model.service(ns, name).is_some())
         })
 }
 

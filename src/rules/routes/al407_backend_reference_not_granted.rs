@@ -19,10 +19,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // Mesh routes (parented only by Services or ServiceEntries, GAMMA) are not held to
     // ReferenceGrant (istiod `route_collections.go`: the grant is enforced for gateway parents).
-    for route in all_routes(model)
-        .into_iter()
-        .filter(|r| r.has_gateway_parent())
-    {
+    for route in all_routes(model) {
+        let file = ctx.path_of(route.meta.object);
+        if !route.enforces_grants(model, file) || route.udp_ignored_by_istio(model, file) {
+            continue;
+        }
+        let istio = route.istio_judges(model, file) == Some(true);
         let from_ns = &route.meta.namespace;
         for b in &route.backend_refs {
             if b.namespace == *from_ns {
@@ -36,7 +38,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 );
                 continue; // grants live in the backend's namespace, which the input does not show
             }
-            if reference_granted(model, &route, b) {
+            if reference_granted(model, &route, b, istio) {
                 continue;
             }
             let group = if b.group.is_empty() {

@@ -7,7 +7,7 @@ pub static RULE: Rule = Rule {
     code: "AL408",
     name: "backend-port-not-found",
     severity: Severity::Error,
-    summary: "a route's backendRef names a port its Service does not expose: the route is accepted, yet the gateway has no upstream for it (503)",
+    summary: "a route's backendRef names a port its Service does not expose: the route is accepted, yet the gateway has no upstream for it (500)",
     doc: include_str!("../../../rules/AL408-backend-port-not-found.md"),
     check: Some(check),
     supersedes: &[],
@@ -16,7 +16,11 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
-        let istio = route.istio_judges(model, ctx.path_of(route.meta.object)) == Some(true);
+        let file = ctx.path_of(route.meta.object);
+        let istio = route.istio_judges(model, file) == Some(true);
+        if route.udp_ignored_by_istio(model, file) {
+            continue;
+        }
         for b in &route.backend_refs {
             if !matches!(
                 backend_kind(b),
@@ -38,7 +42,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let effect = if b.mirror {
                 "the mirror's copies go nowhere"
             } else if matches!(route.kind, "HTTPRoute" | "GRPCRoute") {
-                "requests sent to this backend get 503"
+                "requests sent to this backend get 500"
             } else {
                 "connections sent to this backend are closed"
             };

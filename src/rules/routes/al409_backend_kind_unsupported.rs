@@ -17,13 +17,16 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for route in all_routes(model) {
         // Another implementation may support the kind: only routes istiod judges.
-        if route.istio_judges(model, ctx.path_of(route.meta.object)) != Some(true) {
+        let file = ctx.path_of(route.meta.object);
+        if route.istio_judges(model, file) != Some(true) || route.udp_ignored_by_istio(model, file)
+        {
             continue;
         }
+        let enforced = route.enforces_grants(model, file);
         for b in &route.backend_refs {
             // istiod checks the ReferenceGrant first: without one the reason is RefNotPermitted
             // (AL407).
-            if route.has_gateway_parent() && !reference_granted(model, &route, b) {
+            if enforced && !reference_granted(model, &route, b, true) {
                 continue;
             }
             let lost = lost_traffic(route.kind, b);

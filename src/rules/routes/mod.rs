@@ -13,8 +13,8 @@ pub mod al409_backend_kind_unsupported;
 use crate::load::node::FieldPath;
 use crate::model::Model;
 use crate::model::resources::{
-    BackendRef, Gateway, HttpRoute, Listener, Meta, ParentRef, PathMatch, RouteMatch, RouteRule,
-    RoutesFrom,
+    BackendRef, Gateway, HttpRoute, Listener, ListenerSet, Meta, ParentRef, PathMatch, RouteMatch,
+    RouteRule, RoutesFrom,
 };
 
 /// A set of requests: `POST /inven/stock/reserve`, `/admin/*` (any method, any path below
@@ -259,6 +259,48 @@ pub fn listener_owner<'m>(
     None
 }
 
+/// Whether a ListenerSet's Gateway takes it (docs/platform.md §7.1).
+pub enum SetTaken<'m> {
+    /// Taken, or the input cannot tell (a Gateway not shown, or only declared).
+    Yes,
+    /// Its Gateway does not exist where the input holds that namespace's Gateways.
+    GatewayMissing(&'m str, &'m str),
+    /// The Gateway's `allowedListeners` (unset: none) does not admit the ListenerSet's namespace.
+    NotAllowed(&'m Gateway),
+}
+
+pub fn listener_set_taken<'m>(model: &'m Model, set: &'m ListenerSet) -> SetTaken<'m> {
+    let Some((gns, gname)) = &set.parent else {
+        return SetTaken::Yes;
+    };
+    let Some(g) = model.gateway(gns, gname) else {
+        return if model.holds_gateways(gns) {
+            SetTaken::GatewayMissing(gns, gname)
+        } else {
+            SetTaken::Yes
+        };
+    };
+    // A declared Gateway says nothing of its `allowedListeners`.
+    if model.is_declared(g.meta.object) {
+        return SetTaken::Yes;
+    }
+    let ns = &set.meta.namespace;
+    let admitted = match &g.allowed_listeners {
+        RoutesFrom::All => true,
+        RoutesFrom::Same => *ns == g.meta.namespace,
+        RoutesFrom::None => false,
+        RoutesFrom::Selector(sel) => {
+            let (labels, complete) = model.namespace_labels(ns);
+            sel.matches(&labels) || !complete
+        }
+    };
+    if admitted {
+        SetTaken::Yes
+    } else {
+        SetTaken::NotAllowed(g)
+    }
+}
+
 pub fn gateway_owner<'m>(model: &'m Model, g: &'m Gateway) -> ListenerOwner<'m> {
     ListenerOwner {
         kind: "Gateway",
@@ -283,7 +325,9 @@ pub fn listener_admits(
     let ns_ok = match &l.routes_from {
         RoutesFrom::All => true,
         RoutesFrom::Same => route_ns == home,
-        RoutesFrom::None => false,
+        // istiod takes `None` for `All` (`namespacesFromSelector` handles only Same and All and
+        // falls through to "*"): refused only by another implementation.
+        RoutesFrom::None => owner.istio != Some(false),
         RoutesFrom::Selector(sel) => {
             let (labels, complete) = model.namespace_labels(route_ns);
             sel.matches(&labels) || !complete
@@ -303,7 +347,10 @@ pub fn listener_admits(
         None => l.accepts_kind(kind, true) || l.accepts_kind(kind, false),
     };
     if !kind_ok {
-        let why = if owner.istio == Some(true) && kind == "UDPRoute" {
+        let known = ["HTTP", "HTTPS", "TLS", "TCP", "UDP"].contains(&l.protocol.as_str());
+        let why = if owner.istio == Some(true) && !known {
+            "istiod knows no such protocol (HTTP, HTTPS, TLS and TCP, in capitals), so the listener carries no route kind"
+        } else if owner.istio == Some(true) && kind == "UDPRoute" {
             "Istio implements no UDPRoute"
         } else if owner.istio == Some(true) && !l.kinds.is_empty() {
             "of the kinds its protocol carries, `allowedRoutes.kinds` keeps others"
@@ -384,10 +431,10 @@ pub fn exposing_parents<'m>(
             let gateway = if p.is_gateway() {
                 model.gateway_near(&p.namespace, &p.name, route_file)?
             } else {
-                let set = model
-                    .listener_sets
-                    .iter()
-                    .find(|s| s.meta.object == owner.meta.object)?;
+                let set = model.listener_set(&p.namespace, &p.name)?;
+                if !matches!(listener_set_taken(model, set), SetTaken::Yes) {
+                    return None;
+                }
                 let (ns, name) = set.parent.as_ref()?;
                 model.gateway(ns, name)?
             };
@@ -420,11 +467,32 @@ pub struct RouteView<'m> {
 }
 
 impl RouteView<'_> {
-    /// Whether a parent is a mesh parent (a Service or ServiceEntry: GAMMA).
-    pub fn has_gateway_parent(&self) -> bool {
-        self.parent_refs
-            .iter()
-            .any(|p| !(p.is_service() || p.is_service_entry()))
+    /// Whether ReferenceGrants bind the route's backends: some parent is a Gateway (or a
+    /// ListenerSet of one) that serves routes. istiod enforces them only in the pass for gateway
+    /// parents, which runs when a parentRef finds such a parent (`route_collections.go`); a mesh
+    /// parent, a waypoint, an `istio-remote` Gateway or a Gateway known to be missing do not
+    /// count. A Gateway the input does not show is taken to exist.
+    pub fn enforces_grants(&self, model: &Model, route_file: &str) -> bool {
+        self.parent_refs.iter().any(|p| {
+            if !(p.is_gateway() || p.is_listener_set()) {
+                return false;
+            }
+            match listener_owner(model, p, route_file) {
+                Some(o) => !o.waypoint && !o.routes_ignored,
+                None if p.is_gateway() => !model.holds_gateways(&p.namespace),
+                None => !holds_kind(
+                    model,
+                    &p.namespace,
+                    model.listener_sets.iter().map(|s| &s.meta),
+                ),
+            }
+        })
+    }
+
+    /// A UDPRoute istiod would judge if it read UDPRoutes: it reads none (no informer; Istio
+    /// skips the UDPRoute feature), so only AL405 speaks of it.
+    pub fn udp_ignored_by_istio(&self, model: &Model, route_file: &str) -> bool {
+        self.kind == "UDPRoute" && self.istio_judges(model, route_file) == Some(true)
     }
 
     /// Whether istiod judges the route: some parent is a mesh parent, or a Gateway or
@@ -488,7 +556,11 @@ pub fn backend_kind(b: &BackendRef) -> BackendKind {
 
 /// What happens to the traffic a backendRef would take when istiod cannot resolve it.
 pub fn lost_traffic(route_kind: &str, b: &BackendRef) -> &'static str {
-    if b.mirror {
+    if b.mirror && route_kind == "GRPCRoute" {
+        // Unlike an HTTPRoute's, a GRPCRoute's mirror error fails the whole conversion
+        // (istiod `convertGRPCRoute`).
+        "istiod then drops the whole GRPCRoute: none of its rules serves"
+    } else if b.mirror {
         "the mirror gets no copies (the rule's answers are unaffected)"
     } else if matches!(route_kind, "HTTPRoute" | "GRPCRoute") {
         "requests this rule sends there get 500"
@@ -498,18 +570,22 @@ pub fn lost_traffic(route_kind: &str, b: &BackendRef) -> &'static str {
 }
 
 /// Whether a ReferenceGrant in the backend's namespace lets routes of this kind from the
-/// route's namespace refer to it (istiod `BackendAllowed`: from kind and namespace, to group,
-/// kind and optional name). A backend in the route's own namespace needs none.
-pub fn reference_granted(model: &Model, route: &RouteView, b: &BackendRef) -> bool {
+/// route's namespace refer to it: `from` the route's kind and namespace, `to` the backend's group
+/// and kind (and name, when given). A backend in the route's own namespace needs none. istiod
+/// (`istio`) records grants only to Services, XBackends and InferencePools, from HTTP, GRPC, TLS
+/// and TCP routes (gatewaycommon `references.go`): a ServiceImport elsewhere is never granted.
+pub fn reference_granted(model: &Model, route: &RouteView, b: &BackendRef, istio: bool) -> bool {
     let from_ns = &route.meta.namespace;
     if b.namespace == *from_ns {
         return true;
     }
-    let to_group = if b.group == "core" {
-        ""
-    } else {
-        b.group.as_str()
-    };
+    if istio
+        && !(b.is_service()
+            || b.is_kind("gateway.networking.x-k8s.io", "XBackend")
+            || b.is_kind("inference.networking.k8s.io", "InferencePool"))
+    {
+        return false;
+    }
     model.reference_grants.iter().any(|g| {
         g.meta.namespace == b.namespace
             && g.from.iter().any(|f| {
@@ -518,12 +594,7 @@ pub fn reference_granted(model: &Model, route: &RouteView, b: &BackendRef) -> bo
                     && f.namespace == *from_ns
             })
             && g.to.iter().any(|t| {
-                let group = if t.group == "core" {
-                    ""
-                } else {
-                    t.group.as_str()
-                };
-                group == to_group
+                t.group == b.group
                     && t.kind == b.kind
                     && t.name.as_ref().is_none_or(|n| *n == b.name)
             })
@@ -542,12 +613,15 @@ pub fn holds_kind<'m>(
 
 /// Routes of every kind: HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes.
 pub fn all_routes<'m>(model: &'m Model) -> Vec<RouteView<'m>> {
+    // A backend of weight 0 gets no traffic and istiod does not resolve it.
+    let weighted = |b: &&BackendRef| b.weight != Some(0);
     // HTTP and gRPC rules forward to their backends and copy to their mirrors.
     let with_mirrors = |rules: Vec<(&'m [BackendRef], &'m [BackendRef])>| -> Vec<&'m BackendRef> {
         let mirrors = rules.iter().flat_map(|(_, m)| m.iter());
         rules
             .iter()
             .flat_map(|(b, _)| b.iter())
+            .filter(weighted)
             .chain(mirrors)
             .collect()
     };
@@ -583,7 +657,12 @@ pub fn all_routes<'m>(model: &'m Model) -> Vec<RouteView<'m>> {
         parent_refs: &r.parent_refs,
         foreign_parents: &r.foreign_parents,
         hostnames: &r.hostnames,
-        backend_refs: r.rules.iter().flat_map(|x| &x.backend_refs).collect(),
+        backend_refs: r
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .filter(weighted)
+            .collect(),
     });
     http.chain(grpc).chain(l4).collect()
 }
