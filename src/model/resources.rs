@@ -1459,6 +1459,8 @@ pub struct BackendRef {
     pub path: FieldPath,
     /// The backend of a `RequestMirror` filter: it gets copies, the answer comes from elsewhere.
     pub mirror: bool,
+    /// Its own `filters` (none on a mirror's backend).
+    pub filters: Vec<Filter>,
 }
 
 impl BackendRef {
@@ -1480,6 +1482,30 @@ pub struct RouteRule {
     pub backend_refs: Vec<BackendRef>,
     /// The backends of the rule's `RequestMirror` filters.
     pub mirror_refs: Vec<BackendRef>,
+    pub filters: Vec<Filter>,
+}
+
+/// A route filter: its `type` and where it is written.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    pub kind: String,
+    pub path: FieldPath,
+}
+
+/// The `filters` of a route rule or a backendRef.
+fn read_filters(r: &mut Reader, owner: &Node, at: &FieldPath) -> Vec<Filter> {
+    r.items(owner, "filters", at)
+        .into_iter()
+        .filter_map(|(f, fp)| {
+            let kind = r
+                .map(Some(f), &fp)
+                .and_then(|m| r.field_string(m, "type", &fp))?;
+            Some(Filter {
+                kind: kind.value,
+                path: fp.key("type"),
+            })
+        })
+        .collect()
 }
 
 /// A parent the route's own `status` says another controller than Istio's handles:
@@ -1576,6 +1602,7 @@ impl HttpRoute {
             }
             let (backend_refs, mirror_refs) = read_backend_refs(r, rule, &rp, &meta);
             rules.push(RouteRule {
+                filters: read_filters(r, rule, &rp),
                 path: rp,
                 matches,
                 backend_refs,
@@ -1608,6 +1635,7 @@ pub struct GrpcRouteRule {
     pub matches: Vec<Option<GrpcMethodMatch>>,
     pub backend_refs: Vec<BackendRef>,
     pub mirror_refs: Vec<BackendRef>,
+    pub filters: Vec<Filter>,
 }
 
 /// A GRPCRoute: its parents, and per rule the methods it matches and its backends.
@@ -1648,6 +1676,7 @@ impl GrpcRoute {
             }
             let (backend_refs, mirror_refs) = read_backend_refs(r, rule, &rp, &meta);
             rules.push(GrpcRouteRule {
+                filters: read_filters(r, rule, &rp),
                 path: rp,
                 matches,
                 backend_refs,
@@ -1764,7 +1793,13 @@ fn read_backend_ref(
         return None;
     };
     let namespace = r.field_string(n, "namespace", &bp);
+    let filters = if mirror {
+        Vec::new()
+    } else {
+        read_filters(r, n, &bp)
+    };
     Some(BackendRef {
+        filters,
         group: r
             .field_string(n, "group", &bp)
             .map_or(String::new(), |s| s.value),

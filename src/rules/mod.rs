@@ -280,6 +280,7 @@ pub static RULES: &[&Rule] = &[
     &routes::al408_backend_port_not_found::RULE,
     &routes::al409_backend_kind_unsupported::RULE,
     &routes::al410_listener_from_none_takes_every_namespace::RULE,
+    &routes::al411_route_rejected_by_istiod::RULE,
     &flows::al501_flow_blocked_by_networkpolicy::RULE,
     &flows::al502_flow_blocked_by_authorization::RULE,
     &flows::al503_forbidden_flow_allowed::RULE,

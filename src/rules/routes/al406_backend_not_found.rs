@@ -39,6 +39,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             {
                 continue;
             }
+            // What istiod cannot convert at all is AL411's: a Service by its DNS name, a Hostname
+            // with a namespace.
+            if (kind == BackendKind::Service && b.name.contains('.'))
+                || (kind == BackendKind::Hostname && b.namespace_set)
+            {
+                continue;
+            }
             let target = qualified(Some(&b.namespace), &b.name);
             let lost = lost_traffic(route.kind, b);
             match kind {

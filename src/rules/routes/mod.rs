@@ -10,6 +10,7 @@ pub mod al407_backend_reference_not_granted;
 pub mod al408_backend_port_not_found;
 pub mod al409_backend_kind_unsupported;
 pub mod al410_listener_from_none_takes_every_namespace;
+pub mod al411_route_rejected_by_istiod;
 
 use crate::load::node::FieldPath;
 use crate::model::Model;
