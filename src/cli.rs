@@ -201,6 +201,15 @@ pub struct ReportArgs {
     /// Print where the time went (load, model, rules, report) to standard error.
     #[arg(long)]
     pub stats: bool,
+
+    /// Let the findings recorded in this baseline pass (they count as suppressed: "in the
+    /// baseline"), and list the recorded ones that no longer occur.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the findings of this run in a baseline file, print nothing else, and exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// What is linted, with which facts and rules: shared by `check`, `graph` and `connectivity`.

@@ -4,6 +4,7 @@
 //! Data flow: [`load`] (files → spanned YAML trees → objects) → [`model`] (typed resources and
 //! indexes) → [`rules`] (pure functions of the model reporting field paths) → [`report`].
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod connectivity;

@@ -92,9 +92,17 @@ fn check(args: &CheckArgs) -> u8 {
     for w in &settings.warnings {
         warn(w);
     }
+    // Read the baseline before linting: a file that is not one cannot run.
+    let baseline = match &args.report.baseline {
+        Some(path) => match ambient_lint::baseline::read(path) {
+            Ok(b) => Some((path.display().to_string(), b)),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let ambient_lint::Linted {
         inputs,
-        findings,
+        mut findings,
         unjudged,
         timings,
     } = match lint_timed(&settings.lint) {
@@ -104,10 +112,30 @@ fn check(args: &CheckArgs) -> u8 {
     for w in &inputs.warnings {
         warn(w);
     }
+    if let Some(path) = &args.report.write_baseline {
+        let recorded = ambient_lint::baseline::record(&inputs, &findings);
+        if let Err(e) = ambient_lint::baseline::write(&recorded, path) {
+            return fail(e);
+        }
+        eprintln!(
+            "ambient-lint: recorded {} {} in {}",
+            recorded.findings.len(),
+            if recorded.findings.len() == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            path.display()
+        );
+        return CLEAN;
+    }
+    let outcome =
+        baseline.map(|(file, b)| ambient_lint::baseline::apply(&b, &file, &inputs, &mut findings));
     let report_start = std::time::Instant::now();
     let failed = fails(&findings, settings.fail_on);
-    let report =
-        Report::new(&inputs, findings, args.report.show_suppressed).with_unjudged(&unjudged);
+    let report = Report::new(&inputs, findings, args.report.show_suppressed)
+        .with_unjudged(&unjudged)
+        .with_baseline(outcome);
     let to_file = args.report.output.is_some();
     let color = match args.report.color {
         Color::Always => true,

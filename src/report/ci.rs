@@ -152,6 +152,7 @@ impl Report<'_> {
         let notes: Vec<Value> = self
             .unjudged_lines()
             .into_iter()
+            .chain(self.baseline_lines())
             .map(|line| json!({"level": "note", "message": {"text": line}}))
             .collect();
         if !notes.is_empty() {
@@ -197,6 +198,14 @@ impl Report<'_> {
                 "::notice title={}::{}",
                 escape_property("ambient-lint: not judged"),
                 escape_data(&line)
+            )?;
+        }
+        for line in self.baseline_lines() {
+            writeln!(
+                out,
+                "::notice title={}::{}",
+                escape_property("ambient-lint: baseline"),
+                escape_data(line.trim_start())
             )?;
         }
         Ok(())

@@ -204,7 +204,11 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
     } else {
         writeln!(out, "{line}")?;
     }
-    for line in report.unjudged_lines() {
+    for line in report
+        .unjudged_lines()
+        .into_iter()
+        .chain(report.baseline_lines())
+    {
         if color {
             writeln!(out, "\x1b[33m{line}\x1b[0m")?;
         } else {

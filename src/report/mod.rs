@@ -84,6 +84,9 @@ pub struct Summary {
     /// What the rules could not judge for lack of a fact, by reason; absent when nothing.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub unjudged: BTreeMap<&'static str, UnjudgedSummary>,
+    /// With `--baseline`: how many findings it let pass, and its entries that no longer occur.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Outcome>,
 }
 
 pub struct Report<'a> {
@@ -161,6 +164,7 @@ impl<'a> Report<'a> {
             suppressed,
             units: inputs.units.len().max(1),
             unjudged: BTreeMap::new(),
+            baseline: None,
         };
         Report {
             inputs,
@@ -191,6 +195,51 @@ impl<'a> Report<'a> {
             })
             .collect();
         self
+    }
+
+    /// Adds what `--baseline` let pass and what of it no longer occurs.
+    pub fn with_baseline(mut self, outcome: Option<crate::baseline::Outcome>) -> Self {
+        self.summary.baseline = outcome;
+        self
+    }
+
+    /// Lines about the baseline, for the text formats: what it let pass, and each recorded
+    /// finding that no longer occurs, so the file can shrink.
+    pub fn baseline_lines(&self) -> Vec<String> {
+        let Some(b) = &self.summary.baseline else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!(
+            "baseline: {} recorded {} in {} let pass",
+            b.matched,
+            if b.matched == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            b.file
+        )];
+        if !b.gone.is_empty() {
+            lines.push(format!(
+                "baseline: {} recorded {} no longer {} — run with `--write-baseline {}` to drop {}",
+                b.gone.len(),
+                if b.gone.len() == 1 {
+                    "finding"
+                } else {
+                    "findings"
+                },
+                if b.gone.len() == 1 { "occurs" } else { "occur" },
+                b.file,
+                if b.gone.len() == 1 { "it" } else { "them" }
+            ));
+            for e in &b.gone {
+                lines.push(format!(
+                    "  gone: {}:{}: {} {}",
+                    e.file, e.line, e.code, e.message
+                ));
+            }
+        }
+        lines
     }
 
     /// One line per reason something was not judged, for the text formats.
@@ -300,7 +349,11 @@ impl<'a> Report<'a> {
                 suppressed_note(&e.finding)
             )?;
         }
-        for line in self.unjudged_lines() {
+        for line in self
+            .unjudged_lines()
+            .into_iter()
+            .chain(self.baseline_lines())
+        {
             writeln!(out, "{line}")?;
         }
         Ok(())
