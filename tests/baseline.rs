@@ -36,8 +36,9 @@ fn json(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
-fn bookstore() -> PathBuf {
-    let dir = scratch("baseline_bookstore");
+/// A copy of the bookstore of one's own (tests run in parallel).
+fn bookstore(name: &str) -> PathBuf {
+    let dir = scratch(name);
     copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
         &dir,
@@ -47,7 +48,7 @@ fn bookstore() -> PathBuf {
 
 #[test]
 fn a_baseline_lets_recorded_findings_pass_and_catches_only_new_ones() {
-    let dir = bookstore();
+    let dir = bookstore("baseline_round_trip");
     let before = run(&dir, &["check", ".", "--format", "json"]);
     assert_eq!(before.status.code(), Some(1));
     let count = json(&before)["findings"].as_array().unwrap().len();
@@ -180,7 +181,7 @@ spec:
 
 #[test]
 fn a_file_that_is_not_a_baseline_cannot_run() {
-    let dir = bookstore();
+    let dir = bookstore("baseline_bad_file");
     write(
         &dir,
         "baseline.json",
@@ -196,7 +197,7 @@ fn a_file_that_is_not_a_baseline_cannot_run() {
 
 #[test]
 fn shown_with_show_suppressed_as_in_the_baseline() {
-    let dir = bookstore();
+    let dir = bookstore("baseline_show_suppressed");
     assert_eq!(
         run(&dir, &["check", ".", "--write-baseline", "b.json"])
             .status
