@@ -171,6 +171,29 @@ pub struct CheckArgs {
     pub lint: LintArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+/// What `check` may change in the files it lints.
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    /// Apply the safe fixes the findings carry, then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With `--fix` or `--diff`, apply the unsafe fixes too: those that change what traffic is
+    /// admitted beyond what the finding names. Review them.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff instead of writing them; exit 1 when there is one.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// With `--fix`, list each fix applied.
+    #[arg(long)]
+    pub show_fixes: bool,
 }
 
 /// How `check` writes its report.

@@ -48,6 +48,34 @@ pub struct Related {
     pub message: String,
 }
 
+/// Whether a fix may be applied: `--fix` applies safe ones, `--unsafe-fixes` adds the unsafe ones,
+/// and a display-only fix is shown, never applied. A fix that can let more traffic through is
+/// never safe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    DisplayOnly,
+    Unsafe,
+    Safe,
+}
+
+/// Replace the bytes `start..end` of a file's text with `content`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edit {
+    pub file: FileId,
+    pub start: usize,
+    pub end: usize,
+    pub content: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, imperative: "drop `spiffe://`".
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub code: &'static str,
@@ -58,6 +86,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Set when a suppression covers this finding: the reason given (possibly empty).
     pub suppressed: Option<String>,
+    /// The edits that would resolve it, when the rule can make them.
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -75,7 +105,13 @@ impl Finding {
             help: String::new(),
             related: Vec::new(),
             suppressed: None,
+            fix: None,
         }
+    }
+
+    pub fn fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

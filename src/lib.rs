@@ -10,6 +10,7 @@ pub mod config;
 pub mod connectivity;
 pub mod engine;
 pub mod finding;
+pub mod fix;
 pub mod flows;
 pub mod graph;
 pub mod load;
@@ -37,6 +38,8 @@ pub enum RunError {
     Load(load::LoadError),
     Config(config::ConfigError),
     Usage(String),
+    /// A fixed file could not be written.
+    Fix(String),
 }
 
 impl std::fmt::Display for RunError {
@@ -44,7 +47,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Load(e) => e.fmt(f),
             RunError::Config(e) => e.fmt(f),
-            RunError::Usage(s) => f.write_str(s),
+            RunError::Usage(s) | RunError::Fix(s) => f.write_str(s),
         }
     }
 }
@@ -333,6 +336,70 @@ pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
         unjudged: checked.unjudged,
         timings: checked.timings,
     })
+}
+
+/// What `--fix` and `--diff` did: the fixes applied, the files left alone, and for each file
+/// changed its text before and after.
+#[derive(Debug, Default)]
+pub struct Fixed {
+    pub applied: Vec<fix::Applied>,
+    pub refused: Vec<fix::Refused>,
+    pub files: Vec<(std::path::PathBuf, String, String)>,
+}
+
+/// Applies the findings' fixes. Writing (`write`), it lints again after each pass and goes on
+/// until nothing more is fixed; otherwise it computes the first pass only, in memory. A file
+/// whose fixed text would be an AL001 or AL002 is left as it was.
+pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fixed, RunError> {
+    let invalid = |path: &str, text: &str| -> usize {
+        let inputs = Inputs::from_texts([(path, text)]);
+        inputs
+            .findings
+            .iter()
+            .chain(check(&inputs, options).iter())
+            .filter(|f| matches!(f.code, "AL001" | "AL002"))
+            .count()
+    };
+    let mut fixed = Fixed::default();
+    for _ in 0..fix::MAX_PASSES {
+        let (inputs, findings) = lint(options)?;
+        let still_valid = |path: &str, new: &str| -> Result<(), String> {
+            let before = inputs
+                .files
+                .iter()
+                .find(|f| f.path == path)
+                .map_or(0, |f| invalid(path, &f.text));
+            match invalid(path, new) {
+                n if n > before => {
+                    Err("it would not parse, or hold an object the API server refuses".to_string())
+                }
+                _ => Ok(()),
+            }
+        };
+        let pass = fix::plan(&inputs, &findings, unsafe_fixes, &still_valid);
+        fixed.refused.extend(pass.refused.iter().cloned());
+        if pass.files.is_empty() {
+            break;
+        }
+        if write {
+            fix::write(&pass).map_err(RunError::Fix)?;
+        }
+        fixed.applied.extend(pass.applied.iter().cloned());
+        for (path, old, new) in pass.files {
+            match fixed.files.iter_mut().find(|(p, _, _)| *p == path) {
+                Some(entry) => entry.2 = new,
+                None => fixed.files.push((path, old, new)),
+            }
+        }
+        if !write {
+            break;
+        }
+    }
+    fixed
+        .refused
+        .sort_by(|a, b| (&a.file, &a.why).cmp(&(&b.file, &b.why)));
+    fixed.refused.dedup();
+    Ok(fixed)
 }
 
 /// Runs the model and the rules over loaded inputs.

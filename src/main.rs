@@ -92,6 +92,58 @@ fn check(args: &CheckArgs) -> u8 {
     for w in &settings.warnings {
         warn(w);
     }
+    if args.fix.diff || args.fix.fix {
+        let fixed = match ambient_lint::fix(&settings.lint, args.fix.unsafe_fixes, args.fix.fix) {
+            Ok(f) => f,
+            Err(e) => return fail(e),
+        };
+        for r in &fixed.refused {
+            warn(format!("{}: not fixed: {}", r.file, r.why));
+        }
+        if args.fix.diff {
+            let written = emit(|out| {
+                for (path, old, new) in &fixed.files {
+                    out.write_all(ambient_lint::fix::unified_diff(path, old, new).as_bytes())?;
+                }
+                Ok(())
+            });
+            if written != CLEAN {
+                return written;
+            }
+            let n = fixed.applied.len();
+            eprintln!(
+                "ambient-lint: {n} {} to apply in {} {}",
+                if n == 1 { "fix" } else { "fixes" },
+                fixed.files.len(),
+                if fixed.files.len() == 1 {
+                    "file"
+                } else {
+                    "files"
+                }
+            );
+            return if fixed.files.is_empty() {
+                CLEAN
+            } else {
+                FINDINGS
+            };
+        }
+        let n = fixed.applied.len();
+        eprintln!(
+            "ambient-lint: fixed {n} {} in {} {}",
+            if n == 1 { "finding" } else { "findings" },
+            fixed.files.len(),
+            if fixed.files.len() == 1 {
+                "file"
+            } else {
+                "files"
+            }
+        );
+        if args.fix.show_fixes {
+            for a in &fixed.applied {
+                eprintln!("  {}:{}: {} {}", a.file, a.line, a.code, a.title);
+            }
+        }
+    }
     // Read the baseline before linting: a file that is not one cannot run.
     let baseline = match &args.report.baseline {
         Some(path) => match ambient_lint::baseline::read(path) {
@@ -283,9 +335,13 @@ fn list_rules(format: ListFormat) -> u8 {
     emit(|out| match format {
         ListFormat::Text => {
             for r in rules::RULES {
+                let fix = match r.fix.describe() {
+                    "" => String::new(),
+                    d => format!(" ({d})"),
+                };
                 writeln!(
                     out,
-                    "{}  {:<36} {:<8} {}",
+                    "{}  {:<36} {:<8} {}{fix}",
                     r.code,
                     r.name,
                     r.severity.as_str(),
@@ -304,6 +360,10 @@ fn list_rules(format: ListFormat) -> u8 {
                         "name": r.name,
                         "severity": r.severity.as_str(),
                         "summary": r.summary,
+                        "fix": match r.fix {
+                            rules::FixAvailability::None => serde_json::Value::Null,
+                            rules::FixAvailability::Sometimes(a) => serde_json::json!(a),
+                        },
                     })
                 })
                 .collect();

@@ -6,7 +6,7 @@
 //! A suppressed finding is kept, marked, so that it is counted and can be shown; one that
 //! suppresses nothing is reported as AL005.
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Edit, Finding, Fix, Location, Severity};
 use crate::load::node::FieldPath;
 use crate::load::source::{FileId, Span};
 use crate::load::{Inputs, ObjectId};
@@ -34,6 +34,11 @@ struct Suppression {
     scope: Scope,
     at: Location,
     used: bool,
+    /// How many codes the annotation or comment names: it is removed only when all are unused.
+    codes: usize,
+    /// For a comment: the bytes that removing it deletes (the whole line for a comment on a
+    /// line of its own, else the comment and the blanks before it).
+    removal: Option<(usize, usize)>,
 }
 
 /// Splits `AL401, AL304: reason` into (code, reason) pairs.
@@ -65,13 +70,17 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
             .and_then(|v| v.as_str());
         if let Some(value) = value {
             let at = Location::field(id, FieldPath::new("metadata.annotations").key(ANNOTATION));
-            for (code, reason) in parse_annotation(value) {
+            let entries = parse_annotation(value);
+            let codes = entries.len();
+            for (code, reason) in entries {
                 out.push(Suppression {
                     code,
                     reason,
                     scope: Scope::Object(id),
                     at: at.clone(),
                     used: false,
+                    codes,
+                    removal: None,
                 });
             }
         }
@@ -87,8 +96,21 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
                 let whole_line = line[..hash].trim().is_empty();
                 let start = offset + hash;
                 let span = Span::new(start, offset + line.trim_end().len());
-                for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                let removal = if whole_line {
+                    (offset, offset + line.len())
+                } else {
+                    (offset + line[..hash].trim_end().len(), span.end)
+                };
+                let named: Vec<&str> = codes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let count = named.len();
+                for code in named {
                     out.push(Suppression {
+                        codes: count,
+                        removal: Some(removal),
                         code: code.to_string(),
                         reason: reason.trim().to_string(),
                         // A comment on its own line covers the next line too.
@@ -106,6 +128,37 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
         }
     }
     out
+}
+
+/// The edit removing a suppression: the comment, or the annotation's line when the annotation is
+/// written alone on it (block style).
+fn removal(inputs: &Inputs, s: &Suppression) -> Option<Edit> {
+    match (&s.at, s.removal) {
+        (Location::File { file, .. }, Some((start, end))) => Some(Edit {
+            file: *file,
+            start,
+            end,
+            content: String::new(),
+        }),
+        (Location::Field { .. }, _) => {
+            let at = inputs.resolve(&s.at);
+            let text = &inputs.files[at.file].text;
+            let line_start = text[..at.span.start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[at.span.end..]
+                .find('\n')
+                .map_or(text.len(), |i| at.span.end + i + 1);
+            // Only the entry on its line, whole: `  ambient-lint.io/ignore: "AL401: ..."`.
+            let entry = text.get(at.span.start..at.span.end)?;
+            let line = &text[line_start..line_end];
+            (line.trim() == entry.trim() && entry.starts_with(ANNOTATION)).then(|| Edit {
+                file: at.file,
+                start: line_start,
+                end: line_end,
+                content: String::new(),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Byte index of a `#` that starts a YAML comment: at the line start or after whitespace, and
@@ -164,6 +217,14 @@ pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>, selection: &crate::co
     }
     // A suppression of a rule that is not running cannot be judged, so it is left alone.
     let judged = |s: &Suppression| rules::find(&s.code).is_none_or(|r| selection.enabled(r.code));
+    // An annotation or comment is removed when every code it names is unused: the fix goes with
+    // the first of its findings.
+    let mut unused_at: std::collections::HashMap<Location, usize> =
+        std::collections::HashMap::new();
+    for s in suppressions.iter().filter(|s| !s.used && judged(s)) {
+        *unused_at.entry(s.at.clone()).or_default() += 1;
+    }
+    let mut fixed_at: std::collections::HashSet<Location> = std::collections::HashSet::new();
     for s in suppressions.into_iter().filter(|s| !s.used && judged(s)) {
         let known = rules::find(&s.code).is_some();
         let message = if known {
@@ -177,12 +238,24 @@ pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>, selection: &crate::co
                 s.code
             )
         };
+        let whole = unused_at.get(&s.at) == Some(&s.codes) && fixed_at.insert(s.at.clone());
+        let fix = whole
+            .then(|| removal(inputs, &s))
+            .flatten()
+            .map(|edit| Fix {
+                title: "remove the unused suppression".to_string(),
+                // Removing a suppression of nothing changes no traffic and hides no finding.
+                applicability: Applicability::Safe,
+                edits: vec![edit],
+            });
         findings.push(
-            Finding::new(rule.code, Severity::Warning, s.at, message).help(if known {
-                "remove it, or move it onto the resource or line the finding points at"
-            } else {
-                "use a code from `ambient-lint rules` (e.g. AL401)"
-            }),
+            Finding::new(rule.code, Severity::Warning, s.at, message)
+                .help(if known {
+                    "remove it, or move it onto the resource or line the finding points at"
+                } else {
+                    "use a code from `ambient-lint rules` (e.g. AL401)"
+                })
+                .fix(fix),
         );
     }
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{scratch, write};
 use serde_json::Value;
@@ -23,13 +23,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::run_in as run;
 
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)

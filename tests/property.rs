@@ -152,3 +152,105 @@ proptest! {
         }
     }
 }
+
+/// An AuthorizationPolicy with `spiffe://` principals written in one of YAML's styles (plain,
+/// single- or double-quoted; flow or block list; odd spacing), with unused suppressions as an
+/// annotation and as comments on their own line or after a value.
+fn policy_text(
+    quote: u8,
+    block: bool,
+    n: usize,
+    own_line_comment: bool,
+    trailing_comment: bool,
+    annotation: bool,
+    pad: usize,
+) -> String {
+    let principal = |i: usize| {
+        let p = format!("spiffe://cluster.local/ns/ns{i}/sa/sa{i}");
+        match quote % 3 {
+            0 => p,
+            1 => format!("'{p}'"),
+            _ => format!("\"{p}\""),
+        }
+    };
+    let sp = " ".repeat(pad);
+    let mut t = String::from(
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: p\n  namespace: shop\n",
+    );
+    if annotation {
+        t.push_str("  annotations:\n    ambient-lint.io/ignore: \"AL401: stale\"\n");
+    }
+    t.push_str("spec:\n  rules:\n    - from:\n        - source:\n");
+    if own_line_comment {
+        t.push_str("            # ambient-lint: ignore[AL402] stale\n");
+    }
+    if block {
+        t.push_str("            principals:\n");
+        for i in 0..n {
+            t.push_str(&format!("              -{sp} {}", principal(i)));
+            if trailing_comment && i == 0 {
+                t.push_str("   # ambient-lint: ignore[AL403] stale");
+            }
+            t.push('\n');
+        }
+    } else {
+        let items: Vec<String> = (0..n).map(principal).collect();
+        t.push_str(&format!(
+            "            principals: [{sp}{}{sp}]",
+            items.join(&format!(",{sp} "))
+        ));
+        if trailing_comment {
+            t.push_str(" # ambient-lint: ignore[AL403] stale");
+        }
+        t.push('\n');
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fixes_keep_every_byte_outside_their_edits_and_leave_valid_yaml(
+        quote in 0u8..3,
+        block in any::<bool>(),
+        n in 1usize..4,
+        own_line in any::<bool>(),
+        trailing in any::<bool>(),
+        annotation in any::<bool>(),
+        pad in 0usize..3,
+    ) {
+        let text = policy_text(quote, block, n, own_line, trailing, annotation, pad);
+        let inputs = Inputs::from_texts([("p.yaml", text.as_str())]);
+        let findings = check(&inputs, &LintOptions::default());
+        prop_assert!(findings.iter().filter(|f| f.code == "AL208").count() == n, "{text}");
+        let stale = usize::from(annotation) + usize::from(own_line) + usize::from(trailing);
+        prop_assert_eq!(findings.iter().filter(|f| f.code == "AL005").count(), stale, "{}", text);
+        let fixes: Vec<&[ambient_lint::finding::Edit]> = findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|f| f.applicability == ambient_lint::finding::Applicability::Safe)
+            .map(|f| &f.edits[..])
+            .collect();
+        let (fixed, chosen) = ambient_lint::fix::apply_edits(&text, &fixes);
+        prop_assert_eq!(chosen.len(), fixes.len());
+        // Every byte outside the edits is kept, in order: the fixes here only delete.
+        let mut ranges: Vec<(usize, usize)> = fixes.iter().flat_map(|f| f.iter().map(|e| (e.start, e.end))).collect();
+        prop_assert!(fixes.iter().flat_map(|f| f.iter()).all(|e| e.content.is_empty()));
+        ranges.sort();
+        let mut kept = String::new();
+        let mut at = 0;
+        for (s, e) in ranges {
+            kept.push_str(&text[at..s]);
+            at = e;
+        }
+        kept.push_str(&text[at..]);
+        prop_assert_eq!(&fixed, &kept);
+        // The fixed text parses, holds no refused object, and has nothing left to fix.
+        let again = Inputs::from_texts([("p.yaml", fixed.as_str())]);
+        let after = check(&again, &LintOptions::default());
+        prop_assert!(again.findings.is_empty(), "{fixed}\n{:?}", again.findings);
+        prop_assert!(!after.iter().any(|f| f.code == "AL001" || f.code == "AL002"), "{fixed}");
+        prop_assert!(!after.iter().any(|f| f.fix.is_some()), "{fixed}\n{:?}", after.iter().map(|f| f.code).collect::<Vec<_>>());
+    }
+}

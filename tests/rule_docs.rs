@@ -195,3 +195,16 @@ fn docs_rules_index_is_current() {
         "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test --test rule_docs` (or `ambient-lint rules --format markdown > docs/rules.md`)"
     );
 }
+
+#[test]
+fn rules_that_fix_say_how_in_their_document_and_others_do_not() {
+    for r in rules::RULES {
+        let has = r.doc.contains("\n## Fix\n");
+        let fixes = r.fix != rules::FixAvailability::None;
+        assert_eq!(
+            has, fixes,
+            "{}: a `## Fix` section iff the rule can fix",
+            r.code
+        );
+    }
+}

@@ -131,6 +131,39 @@ impl Report<'_> {
                 if let Some(reason) = &e.finding.suppressed {
                     result["suppressions"] = json!([{"kind": "inSource", "justification": reason}]);
                 }
+                // SARIF fixes: one artifact change per file, regions as lines and columns.
+                if let Some(fix) = &e.finding.fix {
+                    let mut by_file: Vec<(usize, Vec<Value>)> = Vec::new();
+                    for edit in &fix.edits {
+                        let file = &self.inputs.files[edit.file];
+                        let (start, end) = (file.line_col(edit.start), file.line_col(edit.end));
+                        let replacement = json!({
+                            "deletedRegion": {
+                                "startLine": start.line, "startColumn": start.column,
+                                "endLine": end.line, "endColumn": end.column,
+                            },
+                            "insertedContent": {"text": edit.content},
+                        });
+                        match by_file.iter_mut().find(|(f, _)| *f == edit.file) {
+                            Some((_, list)) => list.push(replacement),
+                            None => by_file.push((edit.file, vec![replacement])),
+                        }
+                    }
+                    let changes: Vec<Value> = by_file
+                        .into_iter()
+                        .filter_map(|(file, replacements)| {
+                            artifacts[file].as_ref().map(|artifact| {
+                                json!({"artifactLocation": artifact, "replacements": replacements})
+                            })
+                        })
+                        .collect();
+                    if !changes.is_empty() {
+                        result["fixes"] = json!([{
+                            "description": {"text": fix.title},
+                            "artifactChanges": changes,
+                        }]);
+                    }
+                }
                 result
             })
             .collect();

@@ -58,6 +58,25 @@ pub struct Entry {
     pub declared: Vec<(String, String)>,
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct FixJson {
+    pub title: String,
+    pub applicability: crate::finding::Applicability,
+    pub edits: Vec<EditJson>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EditJson {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_offset: usize,
+    pub end_offset: usize,
+    pub content: String,
+}
+
 /// What the rules could not judge for one reason.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct UnjudgedSummary {
@@ -359,6 +378,37 @@ impl<'a> Report<'a> {
         Ok(())
     }
 
+    /// A fix as machines read it: each edit's file, its range as lines and columns (and bytes),
+    /// and the new text.
+    pub(crate) fn fix_json(&self, fix: &crate::finding::Fix) -> FixJson {
+        FixJson {
+            title: fix.title.clone(),
+            applicability: fix.applicability,
+            edits: fix
+                .edits
+                .iter()
+                .map(|e| {
+                    let file = &self.inputs.files[e.file];
+                    let (start, end) = (file.line_col(e.start), file.line_col(e.end));
+                    EditJson {
+                        file: file
+                            .path
+                            .strip_prefix("./")
+                            .unwrap_or(&file.path)
+                            .to_string(),
+                        line: start.line,
+                        column: start.column,
+                        end_line: end.line,
+                        end_column: end.column,
+                        start_offset: e.start,
+                        end_offset: e.end,
+                        content: e.content.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
     fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
         #[derive(Serialize)]
         struct RelatedJson<'r> {
@@ -384,6 +434,8 @@ impl<'a> Report<'a> {
             related: Vec<RelatedJson<'r>>,
             /// The suppression's reason, when a suppression covers the finding.
             suppressed: Option<&'r str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fix: Option<FixJson>,
         }
         #[derive(Serialize)]
         struct Doc<'r> {
@@ -410,6 +462,7 @@ impl<'a> Report<'a> {
                     path: e.at.path.as_deref(),
                     resource: e.resource.as_ref(),
                     suppressed: e.finding.suppressed.as_deref(),
+                    fix: e.finding.fix.as_ref().map(|f| self.fix_json(f)),
                     related: e
                         .related
                         .iter()

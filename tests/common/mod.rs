@@ -14,6 +14,15 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs the binary from `dir` (where it finds that folder's `.ambient-lint.yaml`).
+pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Writes `text` to `dir/rel`, creating folders on the way.
 pub fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL202-l7-deny-rule-never-fires.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 const HELP: &str = "deploy a waypoint for the workloads, label their Service `istio.io/use-waypoint`, and attach this DENY policy with `targetRefs`; or rewrite the rule with L4 fields only (principals, namespaces, ipBlocks, ports)";

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL205-client-identity-behind-waypoint.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The waypoint a workload's traffic arrives through: (gateway index, its principal).

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL206-principal-unknown-serviceaccount.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// Accounts a namespace's pods can present: declared ones, `default`, the ones workloads name,

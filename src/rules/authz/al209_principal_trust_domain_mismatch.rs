@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL209-principal-trust-domain-mismatch.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL211-gateway-namespace-mismatch.md"),
     check: Some(check),
     supersedes: &["AL210", "AL306"],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The Istio-deployed gateway a misdirected namespace most likely meant.

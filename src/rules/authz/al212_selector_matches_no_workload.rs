@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL212-selector-matches-no-workload.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

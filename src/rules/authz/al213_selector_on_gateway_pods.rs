@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL213-selector-on-gateway-pods.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL214-targetref-not-found.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// A problem with one targetRef: what is wrong, and what to do.

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL215-requestauthentication-without-waypoint.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 const HELP: &str = "deploy a waypoint, bind the Service to it, and attach the RequestAuthentication with `targetRefs` (kind Service or Gateway)";

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL218-trust-domains-ignored-by-ztunnel.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

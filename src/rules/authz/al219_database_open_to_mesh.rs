@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL219-database-open-to-mesh.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// Well-known datastore ports.

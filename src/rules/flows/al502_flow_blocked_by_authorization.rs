@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL502-flow-blocked-by-authorization.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -10,4 +10,5 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL002-invalid-resource.md"),
     check: None,
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };

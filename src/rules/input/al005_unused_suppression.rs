@@ -10,4 +10,5 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL005-unused-suppression.md"),
     check: None,
     supersedes: &[],
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Safe),
 };

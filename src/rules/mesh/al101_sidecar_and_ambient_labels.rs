@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL101-sidecar-and-ambient-labels.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 const HELP: &str = "choose one data plane: remove `istio-injection`/`istio.io/rev` (and `sidecar.istio.io/inject`) to run in ambient, or remove `istio.io/dataplane-mode: ambient` to keep sidecars";

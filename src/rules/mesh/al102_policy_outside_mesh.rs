@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL102-policy-outside-mesh.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// Whether every workload the policy covers is outside the mesh, as far as the input shows:

@@ -20,6 +20,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL107-workload-on-default-serviceaccount.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL302-missing-hbone-ingress.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL303-missing-dns-egress.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The egress rule entry that lets DNS over `protocol` reach kube-dns, which runs in

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL304-probe-snat-blocked.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The address istio-cni SNATs kubelet probes of ambient pods to (`HOST_PROBE_SNAT_IP`).

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL305-app-port-to-mesh-destination.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

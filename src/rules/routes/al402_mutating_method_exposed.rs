@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL402-mutating-method-exposed.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 const MUTATING: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL403-internal-path-exposed.md"),
     check: Some(check),
     supersedes: &["AL401"],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The annotation on a Service that lists its internal-only requests, comma-separated.

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL404-route-parent-not-found.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL405-route-not-allowed-by-listener.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The reasons istiod writes on `Accepted=False` (Gateway API `RouteReason*`).

@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL406-backend-not-found.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL407-backend-reference-not-granted.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 const GATEWAY_GROUP: &str = crate::model::resources::GATEWAY_API_GROUP;

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL411-route-rejected-by-istiod.md"),
     check: Some(check),
     supersedes: &[],
+    fix: crate::rules::FixAvailability::None,
 };
 
 /// The filters istiod converts on an HTTPRoute rule, a GRPCRoute rule and a backendRef

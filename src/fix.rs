@@ -1,0 +1,222 @@
+//! Applying fixes: `--fix` writes them, `--diff` prints them. Edits are gathered from the
+//! findings a run reports, sorted, and applied per file where they do not overlap; a file whose
+//! fixed text would not parse (AL001) or would hold an object the API server refuses (AL002) is
+//! left as it was and reported. `--fix` lints again after writing and repeats until nothing more
+//! is fixed (ruff's loop), at most [`MAX_PASSES`] times.
+//!
+//! Only files given to lint, and the sources kustomize renders from, are edited, and only when
+//! their bytes on disk are the text the spans were taken from (no BOM, no CRLF line ends, not
+//! changed since): edits keep every byte outside their ranges.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Applicability, Edit, Finding};
+use crate::load::Inputs;
+use crate::load::source::FileRole;
+
+pub const MAX_PASSES: usize = 10;
+
+/// One fix applied (or that would be).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub file: String,
+    pub line: usize,
+    pub code: &'static str,
+    pub title: String,
+}
+
+/// A file whose fixes were not applied, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub file: String,
+    pub why: String,
+}
+
+/// The fixes of one pass, per file: the new text, and what was fixed.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// (path on disk, old text, new text) for every file that changes.
+    pub files: Vec<(PathBuf, String, String)>,
+    pub applied: Vec<Applied>,
+    pub refused: Vec<Refused>,
+}
+
+/// The fixes the findings carry that may be applied: not suppressed, and safe (or unsafe too
+/// with `unsafe_fixes`).
+fn applicable(findings: &[Finding], unsafe_fixes: bool) -> impl Iterator<Item = &Finding> {
+    findings.iter().filter(move |f| {
+        f.suppressed.is_none()
+            && f.fix.as_ref().is_some_and(|fix| {
+                fix.applicability == Applicability::Safe
+                    || (unsafe_fixes && fix.applicability == Applicability::Unsafe)
+            })
+    })
+}
+
+/// Applies non-overlapping edits to `text`, in order; an edit overlapping one already taken is
+/// left for the next pass. Returns the new text and which fixes (by index) were taken whole.
+pub fn apply_edits(text: &str, fixes: &[&[Edit]]) -> (String, Vec<usize>) {
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut edits: Vec<&Edit> = Vec::new();
+    for (i, fix) in fixes.iter().enumerate() {
+        let free = fix.iter().all(|e| {
+            e.start <= e.end
+                && e.end <= text.len()
+                && text.is_char_boundary(e.start)
+                && text.is_char_boundary(e.end)
+                && taken.iter().all(|&(s, t)| {
+                    e.end <= s || e.start >= t || (e.start == e.end && e.start == s && s == t)
+                })
+        });
+        if free {
+            taken.extend(fix.iter().map(|e| (e.start, e.end)));
+            edits.extend(fix.iter());
+            chosen.push(i);
+        }
+    }
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for e in edits {
+        out.push_str(&text[at..e.start]);
+        out.push_str(&e.content);
+        at = e.end;
+    }
+    out.push_str(&text[at..]);
+    (out, chosen)
+}
+
+/// The fixes of one lint run, applied in memory; files refused are left out.
+pub fn plan(
+    inputs: &Inputs,
+    findings: &[Finding],
+    unsafe_fixes: bool,
+    still_valid: &dyn Fn(&str, &str) -> Result<(), String>,
+) -> Pass {
+    let mut by_file: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
+    for f in applicable(findings, unsafe_fixes) {
+        let fix = f.fix.as_ref().expect("applicable findings carry a fix");
+        // A fix edits one file (the ones here do; one spanning files is not applied).
+        let Some(first) = fix.edits.first() else {
+            continue;
+        };
+        if fix.edits.iter().all(|e| e.file == first.file) {
+            by_file.entry(first.file).or_default().push(f);
+        }
+    }
+    let mut pass = Pass::default();
+    for (file, mut fs) in by_file {
+        let source = &inputs.files[file];
+        if !matches!(source.role, FileRole::Lint | FileRole::Source)
+            || source.path == crate::load::STDIN_NAME
+        {
+            continue;
+        }
+        let path = PathBuf::from(&source.path);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == source.text.as_bytes() => {}
+            Ok(_) => {
+                pass.refused.push(Refused {
+                    file: source.path.clone(),
+                    why: "its bytes are not the text linted (a BOM, CRLF line ends, or changed since): fix it by hand".to_string(),
+                });
+                continue;
+            }
+            Err(e) => {
+                pass.refused.push(Refused {
+                    file: source.path.clone(),
+                    why: format!("cannot read it again: {e}"),
+                });
+                continue;
+            }
+        }
+        // Fixes in the order of their place in the file, so that overlaps resolve the same way
+        // on every run.
+        fs.sort_by_key(|f| {
+            f.fix
+                .as_ref()
+                .map(|x| x.edits.iter().map(|e| e.start).min().unwrap_or(0))
+        });
+        let edits: Vec<&[Edit]> = fs
+            .iter()
+            .map(|f| f.fix.as_ref().map_or(&[][..], |x| &x.edits[..]))
+            .collect();
+        let (new_text, chosen) = apply_edits(&source.text, &edits);
+        if new_text == source.text {
+            continue;
+        }
+        if let Err(why) = still_valid(&source.path, &new_text) {
+            pass.refused.push(Refused {
+                file: source.path.clone(),
+                why: format!("the fixed text would be refused ({why}); left as it was"),
+            });
+            continue;
+        }
+        for i in chosen {
+            let f = fs[i];
+            let fix = f.fix.as_ref().expect("chosen fixes exist");
+            let line = source.text[..fix.edits[0].start].matches('\n').count() + 1;
+            pass.applied.push(Applied {
+                file: source.path.clone(),
+                line,
+                code: f.code,
+                title: fix.title.clone(),
+            });
+        }
+        pass.files.push((path, source.text.clone(), new_text));
+    }
+    pass
+}
+
+/// Writes a pass's files.
+pub fn write(pass: &Pass) -> Result<(), String> {
+    for (path, _, new) in &pass.files {
+        std::fs::write(path, new).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A unified diff of one file, as `diff -u` and `ruff --diff` print it.
+pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+    let shown = path.display().to_string();
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: usize, end: usize, content: &str) -> Edit {
+        Edit {
+            file: 0,
+            start,
+            end,
+            content: content.to_string(),
+        }
+    }
+
+    #[test]
+    fn edits_apply_in_order_and_overlaps_wait() {
+        let text = "principals: [\"spiffe://a\", \"spiffe://b\"]\n";
+        let a = [edit(14, 23, "")];
+        let b = [edit(28, 37, "")];
+        let overlapping = [edit(20, 30, "x")];
+        let (out, chosen) = apply_edits(text, &[&a, &overlapping, &b]);
+        assert_eq!(out, "principals: [\"a\", \"b\"]\n");
+        assert_eq!(chosen, vec![0, 2]);
+    }
+
+    #[test]
+    fn an_edit_out_of_bounds_or_inside_a_character_is_not_applied() {
+        let text = "é: 1\n";
+        let (out, chosen) = apply_edits(text, &[&[edit(1, 2, "")], &[edit(3, 99, "")]]);
+        assert_eq!(out, text);
+        assert!(chosen.is_empty());
+    }
+}

@@ -1,0 +1,160 @@
+//! `--fix` and `--diff` as a user runs them. Every firing fixture of a rule that can fix is fixed
+//! in a scratch copy: the fixed text is kept as a snapshot, it re-lints without that rule's
+//! findings (and without AL001/AL002), and fixing again changes nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use ambient_lint::rules::{FixAvailability, RULES};
+use common::scratch;
+
+use common::run_in as run;
+
+fn codes(o: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn fixable_fixtures() -> Vec<(&'static str, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for rule in RULES.iter().filter(|r| r.fix != FixAvailability::None) {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(rule.code))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("fires-")
+            })
+            .collect();
+        files.sort();
+        out.extend(files.into_iter().map(|f| (rule.code, f)));
+    }
+    out
+}
+
+#[test]
+fn every_fixable_rule_fixes_its_firing_fixtures() {
+    let fixtures = fixable_fixtures();
+    assert!(
+        fixtures.iter().any(|(c, _)| *c == "AL208") && fixtures.iter().any(|(c, _)| *c == "AL005")
+    );
+    for (code, fixture) in fixtures {
+        let name = fixture.file_name().unwrap().to_string_lossy().to_string();
+        let dir = scratch(&format!("fix_{code}_{name}"));
+        let text = std::fs::read_to_string(&fixture).unwrap();
+        std::fs::write(dir.join(&name), &text).unwrap();
+        let extra: &[&str] = if text.contains("# lint with: --assume-complete") {
+            &["--assume-complete"]
+        } else {
+            &[]
+        };
+        // `check FILE --no-config [--assume-complete] MORE...` in the scratch folder.
+        let lint = |more: &[&str]| -> Output {
+            let mut all = vec!["check", name.as_str(), "--no-config"];
+            all.extend_from_slice(extra);
+            all.extend_from_slice(more);
+            run(&dir, &all)
+        };
+        let before = lint(&["--format", "json"]);
+        let fired = codes(&before).iter().filter(|c| *c == code).count();
+        assert!(fired > 0, "{code} {name} does not fire");
+
+        // --diff shows the change and writes nothing.
+        let diff = lint(&["--diff"]);
+        assert_eq!(diff.status.code(), Some(1), "{code} {name}: {diff:?}");
+        let diff_text = String::from_utf8_lossy(&diff.stdout).to_string();
+        assert!(
+            diff_text.starts_with(&format!("--- a/{name}")),
+            "{diff_text}"
+        );
+        assert_eq!(std::fs::read_to_string(dir.join(&name)).unwrap(), text);
+
+        // --fix writes it; the fixed text loses the rule's findings and gains no error.
+        lint(&["--fix"]);
+        let fixed = std::fs::read_to_string(dir.join(&name)).unwrap();
+        assert_ne!(fixed, text, "{code} {name}: nothing fixed");
+        let after = codes(&lint(&["--format", "json"]));
+        let left = after.iter().filter(|c| *c == code).count();
+        assert!(left < fired, "{code} {name}: still {left} of {fired}");
+        assert!(
+            !after.iter().any(|c| c == "AL001" || c == "AL002"),
+            "{code} {name}: {after:?}"
+        );
+        insta::assert_snapshot!(format!("{code}__{name}.fixed"), fixed);
+
+        // Fixing twice is fixing once.
+        let again = lint(&["--diff"]);
+        assert_eq!(
+            again.status.code(),
+            Some(0),
+            "{code} {name}: {}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+    }
+}
+
+#[test]
+fn a_file_with_crlf_line_ends_is_left_alone_and_said_so() {
+    let dir = scratch("fix_crlf");
+    let text = "apiVersion: security.istio.io/v1\r\nkind: AuthorizationPolicy\r\nmetadata: {name: p, namespace: shop}\r\nspec:\r\n  rules:\r\n    - from:\r\n        - source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}\r\n";
+    std::fs::write(dir.join("p.yaml"), text).unwrap();
+    let o = run(&dir, &["check", "p.yaml", "--no-config", "--fix"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.join("p.yaml")).unwrap(), text);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("p.yaml: not fixed"), "{err}");
+}
+
+#[test]
+fn fixes_appear_in_json_and_sarif() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/AL208/fires-when-source-principal.yaml");
+    let dir = scratch("fix_formats");
+    std::fs::copy(&fixture, dir.join("p.yaml")).unwrap();
+    let o = run(
+        &dir,
+        &["check", "p.yaml", "--no-config", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AL208")
+        .unwrap();
+    assert_eq!(f["fix"]["applicability"], "safe");
+    assert_eq!(f["fix"]["edits"][0]["content"], "");
+    assert_eq!(f["fix"]["edits"][0]["file"], "p.yaml");
+    let span = f["fix"]["edits"][0]["end_offset"].as_u64().unwrap()
+        - f["fix"]["edits"][0]["start_offset"].as_u64().unwrap();
+    assert_eq!(span, "spiffe://".len() as u64);
+    let o = run(
+        &dir,
+        &["check", "p.yaml", "--no-config", "--format", "sarif"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let result = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "AL208")
+        .unwrap();
+    let change = &result["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["replacements"][0]["insertedContent"]["text"], "");
+    assert!(
+        change["replacements"][0]["deletedRegion"]["startLine"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
