@@ -22,7 +22,7 @@ fn codes(o: &Output) -> Vec<String> {
         .collect()
 }
 
-fn fixable_fixtures() -> Vec<(&'static str, PathBuf)> {
+fn fixable_fixtures() -> Vec<(&'static str, bool, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = Vec::new();
     for rule in RULES.iter().filter(|r| r.fix != FixAvailability::None) {
@@ -37,7 +37,9 @@ fn fixable_fixtures() -> Vec<(&'static str, PathBuf)> {
             })
             .collect();
         files.sort();
-        out.extend(files.into_iter().map(|f| (rule.code, f)));
+        let unsafe_fix =
+            rule.fix == FixAvailability::Sometimes(ambient_lint::finding::Applicability::Unsafe);
+        out.extend(files.into_iter().map(|f| (rule.code, unsafe_fix, f)));
     }
     out
 }
@@ -46,9 +48,11 @@ fn fixable_fixtures() -> Vec<(&'static str, PathBuf)> {
 fn every_fixable_rule_fixes_its_firing_fixtures() {
     let fixtures = fixable_fixtures();
     assert!(
-        fixtures.iter().any(|(c, _)| *c == "AL208") && fixtures.iter().any(|(c, _)| *c == "AL005")
+        ["AL005", "AL208", "AL301", "AL302"]
+            .iter()
+            .all(|code| fixtures.iter().any(|(c, _, _)| c == code))
     );
-    for (code, fixture) in fixtures {
+    for (code, unsafe_fix, fixture) in fixtures {
         let name = fixture.file_name().unwrap().to_string_lossy().to_string();
         let dir = scratch(&format!("fix_{code}_{name}"));
         let text = std::fs::read_to_string(&fixture).unwrap();
@@ -63,12 +67,25 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
             let mut all = vec!["check", name.as_str(), "--no-config"];
             all.extend_from_slice(extra);
             all.extend_from_slice(more);
+            if unsafe_fix && more.iter().any(|m| *m == "--fix" || *m == "--diff") {
+                all.push("--unsafe-fixes");
+            }
             run(&dir, &all)
         };
         let before = lint(&["--format", "json"]);
         let fired = codes(&before).iter().filter(|c| *c == code).count();
         assert!(fired > 0, "{code} {name} does not fire");
 
+        // An unsafe fix is not applied without `--unsafe-fixes`.
+        if unsafe_fix {
+            let mut all = vec!["check", name.as_str(), "--no-config", "--diff"];
+            all.extend_from_slice(extra);
+            let safe_only = run(&dir, &all);
+            assert!(
+                !String::from_utf8_lossy(&safe_only.stdout).contains("15008"),
+                "{code} {name}: an unsafe fix applied without --unsafe-fixes"
+            );
+        }
         // --diff shows the change and writes nothing.
         let diff = lint(&["--diff"]);
         assert_eq!(diff.status.code(), Some(1), "{code} {name}: {diff:?}");
@@ -157,4 +174,22 @@ fn fixes_appear_in_json_and_sarif() {
             .unwrap()
             > 0
     );
+}
+
+#[test]
+fn the_readme_diff_is_what_diff_prints_on_the_bookstore() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let excerpt = readme
+        .split("(`ambient-lint check examples/bookstore --diff --unsafe-fixes`):")
+        .nth(1)
+        .and_then(|rest| rest.split("```diff\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows the bookstore's diff");
+    let o = run(
+        root,
+        &["check", "examples/bookstore", "--diff", "--unsafe-fixes"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), excerpt);
 }

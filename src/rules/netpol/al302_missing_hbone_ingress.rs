@@ -1,6 +1,6 @@
 use super::{
-    Coverage, Direction, Grouped, HBONE_PORT, NearMisses, note_near_miss, relate_ambient_labels,
-    with_near_miss,
+    Coverage, Direction, Grouped, HBONE_PORT, NearMisses, add_hbone_port_fix, note_near_miss,
+    relate_ambient_labels, with_near_miss,
 };
 use crate::engine::Endpoint;
 use crate::finding::{Finding, Severity};
@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL302-missing-hbone-ingress.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -89,7 +89,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         },
         "runs in ambient and is selected by this policy",
         |policy, workloads, f| {
-            let f = with_near_miss(&misses, policy, HBONE_PORT, "TCP", "HBONE is TCP", f);
+            let f = with_near_miss(&misses, policy, HBONE_PORT, "TCP", "HBONE is TCP", f)
+                .fix(add_hbone_port_fix(ctx, policy, Direction::Ingress));
             relate_ambient_labels(model, workloads, f)
         },
     );
