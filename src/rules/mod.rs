@@ -2,6 +2,7 @@
 //! model that reports field paths.
 
 pub mod authz;
+pub mod edits;
 pub mod flows;
 pub mod input;
 pub mod mesh;

@@ -1,4 +1,4 @@
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
 
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL308-rules-ignored-by-policytypes.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -34,6 +34,23 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ),
         ] {
             if written && !typed {
+                let fix = crate::rules::edits::editable(ctx, p.meta.object).and_then(
+                    |(root, file, text)| {
+                        let types = crate::rules::edits::node_at(root, &"spec.policyTypes".into())?;
+                        let item = crate::rules::edits::Item {
+                            flow: ty,
+                            block: &[ty],
+                        };
+                        crate::rules::edits::append_to_seq(text, file, types, &item)
+                    },
+                );
+                let fix = fix.map(|edit| Fix {
+                    title: format!("add `{ty}` to `policyTypes`"),
+                    // The written rules then apply: what they do not admit in that direction is
+                    // dropped, a change of behaviour to review.
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                });
                 out.push(
                     finding(
                         &RULE,
@@ -43,7 +60,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         ),
                     )
                     .help(format!("add `{ty}` to `policyTypes`, or delete the `{key}` rules"))
-                    .related(Location::field(p.meta.object, "spec.policyTypes"), format!("no `{ty}` here")),
+                    .related(Location::field(p.meta.object, "spec.policyTypes"), format!("no `{ty}` here"))
+                    .fix(fix),
                 );
             }
         }

@@ -12,11 +12,11 @@ pub mod al309_named_port_not_found;
 
 use std::collections::BTreeMap;
 
-use crate::finding::{Applicability, Edit, Finding, Fix, Location};
-use crate::load::node::{FieldPath, Node, Segment};
+use crate::finding::{Applicability, Finding, Fix, Location};
+use crate::load::node::FieldPath;
 use crate::model::resources::{NetPolPort, NetPolRule, NetworkPolicy, Peer, Workload};
 use crate::model::{DATAPLANE_MODE, METADATA_NAME, Model, qualified};
-use crate::rules::{Context, Rule, finding};
+use crate::rules::{Context, Rule, edits, finding};
 
 pub const HBONE_PORT: i64 = 15008;
 
@@ -284,62 +284,26 @@ pub fn with_near_miss(
 /// peers reach all of them (docs/platform.md §4.1). None when the policy is not written in a file
 /// given to lint, or a list is not laid out as this can follow.
 pub fn add_hbone_port_fix(ctx: &Context, policy: &NetworkPolicy, dir: Direction) -> Option<Fix> {
-    let obj = &ctx.inputs.objects[policy.meta.object];
-    if obj.origin.is_some() {
-        return None;
-    }
-    let text = &ctx.inputs.files[obj.file].text;
+    let (root, file, text) = edits::editable(ctx, policy.meta.object)?;
     let rules = match dir {
         Direction::Ingress => &policy.ingress,
         Direction::Egress => &policy.egress,
     };
-    let mut edits = Vec::new();
+    let flow = format!("{{port: {HBONE_PORT}, protocol: TCP}}");
+    let port = format!("port: {HBONE_PORT}");
+    let item = edits::Item {
+        flow: &flow,
+        block: &[&port, "protocol: TCP"],
+    };
+    let mut found = Vec::new();
     for rule in rules
         .iter()
         .filter(|r| !r.ports.is_empty() && !r.admits_port("TCP", HBONE_PORT))
     {
-        let ports = node_at(&obj.node, &rule.path.key("ports"))?;
-        let items = ports.as_seq()?;
-        let last = items.last()?;
-        let written = text.get(ports.span.start..ports.span.end)?;
-        let (at, content) = if written.starts_with('[') {
-            (
-                last.span.end,
-                format!(", {{port: {HBONE_PORT}, protocol: TCP}}"),
-            )
-        } else {
-            // The last item's dash, alone on its line but for indentation.
-            let line_start = text[..last.span.start].rfind('\n').map_or(0, |i| i + 1);
-            let before = &text[line_start..last.span.start];
-            let dash = before.rfind('-')?;
-            if !before[..dash].chars().all(|c| c == ' ')
-                || !before[dash + 1..].chars().all(|c| c == ' ')
-            {
-                return None;
-            }
-            let indent = &before[..dash];
-            let gap = before.len() - dash - 1;
-            let line_end = text[last.span.end..]
-                .find('\n')
-                .map_or(text.len(), |i| last.span.end + i);
-            let item = if text[last.span.start..].starts_with('{') {
-                format!("{{port: {HBONE_PORT}, protocol: TCP}}")
-            } else {
-                format!(
-                    "port: {HBONE_PORT}\n{indent}{pad}protocol: TCP",
-                    pad = " ".repeat(gap + 1)
-                )
-            };
-            (line_end, format!("\n{indent}-{}{item}", " ".repeat(gap)))
-        };
-        edits.push(Edit {
-            file: obj.file,
-            start: at,
-            end: at,
-            content,
-        });
+        let ports = edits::node_at(root, &rule.path.key("ports"))?;
+        found.push(edits::append_to_seq(text, file, ports, &item)?);
     }
-    (!edits.is_empty()).then(|| Fix {
+    (!found.is_empty()).then(|| Fix {
         title: format!(
             "allow TCP {HBONE_PORT} in each {} rule that lists ports",
             match dir {
@@ -348,18 +312,6 @@ pub fn add_hbone_port_fix(ctx: &Context, policy: &NetworkPolicy, dir: Direction)
             }
         ),
         applicability: Applicability::Unsafe,
-        edits,
+        edits: found,
     })
-}
-
-/// The node a field path names inside an object's tree.
-fn node_at<'n>(root: &'n Node, path: &FieldPath) -> Option<&'n Node> {
-    let mut node = root;
-    for seg in path.segments() {
-        node = match seg {
-            Segment::Key(k) => node.get(&k)?,
-            Segment::Index(i) => node.as_seq()?.get(i)?,
-        };
-    }
-    Some(node)
 }

@@ -1,0 +1,115 @@
+//! Edits that follow how a list or mapping is written: a flow `[...]` or `{...}` gets one more
+//! entry, block items and keys one more line at their indentation. Each returns None when the
+//! text is not laid out as it can follow (an alias, a comment where the entry would go, tabs),
+//! and the finding then carries no fix.
+
+use crate::finding::Edit;
+use crate::load::node::{FieldPath, Node, Segment};
+use crate::load::source::FileId;
+use crate::rules::Context;
+
+/// What an appended item is, in either style: `flow` inside `[...]`, `block` as the lines of a
+/// block item (the first follows the dash; the others are indented like its first key).
+pub struct Item<'a> {
+    pub flow: &'a str,
+    pub block: &'a [&'a str],
+}
+
+/// The node a field path names inside an object's tree.
+pub fn node_at<'n>(root: &'n Node, path: &FieldPath) -> Option<&'n Node> {
+    let mut node = root;
+    for seg in path.segments() {
+        node = match seg {
+            Segment::Key(k) => node.get(&k)?,
+            Segment::Index(i) => node.as_seq()?.get(i)?,
+        };
+    }
+    Some(node)
+}
+
+/// The object's tree and file when the object is written in a file as it is linted (not
+/// rendered by kustomize or helm): where edits can be made.
+pub fn editable<'c>(ctx: &'c Context, object: usize) -> Option<(&'c Node, FileId, &'c str)> {
+    let obj = &ctx.inputs.objects[object];
+    if obj.origin.is_some() {
+        return None;
+    }
+    Some((
+        &obj.node,
+        obj.file,
+        ctx.inputs.files[obj.file].text.as_str(),
+    ))
+}
+
+/// Appends `item` to the non-empty sequence `seq`.
+pub fn append_to_seq(text: &str, file: FileId, seq: &Node, item: &Item) -> Option<Edit> {
+    let last = seq.as_seq()?.last()?;
+    let written = text.get(seq.span.start..seq.span.end)?;
+    if written.starts_with('[') {
+        return Some(insert(file, last.span.end, format!(", {}", item.flow)));
+    }
+    // Block: the last item's dash starts its line, after indentation only.
+    let line_start = text[..last.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..last.span.start];
+    let dash = before.rfind('-')?;
+    if !before[..dash].chars().all(|c| c == ' ') || !before[dash + 1..].chars().all(|c| c == ' ') {
+        return None;
+    }
+    let indent = &before[..dash];
+    let gap = " ".repeat(before.len() - dash - 1);
+    let at = line_end(text, last.span.end);
+    let content = if text[last.span.start..].starts_with('{') {
+        format!("\n{indent}-{gap}{}", item.flow)
+    } else {
+        let pad = format!("{indent} {gap}");
+        let mut lines = item.block.iter();
+        let first = lines.next()?;
+        let rest: String = lines.map(|l| format!("\n{pad}{l}")).collect();
+        format!("\n{indent}-{gap}{first}{rest}")
+    };
+    Some(insert(file, at, content))
+}
+
+/// Adds `key: value` to the non-empty mapping `map`, after its last entry.
+pub fn add_to_map(text: &str, file: FileId, map: &Node, key: &str, value: &str) -> Option<Edit> {
+    let entries = map.as_map()?;
+    let last = entries.last()?;
+    let written = text.get(map.span.start..map.span.end)?;
+    if written.starts_with('{') {
+        return Some(insert(
+            file,
+            last.value.span.end,
+            format!(", {key}: {value}"),
+        ));
+    }
+    // Block: the first key's column is the mapping's indentation; the first key may follow a
+    // dash (`- name: edge`), so it is measured from its line's start.
+    let first = &entries.first()?.key;
+    let line_start = text[..first.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..first.span.start].chars().count();
+    if !text[line_start..first.span.start]
+        .chars()
+        .all(|c| c == ' ' || c == '-')
+    {
+        return None;
+    }
+    let at = line_end(text, last.value.span.end.max(last.key.span.end));
+    Some(insert(
+        file,
+        at,
+        format!("\n{}{key}: {value}", " ".repeat(column)),
+    ))
+}
+
+fn line_end(text: &str, from: usize) -> usize {
+    text[from..].find('\n').map_or(text.len(), |i| from + i)
+}
+
+fn insert(file: FileId, at: usize, content: String) -> Edit {
+    Edit {
+        file,
+        start: at,
+        end: at,
+        content,
+    }
+}
