@@ -52,6 +52,9 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
             .iter()
             .all(|code| fixtures.iter().any(|(c, _, _)| c == code))
     );
+    let rules_with_fixtures: std::collections::BTreeSet<&str> =
+        fixtures.iter().map(|(c, _, _)| *c).collect();
+    let mut fixed_per_rule = std::collections::BTreeSet::new();
     for (code, unsafe_fix, fixture) in fixtures {
         let name = fixture.file_name().unwrap().to_string_lossy().to_string();
         let dir = scratch(&format!("fix_{code}_{name}"));
@@ -75,6 +78,17 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
         let before = lint(&["--format", "json"]);
         let fired = codes(&before).iter().filter(|c| *c == code).count();
         assert!(fired > 0, "{code} {name} does not fire");
+        // A rule fixes some of its findings: a fixture without a fix of it is left alone.
+        let v: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+        let has_fix = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == code && !f["fix"].is_null());
+        if !has_fix {
+            continue;
+        }
+        fixed_per_rule.insert(code);
 
         // An unsafe fix is not applied without `--unsafe-fixes`: the diff differs.
         if unsafe_fix {
@@ -119,6 +133,8 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
             String::from_utf8_lossy(&again.stdout)
         );
     }
+    // Every rule that says it can fix fixes one of its firing fixtures at least.
+    assert_eq!(fixed_per_rule, rules_with_fixtures);
 }
 
 #[test]

@@ -46,7 +46,8 @@ pub fn append_to_seq(text: &str, file: FileId, seq: &Node, item: &Item) -> Optio
     let last = seq.as_seq()?.last()?;
     let written = text.get(seq.span.start..seq.span.end)?;
     if written.starts_with('[') {
-        return Some(insert(file, last.span.end, format!(", {}", item.flow)));
+        let end = text[..last.span.end].trim_end().len();
+        return Some(insert(file, end, format!(", {}", item.flow)));
     }
     // Block: the last item's dash starts its line, after indentation only.
     let line_start = text[..last.span.start].rfind('\n').map_or(0, |i| i + 1);
@@ -111,5 +112,78 @@ fn insert(file: FileId, at: usize, content: String) -> Edit {
         start: at,
         end: at,
         content,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Node {
+        crate::load::yaml::parse_stream(text)
+            .into_iter()
+            .next()
+            .and_then(|d| d.result.ok().flatten())
+            .unwrap()
+    }
+
+    fn apply(text: &str, e: Edit) -> String {
+        format!("{}{}{}", &text[..e.start], e.content, &text[e.end..])
+    }
+
+    #[test]
+    fn a_block_mapping_after_a_dash_gets_a_key_at_its_indentation() {
+        let text = "spec:\n  parentRefs:\n    - name: edge\n      sectionName: http # the listener\n  rules: []\n";
+        let root = doc(text);
+        let parent = node_at(&root, &"spec.parentRefs[0]".into()).unwrap();
+        let e = add_to_map(text, 0, parent, "namespace", "infra").unwrap();
+        assert_eq!(
+            apply(text, e),
+            "spec:\n  parentRefs:\n    - name: edge\n      sectionName: http # the listener\n      namespace: infra\n  rules: []\n"
+        );
+    }
+
+    #[test]
+    fn block_and_flow_sequences_get_an_item_in_their_style() {
+        let item = Item {
+            flow: "{port: 15008, protocol: TCP}",
+            block: &["port: 15008", "protocol: TCP"],
+        };
+        let text = "ports:\n  -   port: 8080\n      protocol: TCP\nnext: 1\n";
+        let root = doc(text);
+        let e = append_to_seq(text, 0, node_at(&root, &"ports".into()).unwrap(), &item).unwrap();
+        assert_eq!(
+            apply(text, e),
+            "ports:\n  -   port: 8080\n      protocol: TCP\n  -   port: 15008\n      protocol: TCP\nnext: 1\n"
+        );
+        let text = "ports: [ {port: 8080} ]\n";
+        let root = doc(text);
+        let e = append_to_seq(text, 0, node_at(&root, &"ports".into()).unwrap(), &item).unwrap();
+        assert_eq!(
+            apply(text, e),
+            "ports: [ {port: 8080}, {port: 15008, protocol: TCP} ]\n"
+        );
+        let text = "types:\n- Ingress\n";
+        let root = doc(text);
+        let one = Item {
+            flow: "Egress",
+            block: &["Egress"],
+        };
+        let e = append_to_seq(text, 0, node_at(&root, &"types".into()).unwrap(), &one).unwrap();
+        assert_eq!(apply(text, e), "types:\n- Ingress\n- Egress\n");
+    }
+
+    #[test]
+    fn an_alias_is_not_followed() {
+        let text = "base: &p [8080]\nports: *p\n";
+        let root = doc(text);
+        let item = Item {
+            flow: "15008",
+            block: &["15008"],
+        };
+        let ports = node_at(&root, &"ports".into()).unwrap();
+        // The alias's items point into the anchor, where an edit would change both uses: the
+        // text at the alias is `*p`, not a list, and nothing is appended.
+        assert!(append_to_seq(text, 0, ports, &item).is_none());
     }
 }

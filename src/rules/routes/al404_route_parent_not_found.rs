@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL404-route-parent-not-found.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -269,7 +269,11 @@ fn missing_parent<'m>(
         .collect();
     if holds || (!elsewhere.is_empty() && ctx.model.describes(&p.namespace)) {
         let target = qualified(Some(&p.namespace), &p.name);
-        out.push(missing(route, p, kind, &target, &elsewhere));
+        let fix = match elsewhere.as_slice() {
+            [(ns, _)] => namespace_fix(ctx, route, p, ns),
+            _ => None,
+        };
+        out.push(missing(route, p, kind, &target, &elsewhere).fix(fix));
     } else {
         ctx.unjudged(
             Unjudged::UndescribedNamespace,
@@ -277,6 +281,33 @@ fn missing_parent<'m>(
             route.meta.object,
         );
     }
+}
+
+/// The one "did you mean" written in: `namespace: <ns>` added to the parentRef, or its namespace
+/// replaced. Unsafe: it attaches the route, which then serves (and exposes) its rules.
+fn namespace_fix(
+    ctx: &Context,
+    route: &super::RouteView,
+    p: &ParentRef,
+    ns: &str,
+) -> Option<crate::finding::Fix> {
+    use crate::rules::edits;
+    let (root, file, text) = edits::editable(ctx, route.meta.object)?;
+    let parent = edits::node_at(root, &p.path)?;
+    let edit = match parent.get("namespace") {
+        None => edits::add_to_map(text, file, parent, "namespace", ns)?,
+        Some(_) => crate::rules::edit_in_place(
+            ctx,
+            &Location::field(route.meta.object, p.path.key("namespace")),
+            &p.namespace,
+            ns,
+        )?,
+    };
+    Some(crate::finding::Fix {
+        title: format!("set `namespace: {ns}` in the parentRef"),
+        applicability: crate::finding::Applicability::Unsafe,
+        edits: vec![edit],
+    })
 }
 
 /// A parentRef naming no object; with a "did you mean" when objects of that name exist in other
