@@ -194,6 +194,11 @@ pub struct FixArgs {
     /// With `--fix`, list each fix applied.
     #[arg(long)]
     pub show_fixes: bool,
+
+    /// Write an `ambient-lint.io/ignore` annotation with a `TODO` reason for every finding, on
+    /// its resource, and exit 0: to adopt the linter, then work the TODOs down.
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub add_suppressions: bool,
 }
 
 /// How `check` writes its report.

@@ -170,6 +170,88 @@ pub fn plan(
     pass
 }
 
+/// `--add-suppressions`: for every finding that counts, the suppression annotation on its
+/// resource, with a `TODO` reason per code (ruff's `--add-noqa`), as findings carrying that edit
+/// as a safe fix, one per resource. A resource rendered by kustomize or helm, and a finding about
+/// no resource (a parse error), get none; they are counted in the second value.
+pub fn suppressions(inputs: &Inputs, findings: &[Finding]) -> (Vec<Finding>, usize) {
+    use crate::finding::{Fix, Location};
+    use crate::rules::edits;
+    let mut by_object: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
+    let mut skipped = 0;
+    for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+        match &f.location {
+            Location::Field { object, .. } if inputs.objects[*object].origin.is_none() => {
+                let codes = by_object.entry(*object).or_default();
+                if !codes.contains(&f.code) {
+                    codes.push(f.code);
+                }
+            }
+            _ => skipped += 1,
+        }
+    }
+    let mut out = Vec::new();
+    for (object, mut codes) in by_object {
+        codes.sort_unstable();
+        let obj = &inputs.objects[object];
+        let text = &inputs.files[obj.file].text;
+        let todo: Vec<String> = codes.iter().map(|c| format!("{c}: TODO")).collect();
+        let value = todo.join(", ");
+        let meta = obj.node.get("metadata");
+        let annotations = meta.and_then(|m| m.get("annotations"));
+        let edit = match (meta, annotations) {
+            (Some(_), Some(a)) if a.get(crate::suppress::ANNOTATION).is_some() => {
+                // Codes added to the ones written: the value is written again, double-quoted.
+                a.get(crate::suppress::ANNOTATION).and_then(|at| {
+                    let old = at.as_str()?;
+                    Some(crate::finding::Edit {
+                        file: obj.file,
+                        start: at.span.start,
+                        end: at.span.end,
+                        content: serde_json::Value::String(format!("{old}, {value}")).to_string(),
+                    })
+                })
+            }
+            (Some(_), Some(a)) if a.as_map().is_some_and(|m| !m.is_empty()) => edits::add_to_map(
+                text,
+                obj.file,
+                a,
+                crate::suppress::ANNOTATION,
+                &serde_json::Value::String(value.clone()).to_string(),
+            ),
+            (Some(m), None) => edits::add_to_map(
+                text,
+                obj.file,
+                m,
+                "annotations",
+                &format!(
+                    "{{{}: {}}}",
+                    crate::suppress::ANNOTATION,
+                    serde_json::Value::String(value.clone())
+                ),
+            ),
+            _ => None,
+        };
+        let Some(edit) = edit else {
+            skipped += codes.len();
+            continue;
+        };
+        let mut f = Finding::new(
+            codes[0],
+            crate::finding::Severity::Info,
+            Location::field(object, "metadata"),
+            format!("suppress {value}"),
+        );
+        f.fix = Some(Fix {
+            title: format!("suppress {}", codes.join(", ")),
+            applicability: Applicability::Safe,
+            edits: vec![edit],
+        });
+        out.push(f);
+    }
+    (out, skipped)
+}
+
 /// Writes a pass's files.
 pub fn write(pass: &Pass) -> Result<(), String> {
     for (path, _, new) in &pass.files {

@@ -402,6 +402,37 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
     Ok(fixed)
 }
 
+/// `--add-suppressions`: writes an ignore annotation with a `TODO` reason on each resource that
+/// has findings, edited like a fix (a file whose edited text would be refused is left alone).
+/// Returns what was written, and how many findings could get no annotation.
+pub fn add_suppressions(options: &LintOptions) -> Result<(Fixed, usize), RunError> {
+    let (inputs, findings) = lint(options)?;
+    let (with_edits, skipped) = fix::suppressions(&inputs, &findings);
+    let still_valid = |path: &str, new: &str| -> Result<(), String> {
+        let reparsed = Inputs::from_texts([(path, new)]);
+        let bad = reparsed
+            .findings
+            .iter()
+            .chain(check(&reparsed, options).iter())
+            .any(|f| matches!(f.code, "AL001" | "AL002"));
+        if bad {
+            Err("it would not parse, or hold an object the API server refuses".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let pass = fix::plan(&inputs, &with_edits, false, &still_valid);
+    fix::write(&pass).map_err(RunError::Fix)?;
+    Ok((
+        Fixed {
+            applied: pass.applied,
+            refused: pass.refused,
+            files: pass.files,
+        },
+        skipped,
+    ))
+}
+
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
     check_timed(inputs, options).findings

@@ -84,6 +84,84 @@ fn graph(args: &GraphArgs) -> u8 {
     })
 }
 
+/// `3 files`, `1 file`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `--add-suppressions`, `--diff` and `--fix`: the first two are all the run does (their exit
+/// status is returned); `--fix` then goes on to lint and report what is left (None).
+fn edit_files(args: &CheckArgs, settings: &Settings) -> Option<u8> {
+    if args.fix.add_suppressions {
+        return Some(match ambient_lint::add_suppressions(&settings.lint) {
+            Ok((added, skipped)) => {
+                for r in &added.refused {
+                    warn(format!("{}: no suppression added: {}", r.file, r.why));
+                }
+                let unplaced = if skipped > 0 {
+                    format!(
+                        "; {skipped} findings are on no resource of a file linted (a parse error, or a rendered object) and got none"
+                    )
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "ambient-lint: added {} in {}{unplaced}",
+                    count(
+                        added.applied.len(),
+                        "suppression annotation",
+                        "suppression annotations"
+                    ),
+                    count(added.files.len(), "file", "files"),
+                );
+                CLEAN
+            }
+            Err(e) => fail(e),
+        });
+    }
+    if !(args.fix.diff || args.fix.fix) {
+        return None;
+    }
+    let fixed = match ambient_lint::fix(&settings.lint, args.fix.unsafe_fixes, args.fix.fix) {
+        Ok(f) => f,
+        Err(e) => return Some(fail(e)),
+    };
+    for r in &fixed.refused {
+        warn(format!("{}: not fixed: {}", r.file, r.why));
+    }
+    let files = count(fixed.files.len(), "file", "files");
+    if args.fix.diff {
+        let written = emit(|out| {
+            for (path, old, new) in &fixed.files {
+                out.write_all(ambient_lint::fix::unified_diff(path, old, new).as_bytes())?;
+            }
+            Ok(())
+        });
+        if written != CLEAN {
+            return Some(written);
+        }
+        eprintln!(
+            "ambient-lint: {} to apply in {files}",
+            count(fixed.applied.len(), "fix", "fixes")
+        );
+        return Some(if fixed.files.is_empty() {
+            CLEAN
+        } else {
+            FINDINGS
+        });
+    }
+    eprintln!(
+        "ambient-lint: fixed {} in {files}",
+        count(fixed.applied.len(), "finding", "findings")
+    );
+    if args.fix.show_fixes {
+        for a in &fixed.applied {
+            eprintln!("  {}:{}: {} {}", a.file, a.line, a.code, a.title);
+        }
+    }
+    None
+}
+
 fn check(args: &CheckArgs) -> u8 {
     let settings = match Settings::from_args(&args.lint) {
         Ok(s) => s,
@@ -92,57 +170,8 @@ fn check(args: &CheckArgs) -> u8 {
     for w in &settings.warnings {
         warn(w);
     }
-    if args.fix.diff || args.fix.fix {
-        let fixed = match ambient_lint::fix(&settings.lint, args.fix.unsafe_fixes, args.fix.fix) {
-            Ok(f) => f,
-            Err(e) => return fail(e),
-        };
-        for r in &fixed.refused {
-            warn(format!("{}: not fixed: {}", r.file, r.why));
-        }
-        if args.fix.diff {
-            let written = emit(|out| {
-                for (path, old, new) in &fixed.files {
-                    out.write_all(ambient_lint::fix::unified_diff(path, old, new).as_bytes())?;
-                }
-                Ok(())
-            });
-            if written != CLEAN {
-                return written;
-            }
-            let n = fixed.applied.len();
-            eprintln!(
-                "ambient-lint: {n} {} to apply in {} {}",
-                if n == 1 { "fix" } else { "fixes" },
-                fixed.files.len(),
-                if fixed.files.len() == 1 {
-                    "file"
-                } else {
-                    "files"
-                }
-            );
-            return if fixed.files.is_empty() {
-                CLEAN
-            } else {
-                FINDINGS
-            };
-        }
-        let n = fixed.applied.len();
-        eprintln!(
-            "ambient-lint: fixed {n} {} in {} {}",
-            if n == 1 { "finding" } else { "findings" },
-            fixed.files.len(),
-            if fixed.files.len() == 1 {
-                "file"
-            } else {
-                "files"
-            }
-        );
-        if args.fix.show_fixes {
-            for a in &fixed.applied {
-                eprintln!("  {}:{}: {} {}", a.file, a.line, a.code, a.title);
-            }
-        }
+    if let Some(status) = edit_files(args, &settings) {
+        return status;
     }
     // Read the baseline before linting: a file that is not one cannot run.
     let baseline = match &args.report.baseline {

@@ -215,3 +215,52 @@ fn shown_with_show_suppressed_as_in_the_baseline() {
     assert!(out.contains("(suppressed: in the baseline)"), "{out}");
     assert!(out.contains("let pass"), "{out}");
 }
+
+#[test]
+fn add_suppressions_annotates_every_finding_and_the_tree_then_passes() {
+    let dir = bookstore("add_suppressions");
+    let before: Vec<(PathBuf, String)> = walk(&dir);
+    let o = run(&dir, &["check", ".", "--add-suppressions"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("added 9 suppression annotations in 7 files"),
+        "{err}"
+    );
+    // Every finding is suppressed with a TODO reason, and no suppression is unused (AL005).
+    let after = run(
+        &dir,
+        &["check", ".", "--format", "json", "--show-suppressed"],
+    );
+    assert_eq!(after.status.code(), Some(0));
+    let v = json(&after);
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.len() > 10);
+    assert!(findings.iter().all(|f| f["suppressed"] == "TODO"), "{v:#}");
+    assert!(!findings.iter().any(|f| f["code"] == "AL005"));
+    // Only lines were added: every line of every file is still there, in order.
+    for (path, old) in before {
+        let new = std::fs::read_to_string(&path).unwrap();
+        let mut lines = new.lines();
+        for line in old.lines() {
+            assert!(
+                lines.any(|l| l == line),
+                "{}: lost {line:?}",
+                path.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+    out
+}
