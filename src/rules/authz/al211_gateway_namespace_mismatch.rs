@@ -1,4 +1,4 @@
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::{Model, qualified};
 use crate::rules::netpol::namespace_selector_refs;
 use crate::rules::{Context, Rule, finding};
@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL211-gateway-namespace-mismatch.md"),
     check: Some(check),
     supersedes: &["AL210", "AL306"],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 /// The Istio-deployed gateway a misdirected namespace most likely meant.
@@ -72,10 +72,26 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .into_iter()
             .map(|r| (r.policy.meta.object, r.path, r.value, true)),
     );
+    // The namespace to write in is known only when exactly one gateway runs Istio-deployed pods.
+    let gateways = model
+        .gateway_deployments
+        .iter()
+        .filter(|d| !model.gateways[d.gateway].is_waypoint())
+        .count();
     for (object, path, ns, network_policy) in refs {
         let Some(real) = misdirected(model, &ns) else {
             continue;
         };
+        let at = Location::field(object, path.clone());
+        let fix = (gateways == 1)
+            .then(|| crate::rules::edit_in_place(ctx, &at, &ns, &real.namespace))
+            .flatten()
+            .map(|edit| Fix {
+                title: format!("write namespace `{}`", real.namespace),
+                // It admits the gateway's namespace, every pod there: review it.
+                applicability: Applicability::Unsafe,
+                edits: vec![edit],
+            });
         let help = if network_policy {
             format!(
                 "select `kubernetes.io/metadata.name: {}`, the namespace the gateway pods run in",
@@ -102,7 +118,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .related(
                 Location::field(real.object, "metadata.name"),
                 format!("Istio deploys this Gateway's pods in its own namespace, `{}`", real.namespace),
-            ),
+            )
+            .fix(fix),
         );
     }
 }

@@ -1,6 +1,7 @@
 use super::{describe, exposing_gateways, matches};
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::qualified;
+use crate::rules::edits;
 use crate::rules::{Context, Rule, finding};
 
 pub static RULE: Rule = Rule {
@@ -11,7 +12,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL401-route-matches-any-method.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -35,10 +36,22 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             } else {
                 format!(" to {}", crate::rules::list(&backends))
             };
-            for m in matches(rule) {
+            for (i, m) in matches(rule).into_iter().enumerate() {
                 if m.method.is_some() {
                     continue;
                 }
+                // `method: GET` added to the match (a rule without matches gets none): unsafe,
+                // the other methods then get 404 — what the finding asks, but a change.
+                let fix = rule.matches.get(i).and_then(|written| {
+                    let (root, file, text) = edits::editable(ctx, route.meta.object)?;
+                    let node = edits::node_at(root, &written.path)?;
+                    let edit = edits::add_to_map(text, file, node, "method", "GET")?;
+                    Some(Fix {
+                        title: "match `method: GET` only".to_string(),
+                        applicability: Applicability::Unsafe,
+                        edits: vec![edit],
+                    })
+                });
                 let what = if rule.matches.is_empty() {
                     "rule has no `matches`, so it forwards every path".to_string()
                 } else {
@@ -54,7 +67,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         ),
                     )
                     .help("add `method: GET` to the match (one match per method you mean to expose); an unmatched request gets 404 at the gateway")
-                    .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on"),
+                    .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on")
+                    .fix(fix),
                 );
             }
         }
