@@ -1,4 +1,4 @@
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::model::{Model, qualified};
 use crate::rules::{Context, Rule, Unjudged, finding, list};
@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL206-principal-unknown-serviceaccount.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 /// Accounts a namespace's pods can present: declared ones, `default`, the ones workloads name,
@@ -132,6 +132,23 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 list(&in_use)
             ),
         };
+        // The one account of that name elsewhere, written in: unsafe, it admits that account.
+        if let [(other, _)] = candidates.as_slice() {
+            let at = Location::field(r.policy.meta.object, r.path.clone());
+            f = f.fix(
+                crate::rules::edit_in_place(
+                    ctx,
+                    &at,
+                    &format!("/ns/{ns}/"),
+                    &format!("/ns/{other}/"),
+                )
+                .map(|edit| Fix {
+                    title: format!("name `{other}/{sa}`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                }),
+            );
+        }
         out.push(f);
     }
 }

@@ -1,5 +1,5 @@
 use super::{accounts_by_name, namespace_pattern_known, or_list};
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::identity::parse_principal;
 use crate::rules::{Context, Rule, Unjudged, finding};
 
@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL210-unknown-namespace.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -89,6 +89,24 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             message,
         )
         .help(help);
+        // The one namespace holding that account, written into the principal: unsafe, it
+        // admits that account.
+        if let ([(ns, _, _)], Some(_)) = (candidates.as_slice(), r.principal) {
+            let at = Location::field(r.policy.meta.object, r.path.clone());
+            f = f.fix(
+                crate::rules::edit_in_place(
+                    ctx,
+                    &at,
+                    &format!("/ns/{}/", r.value),
+                    &format!("/ns/{ns}/"),
+                )
+                .map(|edit| Fix {
+                    title: format!("write namespace `{ns}`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                }),
+            );
+        }
         for (_, at, why) in candidates.into_iter().take(3) {
             f = f.related(at, why);
         }
