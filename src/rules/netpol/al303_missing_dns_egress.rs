@@ -1,10 +1,10 @@
 use super::{Coverage, Direction, Grouped};
 use std::collections::BTreeMap;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Fix, Location, Severity};
 use crate::model::qualified;
-use crate::model::resources::Peer;
-use crate::rules::{Context, Rule};
+use crate::model::resources::{NetworkPolicy, Peer};
+use crate::rules::{Context, Rule, edits};
 
 pub static RULE: Rule = Rule {
     code: "AL303",
@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL303-missing-dns-egress.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::Unsafe),
 };
 
 /// The egress rule entry that lets DNS over `protocol` reach kube-dns, which runs in
@@ -47,6 +47,46 @@ fn dns_entry(cov: &Coverage, protocol: &str) -> Option<Location> {
                 .find(|p| p.admits_maybe_named(protocol, 53, true))
                 .map(|p| Location::field(policy.meta.object, p.path.clone()))
         })
+    })
+}
+
+/// A DNS rule appended to the policy's egress rules: UDP and TCP 53 to kube-system, where
+/// kube-dns runs. Unsafe: it opens port 53 to every pod there (node-local DNS caches listen on a
+/// link-local address instead, which this does not cover).
+fn dns_rule_fix(ctx: &Context, policy: &NetworkPolicy) -> Option<Fix> {
+    let (root, file, text) = edits::editable(ctx, policy.meta.object)?;
+    let egress = edits::node_at(root, &"spec.egress".into())?;
+    let item = edits::Item {
+        flow: "{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}], ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]}",
+        block: &[
+            "to:",
+            "  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}",
+            "ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
+        ],
+    };
+    Some(Fix {
+        title: "allow DNS (UDP and TCP 53) to kube-system".to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![edits::append_to_seq(text, file, egress, &item)?],
+    })
+}
+
+/// TCP 53 added to the list that admits DNS over UDP only (`at` is its UDP entry).
+fn dns_tcp_fix(ctx: &Context, policy: &NetworkPolicy, at: &Location) -> Option<Fix> {
+    let Location::Field { path, .. } = at else {
+        return None;
+    };
+    let (list, _) = path.as_str().rsplit_once('[')?;
+    let (root, file, text) = edits::editable(ctx, policy.meta.object)?;
+    let ports = edits::node_at(root, &list.into())?;
+    let item = edits::Item {
+        flow: "{port: 53, protocol: TCP}",
+        block: &["port: 53", "protocol: TCP"],
+    };
+    Some(Fix {
+        title: "allow TCP 53 beside UDP 53".to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![edits::append_to_seq(text, file, ports, &item)?],
     })
 }
 
@@ -98,6 +138,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         },
         "selected by this policy",
         |policy, _, mut f| {
+            f = f.fix(dns_rule_fix(ctx, policy));
             if let Some(at) = tcp_only.get(&policy.meta.object) {
                 f.message
                     .push_str("; DNS is admitted over TCP only, and lookups go over UDP first");
@@ -122,7 +163,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         },
         "selected by this policy",
         |policy, _, f| match udp_only.get(&policy.meta.object) {
-            Some(at) => f.related(at.clone(), "admits port 53 over UDP only"),
+            Some(at) => {
+                let fix = dns_tcp_fix(ctx, policy, at);
+                f.related(at.clone(), "admits port 53 over UDP only").fix(fix)
+            }
             None => f,
         },
     );
