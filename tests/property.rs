@@ -1,6 +1,7 @@
 //! Property test: structural mutations of valid manifests (fields dropped, duplicated, retyped,
 //! reordered; documents spliced) never make the linter panic, every span lies inside its file,
-//! and a finding on a field points at that field.
+//! a finding on a field points at that field, and the fixes findings carry keep the YAML parsing
+//! and every byte outside their edits.
 
 use ambient_lint::finding::Location;
 use ambient_lint::load::Inputs;
@@ -137,6 +138,28 @@ proptest! {
         let inputs = Inputs::from_texts([("m.yaml", text.as_str())]);
         let findings = check(&inputs, &LintOptions::default());
         let file = &inputs.files[0].text;
+        // Every fix, safe or not, applied to the mutated text leaves YAML that parses, and keeps
+        // the bytes between its edits.
+        let fixes: Vec<&[ambient_lint::finding::Edit]> =
+            findings.iter().filter_map(|f| f.fix.as_ref()).map(|f| &f.edits[..]).collect();
+        if !fixes.is_empty() {
+            let (fixed, chosen) = ambient_lint::fix::apply_edits(file, &fixes);
+            let mut edits: Vec<&ambient_lint::finding::Edit> =
+                chosen.iter().flat_map(|&i| fixes[i].iter()).collect();
+            edits.sort_by_key(|e| (e.start, e.end));
+            let (mut old_at, mut new_at) = (0, 0);
+            for e in edits {
+                let kept = &file[old_at..e.start];
+                prop_assert_eq!(&fixed[new_at..new_at + kept.len()], kept);
+                new_at += kept.len();
+                prop_assert_eq!(&fixed[new_at..new_at + e.content.len()], e.content.as_str());
+                new_at += e.content.len();
+                old_at = e.end;
+            }
+            prop_assert_eq!(&fixed[new_at..], &file[old_at..]);
+            let again = Inputs::from_texts([("m.yaml", fixed.as_str())]);
+            prop_assert!(!again.findings.iter().any(|f| f.code == "AL001"), "{fixed}");
+        }
         for f in &findings {
             let at = inputs.resolve(&f.location);
             prop_assert!(at.span.start <= at.span.end && at.span.end <= file.len(), "{} {:?}", f.code, at.span);
