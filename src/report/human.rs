@@ -205,8 +205,9 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "{line}")?;
     }
     for line in report
-        .unjudged_lines()
+        .fix_lines()
         .into_iter()
+        .chain(report.unjudged_lines())
         .chain(report.baseline_lines())
     {
         if color {

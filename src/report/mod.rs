@@ -216,6 +216,30 @@ impl<'a> Report<'a> {
         self
     }
 
+    /// How many of the findings shown a fix would resolve, for the text formats (ruff's
+    /// "N fixable with the `--fix` option").
+    pub fn fix_lines(&self) -> Vec<String> {
+        use crate::finding::Applicability;
+        let count = |a: Applicability| {
+            self.entries
+                .iter()
+                .filter(|e| e.finding.suppressed.is_none())
+                .filter(|e| e.finding.fix.as_ref().is_some_and(|f| f.applicability == a))
+                .count()
+        };
+        let (safe, unsafe_) = (count(Applicability::Safe), count(Applicability::Unsafe));
+        match (safe, unsafe_) {
+            (0, 0) => Vec::new(),
+            (s, 0) => vec![format!("{s} fixable with `--fix` (`--diff` shows how)")],
+            (0, u) => vec![format!(
+                "{u} fixable with `--fix --unsafe-fixes`, which can change what traffic is admitted (`--diff --unsafe-fixes` shows how)"
+            )],
+            (s, u) => vec![format!(
+                "{s} fixable with `--fix`, {u} more with `--unsafe-fixes`, which can change what traffic is admitted (`--diff` shows how)"
+            )],
+        }
+    }
+
     /// Adds what `--baseline` let pass and what of it no longer occurs.
     pub fn with_baseline(mut self, outcome: Option<crate::baseline::Outcome>) -> Self {
         self.summary.baseline = outcome;
@@ -369,8 +393,9 @@ impl<'a> Report<'a> {
             )?;
         }
         for line in self
-            .unjudged_lines()
+            .fix_lines()
             .into_iter()
+            .chain(self.unjudged_lines())
             .chain(self.baseline_lines())
         {
             writeln!(out, "{line}")?;
