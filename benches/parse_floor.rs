@@ -5,6 +5,7 @@
 //! lint should stay within 2× this floor). Medians of five runs, on one core and on all of them
 //! (rayon, as the lint reads).
 
+#[allow(dead_code)] // the lint bench uses the rest of it
 mod support;
 
 use std::path::{Path, PathBuf};
