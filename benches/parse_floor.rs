@@ -65,9 +65,12 @@ fn main() {
         let n: usize = texts
             .par_iter()
             .map(|t| {
-                saphyr_parser::Parser::new_from_str(t)
-                    .map(|item| std::hint::black_box(item.unwrap()))
-                    .count()
+                let mut n = 0;
+                for item in saphyr_parser::Parser::new_from_str(t) {
+                    std::hint::black_box(item.unwrap());
+                    n += 1;
+                }
+                n
             })
             .sum();
         assert_eq!(n, events);
