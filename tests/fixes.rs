@@ -25,7 +25,14 @@ fn codes(o: &Output) -> Vec<String> {
 fn fixable_fixtures() -> Vec<(&'static str, bool, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = Vec::new();
-    for rule in RULES.iter().filter(|r| r.fix != FixAvailability::None) {
+    let applies = |r: &&&ambient_lint::rules::Rule| {
+        !matches!(
+            r.fix,
+            FixAvailability::None
+                | FixAvailability::Sometimes(ambient_lint::finding::Applicability::DisplayOnly)
+        )
+    };
+    for rule in RULES.iter().filter(applies) {
         let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(rule.code))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -209,4 +216,34 @@ fn the_readme_diff_is_what_diff_prints_on_the_bookstore() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stdout), excerpt);
+}
+
+#[test]
+fn a_display_only_fix_is_shown_and_never_applied() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(root, &["check", "examples/bookstore", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let shown = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "AL201")
+        .map(|f| &f["fix"])
+        .collect::<Vec<_>>();
+    assert!(!shown.is_empty());
+    assert!(
+        shown.iter().all(|f| f["applicability"] == "display-only"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[0]["edits"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("targetRefs: [{kind: Service")
+    );
+    let diff = run(
+        root,
+        &["check", "examples/bookstore", "--diff", "--unsafe-fixes"],
+    );
+    assert!(!String::from_utf8_lossy(&diff.stdout).contains("targetRefs"));
 }

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../../rules/AL201-l7-rule-in-ztunnel-allow.md"),
     check: Some(check),
     supersedes: &[],
-    fix: crate::rules::FixAvailability::None,
+    fix: crate::rules::FixAvailability::Sometimes(crate::finding::Applicability::DisplayOnly),
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -50,7 +50,52 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     format!("`{}` is an HTTP attribute too", other.name),
                 );
             }
-            out.push(reach.relate(f));
+            out.push(reach.relate(f).fix(target_refs_fix(ctx, policy)));
         }
     }
+}
+
+/// Shown, never applied: the policy attached with `targetRefs` to the one Service in front of
+/// the workloads it selects, which a waypoint then enforces in full. It needs that waypoint and
+/// the Service's `istio.io/use-waypoint` label too, which an edit here cannot judge.
+fn target_refs_fix(
+    ctx: &Context,
+    policy: &crate::model::resources::AuthorizationPolicy,
+) -> Option<crate::finding::Fix> {
+    let model = ctx.model;
+    let selector = policy.selector.as_ref()?;
+    let selected = model.select_workloads(Some(&policy.meta.namespace), selector);
+    let mut services: Option<Vec<&str>> = None;
+    for &w in &selected {
+        let names: Vec<&str> = model
+            .services_selecting(&model.workloads[w])
+            .map(|s| s.meta.name.as_str())
+            .collect();
+        services = Some(match services {
+            None => names,
+            Some(prev) => prev.into_iter().filter(|n| names.contains(n)).collect(),
+        });
+    }
+    let services = services?;
+    let [service] = services.as_slice() else {
+        return None;
+    };
+    let (root, file, text) = crate::rules::edits::editable(ctx, policy.meta.object)?;
+    let entry = root.get("spec")?.entry("selector")?;
+    let written = text.get(entry.key.span.start..entry.value.span.end)?;
+    if written.contains('#') {
+        return None; // a comment inside would be lost
+    }
+    Some(crate::finding::Fix {
+        title: format!(
+            "attach the policy to Service `{service}` with `targetRefs` (it also needs a waypoint and `istio.io/use-waypoint` on the Service)"
+        ),
+        applicability: crate::finding::Applicability::DisplayOnly,
+        edits: vec![crate::finding::Edit {
+            file,
+            start: entry.key.span.start,
+            end: entry.value.span.end,
+            content: format!("targetRefs: [{{kind: Service, group: \"\", name: {service}}}]"),
+        }],
+    })
 }
