@@ -88,12 +88,24 @@ pub fn apply_edits(text: &str, fixes: &[&[Edit]]) -> (String, Vec<usize>) {
     (out, chosen)
 }
 
-/// The fixes of one lint run, applied in memory; files refused are left out.
+/// How many objects of a text the loader or the model refuse (AL001, AL002).
+fn refused(options: &crate::LintOptions, path: &str, text: &str) -> usize {
+    let inputs = Inputs::from_texts([(path, text)]);
+    inputs
+        .findings
+        .iter()
+        .chain(crate::check(&inputs, options).iter())
+        .filter(|f| matches!(f.code, "AL001" | "AL002"))
+        .count()
+}
+
+/// The fixes of one lint run, applied in memory. A file whose fixed text the loader or the model
+/// would refuse more of than its text now is left out, and reported.
 pub fn plan(
     inputs: &Inputs,
     findings: &[Finding],
     unsafe_fixes: bool,
-    still_valid: &dyn Fn(&str, &str) -> Result<(), String>,
+    options: &crate::LintOptions,
 ) -> Pass {
     let mut by_file: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
     for f in applicable(findings, unsafe_fixes) {
@@ -147,10 +159,11 @@ pub fn plan(
         if new_text == source.text {
             continue;
         }
-        if let Err(why) = still_valid(&source.path, &new_text) {
+        if refused(options, &source.path, &new_text) > refused(options, &source.path, &source.text)
+        {
             pass.refused.push(Refused {
                 file: source.path.clone(),
-                why: format!("the fixed text would be refused ({why}); left as it was"),
+                why: "the fixed text would not parse, or would hold an object the API server refuses; left as it was".to_string(),
             });
             continue;
         }

@@ -351,32 +351,10 @@ pub struct Fixed {
 /// until nothing more is fixed; otherwise it computes the first pass only, in memory. A file
 /// whose fixed text would be an AL001 or AL002 is left as it was.
 pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fixed, RunError> {
-    let invalid = |path: &str, text: &str| -> usize {
-        let inputs = Inputs::from_texts([(path, text)]);
-        inputs
-            .findings
-            .iter()
-            .chain(check(&inputs, options).iter())
-            .filter(|f| matches!(f.code, "AL001" | "AL002"))
-            .count()
-    };
     let mut fixed = Fixed::default();
     for _ in 0..fix::MAX_PASSES {
         let (inputs, findings) = lint(options)?;
-        let still_valid = |path: &str, new: &str| -> Result<(), String> {
-            let before = inputs
-                .files
-                .iter()
-                .find(|f| f.path == path)
-                .map_or(0, |f| invalid(path, &f.text));
-            match invalid(path, new) {
-                n if n > before => {
-                    Err("it would not parse, or hold an object the API server refuses".to_string())
-                }
-                _ => Ok(()),
-            }
-        };
-        let pass = fix::plan(&inputs, &findings, unsafe_fixes, &still_valid);
+        let pass = fix::plan(&inputs, &findings, unsafe_fixes, options);
         fixed.refused.extend(pass.refused.iter().cloned());
         if pass.files.is_empty() {
             break;
@@ -408,20 +386,7 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
 pub fn add_suppressions(options: &LintOptions) -> Result<(Fixed, usize), RunError> {
     let (inputs, findings) = lint(options)?;
     let (with_edits, skipped) = fix::suppressions(&inputs, &findings);
-    let still_valid = |path: &str, new: &str| -> Result<(), String> {
-        let reparsed = Inputs::from_texts([(path, new)]);
-        let bad = reparsed
-            .findings
-            .iter()
-            .chain(check(&reparsed, options).iter())
-            .any(|f| matches!(f.code, "AL001" | "AL002"));
-        if bad {
-            Err("it would not parse, or hold an object the API server refuses".to_string())
-        } else {
-            Ok(())
-        }
-    };
-    let pass = fix::plan(&inputs, &with_edits, false, &still_valid);
+    let pass = fix::plan(&inputs, &with_edits, false, options);
     fix::write(&pass).map_err(RunError::Fix)?;
     Ok((
         Fixed {

@@ -41,6 +41,31 @@ pub fn editable<'c>(ctx: &'c Context, object: usize) -> Option<(&'c Node, FileId
     ))
 }
 
+/// An edit replacing `old` with `new` inside the text a location spans, when `old` occurs there
+/// exactly once: a change of one scalar that keeps its quoting and everything around it.
+pub fn edit_in_place(
+    ctx: &Context,
+    at: &crate::finding::Location,
+    old: &str,
+    new: &str,
+) -> Option<Edit> {
+    let resolved = ctx.inputs.resolve(at);
+    let text = ctx.inputs.files[resolved.file]
+        .text
+        .get(resolved.span.start..resolved.span.end)?;
+    let mut found = text.match_indices(old);
+    let (i, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(Edit {
+        file: resolved.file,
+        start: resolved.span.start + i,
+        end: resolved.span.start + i + old.len(),
+        content: new.to_string(),
+    })
+}
+
 /// Appends `item` to the non-empty sequence `seq`.
 pub fn append_to_seq(text: &str, file: FileId, seq: &Node, item: &Item) -> Option<Edit> {
     let last = seq.as_seq()?.last()?;

@@ -372,31 +372,6 @@ pub fn index_markdown() -> String {
     out
 }
 
-/// An edit replacing `old` with `new` inside the text a location spans, when `old` occurs there
-/// exactly once: a change of one scalar that keeps its quoting and everything around it.
-pub fn edit_in_place(
-    ctx: &Context,
-    at: &crate::finding::Location,
-    old: &str,
-    new: &str,
-) -> Option<crate::finding::Edit> {
-    let resolved = ctx.inputs.resolve(at);
-    let text = ctx.inputs.files[resolved.file]
-        .text
-        .get(resolved.span.start..resolved.span.end)?;
-    let mut found = text.match_indices(old);
-    let (i, _) = found.next()?;
-    if found.next().is_some() {
-        return None;
-    }
-    Some(crate::finding::Edit {
-        file: resolved.file,
-        start: resolved.span.start + i,
-        end: resolved.span.start + i + old.len(),
-        content: new.to_string(),
-    })
-}
-
 /// Formats a list of names for a message: `a`, `a` and `b`, `a`, `b` and `c`.
 pub fn list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();

@@ -136,7 +136,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let [(other, _)] = candidates.as_slice() {
             let at = Location::field(r.policy.meta.object, r.path.clone());
             f = f.fix(
-                crate::rules::edit_in_place(
+                crate::rules::edits::edit_in_place(
                     ctx,
                     &at,
                     &format!("/ns/{ns}/"),

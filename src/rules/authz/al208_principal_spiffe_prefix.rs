@@ -18,7 +18,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let at = Location::field(r.policy.meta.object, r.path.clone());
-        let fix = crate::rules::edit_in_place(ctx, &at, "spiffe://", "").map(|edit| Fix {
+        let fix = crate::rules::edits::edit_in_place(ctx, &at, "spiffe://", "").map(|edit| Fix {
             title: "drop `spiffe://`".to_string(),
             // The same identity, written as Istio compares it: it admits whom the policy
             // meant to admit, no more.

@@ -94,7 +94,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let ([(ns, _, _)], Some(_)) = (candidates.as_slice(), r.principal) {
             let at = Location::field(r.policy.meta.object, r.path.clone());
             f = f.fix(
-                crate::rules::edit_in_place(
+                crate::rules::edits::edit_in_place(
                     ctx,
                     &at,
                     &format!("/ns/{}/", r.value),

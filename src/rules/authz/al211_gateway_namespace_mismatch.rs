@@ -84,7 +84,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         let at = Location::field(object, path.clone());
         let fix = (gateways == 1)
-            .then(|| crate::rules::edit_in_place(ctx, &at, &ns, &real.namespace))
+            .then(|| crate::rules::edits::edit_in_place(ctx, &at, &ns, &real.namespace))
             .flatten()
             .map(|edit| Fix {
                 title: format!("write namespace `{}`", real.namespace),

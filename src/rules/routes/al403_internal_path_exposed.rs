@@ -5,7 +5,7 @@ use crate::finding::{Finding, Location, Severity};
 use crate::load::node::FieldPath;
 use crate::model::qualified;
 use crate::model::resources::{
-    BackendRef, Gateway, GrpcMethodMatch, GrpcRouteRule, HttpRoute, PathMatch,
+    BackendRef, Gateway, GrpcMethodMatch, GrpcRouteRule, HttpRoute, PathMatch, Service,
 };
 use crate::rules::{Context, Rule, finding};
 
@@ -166,18 +166,8 @@ fn judge_rule(
         let Some(svc) = model.service_near(&b.namespace, &b.name, ctx.path_of(object)) else {
             continue;
         };
-        let Some(list) = svc.meta.annotation(ANNOTATION) else {
-            continue;
-        };
-        for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
-            if let Ok(p) = RequestPattern::parse(spec) {
-                let at = Location::field(
-                    svc.meta.object,
-                    crate::load::node::FieldPath::new("metadata.annotations").key(ANNOTATION),
-                );
-                declared.push((p, Some(at)));
-            }
-        }
+        let at = annotation_at(svc);
+        declared.extend(declared_on(svc).into_iter().map(|p| (p, Some(at.clone()))));
     }
     for m in matches {
         let Some((internal, declared_at)) = declared
@@ -203,6 +193,24 @@ fn judge_rule(
         }
         out.push(f);
     }
+}
+
+/// The requests a Service's annotation declares internal (entries that do not parse are left out).
+fn declared_on(svc: &Service) -> Vec<RequestPattern> {
+    svc.meta
+        .annotation(ANNOTATION)
+        .into_iter()
+        .flat_map(|list| list.split(','))
+        .filter(|spec| !spec.trim().is_empty())
+        .filter_map(|spec| RequestPattern::parse(spec).ok())
+        .collect()
+}
+
+fn annotation_at(svc: &Service) -> Location {
+    Location::field(
+        svc.meta.object,
+        FieldPath::new("metadata.annotations").key(ANNOTATION),
+    )
 }
 
 /// A TCPRoute or TLSRoute forwards the whole port: every request to a backend whose Service
@@ -233,14 +241,7 @@ fn whole_port_routes(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(svc) = model.service_near(&b.namespace, &b.name, file) else {
                 continue;
             };
-            let Some(list) = svc.meta.annotation(ANNOTATION) else {
-                continue;
-            };
-            let internal: Vec<String> = list
-                .split(',')
-                .filter_map(|spec| RequestPattern::parse(spec).ok())
-                .map(|p| p.display())
-                .collect();
+            let internal: Vec<String> = declared_on(svc).iter().map(|p| p.display()).collect();
             if internal.is_empty() {
                 continue;
             }
@@ -258,13 +259,7 @@ fn whole_port_routes(ctx: &Context, out: &mut Vec<Finding>) {
                 )
                 .help("expose the Service through an HTTPRoute (terminating TLS at the gateway) whose matches leave the internal requests out, or keep this route off the north-south gateway")
                 .related(Location::field(gw.meta.object, "metadata.name"), "the north-south gateway this route is exposed on")
-                .related(
-                    Location::field(
-                        svc.meta.object,
-                        crate::load::node::FieldPath::new("metadata.annotations").key(ANNOTATION),
-                    ),
-                    "declared internal here",
-                ),
+                .related(annotation_at(svc), "declared internal here"),
             );
         }
     }

@@ -296,7 +296,7 @@ fn namespace_fix(
     let parent = edits::node_at(root, &p.path)?;
     let edit = match parent.get("namespace") {
         None => edits::add_to_map(text, file, parent, "namespace", ns)?,
-        Some(_) => crate::rules::edit_in_place(
+        Some(_) => crate::rules::edits::edit_in_place(
             ctx,
             &Location::field(route.meta.object, p.path.key("namespace")),
             &p.namespace,

@@ -56,26 +56,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             );
         };
         // Rule filters (HTTP and gRPC routes).
-        let rule_filters: Vec<(&[&str], &crate::model::resources::Filter)> = match route.kind {
-            "HTTPRoute" => model
-                .http_routes
-                .iter()
-                .find(|r| r.meta.object == route.meta.object)
-                .into_iter()
-                .flat_map(|r| &r.rules)
-                .flat_map(|rule| rule.filters.iter().map(|f| (&HTTP_RULE_FILTERS[..], f)))
-                .collect(),
-            "GRPCRoute" => model
-                .grpc_routes
-                .iter()
-                .find(|r| r.meta.object == route.meta.object)
-                .into_iter()
-                .flat_map(|r| &r.rules)
-                .flat_map(|rule| rule.filters.iter().map(|f| (&GRPC_RULE_FILTERS[..], f)))
-                .collect(),
-            _ => Vec::new(),
+        let supported: &[&str] = match route.kind {
+            "GRPCRoute" => &GRPC_RULE_FILTERS,
+            _ => &HTTP_RULE_FILTERS,
         };
-        for (supported, f) in rule_filters {
+        for f in &route.rule_filters {
             if !supported.contains(&f.kind.as_str()) {
                 reject(
                     f.path.clone(),

@@ -15,8 +15,8 @@ pub mod al411_route_rejected_by_istiod;
 use crate::load::node::FieldPath;
 use crate::model::Model;
 use crate::model::resources::{
-    BackendRef, Gateway, HttpRoute, Listener, ListenerSet, Meta, ParentRef, PathMatch, RouteMatch,
-    RouteRule, RoutesFrom,
+    BackendRef, Filter, Gateway, HttpRoute, Listener, ListenerSet, Meta, ParentRef, PathMatch,
+    RouteMatch, RouteRule, RoutesFrom,
 };
 
 /// A set of requests: `POST /inven/stock/reserve`, `/admin/*` (any method, any path below
@@ -466,6 +466,8 @@ pub struct RouteView<'m> {
     pub hostnames: &'m [String],
     /// The rules' backendRefs, then their mirrors' (`BackendRef::mirror`).
     pub backend_refs: Vec<&'m BackendRef>,
+    /// The rules' `filters` (HTTP and gRPC routes).
+    pub rule_filters: Vec<&'m Filter>,
 }
 
 impl RouteView<'_> {
@@ -615,58 +617,77 @@ pub fn holds_kind<'m>(
 
 /// Routes of every kind: HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes.
 pub fn all_routes<'m>(model: &'m Model) -> Vec<RouteView<'m>> {
-    // A backend of weight 0 gets no traffic and istiod does not resolve it.
-    let weighted = |b: &&BackendRef| b.weight != Some(0);
-    // HTTP and gRPC rules forward to their backends and copy to their mirrors.
-    let with_mirrors = |rules: Vec<(&'m [BackendRef], &'m [BackendRef])>| -> Vec<&'m BackendRef> {
-        let mirrors = rules.iter().flat_map(|(_, m)| m.iter());
-        rules
-            .iter()
-            .flat_map(|(b, _)| b.iter())
-            .filter(weighted)
-            .chain(mirrors)
-            .collect()
-    };
-    let http = model.http_routes.iter().map(|r| RouteView {
-        kind: "HTTPRoute",
-        meta: &r.meta,
-        parent_refs: &r.parent_refs,
-        foreign_parents: &r.foreign_parents,
-        hostnames: &r.hostnames,
-        backend_refs: with_mirrors(
-            r.rules
-                .iter()
-                .map(|x| (&x.backend_refs[..], &x.mirror_refs[..]))
-                .collect(),
-        ),
-    });
-    let grpc = model.grpc_routes.iter().map(|r| RouteView {
-        kind: "GRPCRoute",
-        meta: &r.meta,
-        parent_refs: &r.parent_refs,
-        foreign_parents: &r.foreign_parents,
-        hostnames: &r.hostnames,
-        backend_refs: with_mirrors(
-            r.rules
-                .iter()
-                .map(|x| (&x.backend_refs[..], &x.mirror_refs[..]))
-                .collect(),
-        ),
-    });
-    let l4 = model.l4_routes.iter().map(|r| RouteView {
-        kind: r.kind,
-        meta: &r.meta,
-        parent_refs: &r.parent_refs,
-        foreign_parents: &r.foreign_parents,
-        hostnames: &r.hostnames,
-        backend_refs: r
+    let http = model.http_routes.iter().map(|r| {
+        let rules = r
             .rules
             .iter()
-            .flat_map(|x| &x.backend_refs)
-            .filter(weighted)
-            .collect(),
+            .map(|x| (&x.backend_refs[..], &x.mirror_refs[..], &x.filters[..]));
+        view(
+            "HTTPRoute",
+            &r.meta,
+            &r.parent_refs,
+            &r.foreign_parents,
+            &r.hostnames,
+            rules,
+        )
+    });
+    let grpc = model.grpc_routes.iter().map(|r| {
+        let rules = r
+            .rules
+            .iter()
+            .map(|x| (&x.backend_refs[..], &x.mirror_refs[..], &x.filters[..]));
+        view(
+            "GRPCRoute",
+            &r.meta,
+            &r.parent_refs,
+            &r.foreign_parents,
+            &r.hostnames,
+            rules,
+        )
+    });
+    let l4 = model.l4_routes.iter().map(|r| {
+        let rules = r
+            .rules
+            .iter()
+            .map(|x| (&x.backend_refs[..], &[][..], &[][..]));
+        view(
+            r.kind,
+            &r.meta,
+            &r.parent_refs,
+            &r.foreign_parents,
+            &r.hostnames,
+            rules,
+        )
     });
     http.chain(grpc).chain(l4).collect()
+}
+
+/// A route as the reference rules see it, from its rules' (backends, mirrors, filters). A
+/// backend of weight 0 gets no traffic and istiod does not resolve it, so it is left out.
+fn view<'m>(
+    kind: &'static str,
+    meta: &'m Meta,
+    parent_refs: &'m [ParentRef],
+    foreign_parents: &'m [crate::model::resources::ForeignParent],
+    hostnames: &'m [String],
+    rules: impl Iterator<Item = (&'m [BackendRef], &'m [BackendRef], &'m [Filter])>,
+) -> RouteView<'m> {
+    let (mut backend_refs, mut mirrors, mut rule_filters) = (Vec::new(), Vec::new(), Vec::new());
+    for (backends, mirrored, filters) in rules {
+        backend_refs.extend(backends.iter().filter(|b| b.weight != Some(0)));
+        mirrors.extend(mirrored);
+        rule_filters.extend(filters);
+    }
+    backend_refs.append(&mut mirrors);
+    RouteView {
+        kind,
+        meta,
+        parent_refs,
+        foreign_parents,
+        hostnames,
+        backend_refs,
+        rule_filters,
+    }
 }
 
 #[cfg(test)]
