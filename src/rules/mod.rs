@@ -81,6 +81,7 @@ pub struct Context<'a> {
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
     flows: OnceLock<crate::flows::Inferred>,
+    routes: OnceLock<Vec<routes::RouteView<'a>>>,
     /// What rules could not judge; rules run one after another (see [`run`]).
     unjudged: RefCell<BTreeSet<UnjudgedItem>>,
 }
@@ -96,6 +97,7 @@ impl<'a> Context<'a> {
             principals: OnceLock::new(),
             namespaces: OnceLock::new(),
             flows: OnceLock::new(),
+            routes: OnceLock::new(),
             unjudged: RefCell::new(BTreeSet::new()),
         }
     }
@@ -179,6 +181,17 @@ impl<'a> Context<'a> {
     /// For each workload, the NetworkPolicies selecting it.
     pub fn selecting_policies(&self) -> &[Vec<usize>] {
         self.engine().selecting_all()
+    }
+
+    /// Routes of every kind, each with whether istiod judges it: what AL404–AL411 read.
+    pub fn routes(&self) -> &[routes::RouteView<'a>] {
+        self.routes.get_or_init(|| {
+            let mut all = routes::all_routes(self.model);
+            for r in &mut all {
+                r.istio = r.istio_judges(self.model, self.path_of(r.meta.object));
+            }
+            all
+        })
     }
 
     /// Every principal-like reference of every AuthorizationPolicy.

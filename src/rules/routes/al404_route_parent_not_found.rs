@@ -1,6 +1,5 @@
 use super::{
-    ListenerOwner, SetTaken, addressed_listeners, all_routes, holds_kind, listener_owner,
-    listener_set_taken,
+    ListenerOwner, SetTaken, addressed_listeners, holds_kind, listener_owner, listener_set_taken,
 };
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
@@ -20,9 +19,9 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
+    for route in ctx.routes() {
         let file = ctx.path_of(route.meta.object);
-        if route.udp_ignored_by_istio(model, file) {
+        if route.udp_ignored_by_istio() {
             continue; // AL405 says istiod reads no UDPRoute
         }
         // A parent another controller reports on in the route's status exists, and is not ours.
@@ -34,14 +33,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if p.is_gateway() || p.is_listener_set() {
                 match listener_owner(model, p, file) {
                     Some(owner) => {
-                        if !listener_set_rejected(ctx, out, &route, p, &owner) {
-                            wrong_listener(out, &route, p, &owner);
+                        if !listener_set_rejected(ctx, out, route, p, &owner) {
+                            wrong_listener(out, route, p, &owner);
                         }
                     }
                     None if p.is_gateway() => missing_parent(
                         ctx,
                         out,
-                        &route,
+                        route,
                         p,
                         "Gateway",
                         model.holds_gateways(&p.namespace),
@@ -50,7 +49,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     None => missing_parent(
                         ctx,
                         out,
-                        &route,
+                        route,
                         p,
                         "ListenerSet",
                         holds_kind(
@@ -65,7 +64,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 missing_parent(
                     ctx,
                     out,
-                    &route,
+                    route,
                     p,
                     "Service",
                     model.holds_services(&p.namespace),
@@ -80,7 +79,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 missing_parent(
                     ctx,
                     out,
-                    &route,
+                    route,
                     p,
                     "ServiceEntry",
                     holds_kind(

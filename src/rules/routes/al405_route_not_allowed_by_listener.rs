@@ -1,4 +1,4 @@
-use super::{addressed_listeners, all_routes, hostname_admits, listener_admits, listener_owner};
+use super::{addressed_listeners, hostname_admits, listener_admits, listener_owner};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -20,7 +20,7 @@ const NO_HOSTNAME: &str = "NoMatchingListenerHostname";
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
+    for route in ctx.routes() {
         let route_ns = &route.meta.namespace;
         for p in route
             .parent_refs

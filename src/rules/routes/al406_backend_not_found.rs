@@ -1,6 +1,4 @@
-use super::{
-    BackendKind, RouteView, all_routes, backend_kind, holds_kind, lost_traffic, reference_granted,
-};
+use super::{BackendKind, RouteView, backend_kind, holds_kind, lost_traffic, reference_granted};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::model::resources::BackendRef;
@@ -19,11 +17,11 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
+    for route in ctx.routes() {
         let file = ctx.path_of(route.meta.object);
         // Kinds other than Service mean what istiod makes of them only on routes it judges.
-        let istio = route.istio_judges(model, file) == Some(true);
-        if route.udp_ignored_by_istio(model, file) {
+        let istio = route.istio == Some(true);
+        if route.udp_ignored_by_istio() {
             continue;
         }
         let enforced = route.enforces_grants(model, file);
@@ -36,7 +34,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             // (AL407), whether or not the backend exists.
             if enforced
                 && model.describes(&b.namespace)
-                && !reference_granted(model, &route, b, istio)
+                && !reference_granted(model, route, b, istio)
             {
                 continue;
             }
@@ -69,7 +67,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             "backend ServiceImport `{target}` has no Service `{target}` behind it (istiod resolves a ServiceImport to the Service of its name)"
                         )
                     };
-                    out.push(not_found(istio, &route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
+                    out.push(not_found(istio, route, b, what, lost, "correct `name`/`namespace` (a backendRef without `namespace` means the route's own)"));
                 }
                 BackendKind::Hostname => {
                     if hostname_known(ctx, &b.name, &route.meta.namespace) {
@@ -82,7 +80,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     }
                     out.push(not_found(
                         istio,
-                        &route,
+                        route,
                         b,
                         format!(
                             "no ServiceEntry or Service in `{}` has the hostname `{}` (istiod looks it up in the route's namespace, exactly)",
@@ -106,7 +104,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         {
                             out.push(not_found(
                                 istio,
-                                &route,
+                                route,
                                 b,
                                 format!("backend XBackend `{target}` does not exist"),
                                 lost,
@@ -126,7 +124,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                                 out.push(
                                     not_found(
                                         istio,
-                                        &route,
+                                        route,
                                         b,
                                         format!("backend XBackend `{target}` exposes port {has}, not {want}"),
                                         lost,
@@ -149,7 +147,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     if holds_kind(model, &b.namespace, model.inference_pools.iter()) {
                         out.push(not_found(
                             istio,
-                            &route,
+                            route,
                             b,
                             format!("backend InferencePool `{target}` does not exist"),
                             lost,

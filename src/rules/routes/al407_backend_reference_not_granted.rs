@@ -1,4 +1,4 @@
-use super::{all_routes, lost_traffic, reference_granted};
+use super::{lost_traffic, reference_granted};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, Unjudged, finding};
@@ -20,12 +20,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // Mesh routes (parented only by Services or ServiceEntries, GAMMA) are not held to
     // ReferenceGrant (istiod `route_collections.go`: the grant is enforced for gateway parents).
-    for route in all_routes(model) {
+    for route in ctx.routes() {
         let file = ctx.path_of(route.meta.object);
-        if !route.enforces_grants(model, file) || route.udp_ignored_by_istio(model, file) {
+        if !route.enforces_grants(model, file) || route.udp_ignored_by_istio() {
             continue;
         }
-        let istio = route.istio_judges(model, file) == Some(true);
+        let istio = route.istio == Some(true);
         let from_ns = &route.meta.namespace;
         for b in &route.backend_refs {
             if b.namespace == *from_ns {
@@ -39,7 +39,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 );
                 continue; // grants live in the backend's namespace, which the input does not show
             }
-            if reference_granted(model, &route, b, istio) {
+            if reference_granted(model, route, b, istio) {
                 continue;
             }
             let group = if b.group.is_empty() {

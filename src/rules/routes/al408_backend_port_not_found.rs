@@ -1,4 +1,4 @@
-use super::{BackendKind, all_routes, backend_kind};
+use super::{BackendKind, backend_kind};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -16,10 +16,9 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
-        let file = ctx.path_of(route.meta.object);
-        let istio = route.istio_judges(model, file) == Some(true);
-        if route.udp_ignored_by_istio(model, file) {
+    for route in ctx.routes() {
+        let istio = route.istio == Some(true);
+        if route.udp_ignored_by_istio() {
             continue;
         }
         for b in &route.backend_refs {

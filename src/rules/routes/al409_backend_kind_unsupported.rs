@@ -1,4 +1,4 @@
-use super::{BackendKind, all_routes, backend_kind, lost_traffic, reference_granted};
+use super::{BackendKind, backend_kind, lost_traffic, reference_granted};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::qualified;
 use crate::rules::{Context, Rule, finding};
@@ -16,18 +16,17 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let model = ctx.model;
-    for route in all_routes(model) {
+    for route in ctx.routes() {
         // Another implementation may support the kind: only routes istiod judges.
         let file = ctx.path_of(route.meta.object);
-        if route.istio_judges(model, file) != Some(true) || route.udp_ignored_by_istio(model, file)
-        {
+        if route.istio != Some(true) || route.udp_ignored_by_istio() {
             continue;
         }
         let enforced = route.enforces_grants(model, file);
         for b in &route.backend_refs {
             // istiod checks the ReferenceGrant first: without one the reason is RefNotPermitted
             // (AL407).
-            if enforced && !reference_granted(model, &route, b, true) {
+            if enforced && !reference_granted(model, route, b, true) {
                 continue;
             }
             let lost = lost_traffic(route.kind, b);

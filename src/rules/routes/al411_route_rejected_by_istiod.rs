@@ -1,4 +1,4 @@
-use super::{BackendKind, all_routes, backend_kind};
+use super::{BackendKind, backend_kind};
 use crate::finding::{Finding, Location, Severity};
 use crate::load::node::FieldPath;
 use crate::rules::{Context, Rule, finding};
@@ -32,11 +32,8 @@ const GRPC_RULE_FILTERS: [&str; 3] = [
 const BACKEND_FILTERS: [&str; 2] = ["RequestHeaderModifier", "ResponseHeaderModifier"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let model = ctx.model;
-    for route in all_routes(model) {
-        let file = ctx.path_of(route.meta.object);
-        if route.istio_judges(model, file) != Some(true) || route.udp_ignored_by_istio(model, file)
-        {
+    for route in ctx.routes() {
+        if route.istio != Some(true) || route.udp_ignored_by_istio() {
             continue;
         }
         let mut reject = |at: FieldPath, why: String, reason: &str| {

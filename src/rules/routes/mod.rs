@@ -468,6 +468,8 @@ pub struct RouteView<'m> {
     pub backend_refs: Vec<&'m BackendRef>,
     /// The rules' `filters` (HTTP and gRPC routes).
     pub rule_filters: Vec<&'m Filter>,
+    /// Whether istiod judges it ([`RouteView::istio_judges`]), as [`Context::routes`] gives it.
+    pub istio: Option<bool>,
 }
 
 impl RouteView<'_> {
@@ -495,8 +497,8 @@ impl RouteView<'_> {
 
     /// A UDPRoute istiod would judge if it read UDPRoutes: it reads none (no informer; Istio
     /// skips the UDPRoute feature), so only AL405 speaks of it.
-    pub fn udp_ignored_by_istio(&self, model: &Model, route_file: &str) -> bool {
-        self.kind == "UDPRoute" && self.istio_judges(model, route_file) == Some(true)
+    pub fn udp_ignored_by_istio(&self) -> bool {
+        self.kind == "UDPRoute" && self.istio == Some(true)
     }
 
     /// Whether istiod judges the route: some parent is a mesh parent, or a Gateway or
@@ -687,6 +689,7 @@ fn view<'m>(
         hostnames,
         backend_refs,
         rule_filters,
+        istio: None,
     }
 }
 
