@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::finding::{Location, Severity};
 use crate::flows::{FlowEnd, FlowPort, FlowSpec, declared::PROTOCOLS};
 use crate::load::declared::{DECLARABLE_KINDS, DeclaredPort, Fact};
-use crate::load::node::{Node, Value};
+use crate::load::node::{Map, Node};
 use crate::load::normalize;
 use crate::load::source::{SourceFile, Span};
 use crate::rules;
@@ -157,8 +157,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn err(&self, node: &Node, message: impl Into<String>) -> ConfigError {
-        let at = self.file.line_col(node.span.start);
+    fn err(&self, node: Node<'_>, message: impl Into<String>) -> ConfigError {
+        let at = self.file.line_col(node.span().start);
         ConfigError {
             path: self.file.path.clone(),
             line: at.line,
@@ -167,7 +167,7 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&self, node: &Node, what: &str) -> Result<String, ConfigError> {
+    fn string(&self, node: Node<'_>, what: &str) -> Result<String, ConfigError> {
         match node.as_scalar() {
             Some(s) if !s.plain || s.type_name() == "a string" => Ok(s.text.to_string()),
             _ => Err(self.err(
@@ -177,9 +177,9 @@ impl Reader<'_> {
         }
     }
 
-    fn strings(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
-        match &node.value {
-            Value::Seq(items) => items.iter().map(|n| self.string(n, what)).collect(),
+    fn strings(&self, node: Node<'_>, what: &str) -> Result<Vec<String>, ConfigError> {
+        match node.as_seq() {
+            Some(items) => items.iter().map(|n| self.string(n, what)).collect(),
             _ => Err(self.err(
                 node,
                 format!(
@@ -190,9 +190,9 @@ impl Reader<'_> {
         }
     }
 
-    fn codes(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
-        let list = match &node.value {
-            Value::Seq(items) => items.iter().collect::<Vec<_>>(),
+    fn codes(&self, node: Node<'_>, what: &str) -> Result<Vec<String>, ConfigError> {
+        let list = match node.as_seq() {
+            Some(items) => items.iter().collect::<Vec<_>>(),
             _ => {
                 return Err(self.err(
                     node,
@@ -219,7 +219,7 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn unknown_key(&self, key: &Node, what: &str, name: &str, expected: &[&str]) -> ConfigError {
+    fn unknown_key(&self, key: Node<'_>, what: &str, name: &str, expected: &[&str]) -> ConfigError {
         self.err(
             key,
             format!(
@@ -230,22 +230,21 @@ impl Reader<'_> {
     }
 
     /// `cluster.namespaces`: NAME → {labels: {KEY: VALUE}}.
-    fn cluster_namespaces(&self, node: &Node, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
+    fn cluster_namespaces(&self, node: Node<'_>, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
         for e in self.map(node, "cluster.namespaces")? {
-            let name = self.string(&e.key, "cluster.namespaces")?;
+            let name = self.string(e.key, "cluster.namespaces")?;
             let what = format!("cluster.namespaces.{name}");
             let mut labels = Vec::new();
-            for f in self.map(&e.value, &what)? {
-                match self.string(&f.key, &what)?.as_str() {
+            for f in self.map(e.value, &what)? {
+                match self.string(f.key, &what)?.as_str() {
                     "labels" => {
                         let what = format!("{what}.labels");
-                        for l in self.map(&f.value, &what)? {
-                            labels
-                                .push((self.string(&l.key, &what)?, self.string(&l.value, &what)?));
+                        for l in self.map(f.value, &what)? {
+                            labels.push((self.string(l.key, &what)?, self.string(l.value, &what)?));
                         }
                     }
                     other => {
-                        return Err(self.unknown_key(&f.key, &what, other, CLUSTER_NAMESPACE_KEYS));
+                        return Err(self.unknown_key(f.key, &what, other, CLUSTER_NAMESPACE_KEYS));
                     }
                 }
             }
@@ -255,8 +254,8 @@ impl Reader<'_> {
     }
 
     /// `cluster.objects`: a list of {kind, namespace, name, gatewayClassName, ports}.
-    fn cluster_objects(&self, node: &Node, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
-        let Value::Seq(items) = &node.value else {
+    fn cluster_objects(&self, node: Node<'_>, out: &mut Vec<Fact>) -> Result<(), ConfigError> {
+        let Some(items) = node.as_seq() else {
             return Err(self.err(
                 node,
                 format!(
@@ -270,14 +269,14 @@ impl Reader<'_> {
             let (mut kind, mut namespace, mut name, mut class, mut ports) =
                 (None, None, None, None, Vec::new());
             for f in self.map(item, what)? {
-                match self.string(&f.key, what)?.as_str() {
-                    "kind" => kind = Some((self.string(&f.value, "kind")?, &f.value)),
-                    "namespace" => namespace = Some(self.string(&f.value, "namespace")?),
-                    "name" => name = Some(self.string(&f.value, "name")?),
-                    "gatewayClassName" => class = Some(self.string(&f.value, "gatewayClassName")?),
-                    "ports" => ports = self.ports(&f.value)?,
+                match self.string(f.key, what)?.as_str() {
+                    "kind" => kind = Some((self.string(f.value, "kind")?, f.value)),
+                    "namespace" => namespace = Some(self.string(f.value, "namespace")?),
+                    "name" => name = Some(self.string(f.value, "name")?),
+                    "gatewayClassName" => class = Some(self.string(f.value, "gatewayClassName")?),
+                    "ports" => ports = self.ports(f.value)?,
                     other => {
-                        return Err(self.unknown_key(&f.key, what, other, CLUSTER_OBJECT_KEYS));
+                        return Err(self.unknown_key(f.key, what, other, CLUSTER_OBJECT_KEYS));
                     }
                 }
             }
@@ -324,14 +323,14 @@ impl Reader<'_> {
     }
 
     /// A declared Service's ports: numbers, or {port, name, protocol}.
-    fn ports(&self, node: &Node) -> Result<Vec<DeclaredPort>, ConfigError> {
-        let Value::Seq(items) = &node.value else {
+    fn ports(&self, node: Node<'_>) -> Result<Vec<DeclaredPort>, ConfigError> {
+        let Some(items) = node.as_seq() else {
             return Err(self.err(
                 node,
                 format!("`ports` must be a list, found {}", node.type_name()),
             ));
         };
-        let number = |n: &Node| self.port_number(n);
+        let number = |n: Node<'_>| self.port_number(n);
         let mut out = Vec::new();
         for item in items {
             if item.as_map().is_none() {
@@ -348,11 +347,11 @@ impl Reader<'_> {
                 protocol: None,
             };
             for f in self.map(item, "ports")? {
-                match self.string(&f.key, "ports")?.as_str() {
-                    "port" => port.port = number(&f.value)?,
-                    "name" => port.name = Some(self.string(&f.value, "name")?),
-                    "protocol" => port.protocol = Some(self.string(&f.value, "protocol")?),
-                    other => return Err(self.unknown_key(&f.key, "ports", other, PORT_KEYS)),
+                match self.string(f.key, "ports")?.as_str() {
+                    "port" => port.port = number(f.value)?,
+                    "name" => port.name = Some(self.string(f.value, "name")?),
+                    "protocol" => port.protocol = Some(self.string(f.value, "protocol")?),
+                    other => return Err(self.unknown_key(f.key, "ports", other, PORT_KEYS)),
                 }
             }
             if port.port == 0 {
@@ -364,8 +363,8 @@ impl Reader<'_> {
     }
 
     /// `flows` or `forbidden-flows`: a list of {from, to, ports}.
-    fn flows(&self, node: &Node, key: &str, out: &mut Vec<FlowSpec>) -> Result<(), ConfigError> {
-        let Value::Seq(items) = &node.value else {
+    fn flows(&self, node: Node<'_>, key: &str, out: &mut Vec<FlowSpec>) -> Result<(), ConfigError> {
+        let Some(items) = node.as_seq() else {
             return Err(self.err(
                 node,
                 format!("`{key}` must be a list, found {}", node.type_name()),
@@ -378,21 +377,21 @@ impl Reader<'_> {
             let what = format!("{key}[{i}]");
             let (mut from, mut to, mut ports) = (None, None, Vec::new());
             for f in self.map(item, &what)? {
-                let field = self.string(&f.key, &what)?;
+                let field = self.string(f.key, &what)?;
                 match field.as_str() {
                     "from" | "to" => {
-                        let text = self.string(&f.value, &format!("{what}.{field}"))?;
-                        let end = FlowEnd::parse(&text).map_err(|m| self.err(&f.value, m))?;
+                        let text = self.string(f.value, &format!("{what}.{field}"))?;
+                        let end = FlowEnd::parse(&text).map_err(|m| self.err(f.value, m))?;
                         match (field.as_str(), &end) {
                             ("from", FlowEnd::Service { .. }) => {
                                 return Err(self.err(
-                                    &f.value,
+                                    f.value,
                                     "a flow starts at a workload, a namespace, a Gateway or `external`, not at a Service: name the workload behind it",
                                 ));
                             }
                             ("to", FlowEnd::Gateway { .. }) => {
                                 return Err(self.err(
-                                    &f.value,
+                                    f.value,
                                     "a flow ends at a workload, a namespace, a Service or `external`, not at a Gateway: name the Gateway's Service",
                                 ));
                             }
@@ -400,8 +399,8 @@ impl Reader<'_> {
                             _ => to = Some(end),
                         }
                     }
-                    "ports" => ports = self.flow_ports(&f.value, &format!("{what}.ports"))?,
-                    other => return Err(self.unknown_key(&f.key, &what, other, FLOW_KEYS)),
+                    "ports" => ports = self.flow_ports(f.value, &format!("{what}.ports"))?,
+                    other => return Err(self.unknown_key(f.key, &what, other, FLOW_KEYS)),
                 }
             }
             let missing = |field: &str| self.err(item, format!("`{what}` needs `{field}`"));
@@ -423,7 +422,7 @@ impl Reader<'_> {
                 entry: format!("{what} in {file_name}"),
                 at: Location::File {
                     file: 0,
-                    span: Span::new(item.span.start, item.span.end),
+                    span: Span::new(item.span().start, item.span().end),
                 },
             });
         }
@@ -431,8 +430,8 @@ impl Reader<'_> {
     }
 
     /// A flow's ports: numbers, or {port, protocol}.
-    fn flow_ports(&self, node: &Node, what: &str) -> Result<Vec<FlowPort>, ConfigError> {
-        let Value::Seq(items) = &node.value else {
+    fn flow_ports(&self, node: Node<'_>, what: &str) -> Result<Vec<FlowPort>, ConfigError> {
+        let Some(items) = node.as_seq() else {
             return Err(self.err(
                 node,
                 format!("`{what}` must be a list, found {}", node.type_name()),
@@ -449,19 +448,19 @@ impl Reader<'_> {
             }
             let (mut port, mut protocol) = (None, None);
             for f in self.map(item, what)? {
-                match self.string(&f.key, what)?.as_str() {
-                    "port" => port = Some(self.port_number(&f.value)?),
+                match self.string(f.key, what)?.as_str() {
+                    "port" => port = Some(self.port_number(f.value)?),
                     "protocol" => {
-                        let p = self.string(&f.value, "protocol")?;
+                        let p = self.string(f.value, "protocol")?;
                         if !PROTOCOLS.contains(&p.as_str()) {
                             return Err(self.err(
-                                &f.value,
+                                f.value,
                                 format!("`{p}` is not a protocol ({})", PROTOCOLS.join(", ")),
                             ));
                         }
                         protocol = Some(p);
                     }
-                    other => return Err(self.unknown_key(&f.key, what, other, FLOW_PORT_KEYS)),
+                    other => return Err(self.unknown_key(f.key, what, other, FLOW_PORT_KEYS)),
                 }
             }
             let port = port.ok_or_else(|| self.err(item, "a port needs `port`"))?;
@@ -471,7 +470,7 @@ impl Reader<'_> {
     }
 
     /// A port number, 1-65535.
-    fn port_number(&self, n: &Node) -> Result<i64, ConfigError> {
+    fn port_number(&self, n: Node<'_>) -> Result<i64, ConfigError> {
         let number = n.as_scalar().filter(|s| s.plain).and_then(|s| s.as_int());
         number.filter(|p| (1..=65535).contains(p)).ok_or_else(|| {
             self.err(
@@ -487,11 +486,7 @@ impl Reader<'_> {
         })
     }
 
-    fn map<'n>(
-        &self,
-        node: &'n Node,
-        what: &str,
-    ) -> Result<&'n [crate::load::node::Entry], ConfigError> {
+    fn map<'n>(&self, node: Node<'n>, what: &str) -> Result<Map<'n>, ConfigError> {
         node.as_map().ok_or_else(|| {
             self.err(
                 node,
@@ -511,7 +506,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         ..Config::default()
     };
     let docs = crate::load::yaml::parse_stream(text);
-    let root = match docs.into_iter().next().map(|d| d.result) {
+    let root = match docs.documents.first().map(|d| d.result.clone()) {
         None | Some(Ok(None)) => return Ok(config),
         Some(Err(e)) => {
             let at = file.line_col(e.offset);
@@ -522,27 +517,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 message: format!("invalid YAML: {}", e.message),
             });
         }
-        Some(Ok(Some(root))) => root,
+        Some(Ok(Some(root))) => docs.tree.node(root),
     };
-    for e in r.map(&root, "the config file")? {
-        let key = r.string(&e.key, "key")?;
+    for e in r.map(root, "the config file")? {
+        let key = r.string(e.key, "key")?;
         let v = &e.value;
         match key.as_str() {
-            "select" => config.select = Some(r.codes(v, "select")?),
-            "ignore" => config.ignore = r.codes(v, "ignore")?,
+            "select" => config.select = Some(r.codes(*v, "select")?),
+            "ignore" => config.ignore = r.codes(*v, "ignore")?,
             "severity" => {
-                for s in r.map(v, "severity")? {
-                    let code = r.string(&s.key, "severity")?;
+                for s in r.map(*v, "severity")? {
+                    let code = r.string(s.key, "severity")?;
                     if !selector_known(&code) {
-                        return Err(r.err(&s.key, format!("`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)")));
+                        return Err(r.err(s.key, format!("`{code}` is not a rule code, prefix or name (see `ambient-lint rules`)")));
                     }
-                    let level = match r.string(&s.value, "severity")?.as_str() {
+                    let level = match r.string(s.value, "severity")?.as_str() {
                         "error" => Severity::Error,
                         "warning" => Severity::Warning,
                         "info" => Severity::Info,
                         other => {
                             return Err(r.err(
-                                &s.value,
+                                s.value,
                                 format!("`{other}` is not a severity (error, warning, info)"),
                             ));
                         }
@@ -551,35 +546,35 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 }
             }
             "fail-on" => {
-                let level = r.string(v, "fail-on")?;
+                let level = r.string(*v, "fail-on")?;
                 if !matches!(level.as_str(), "error" | "warning" | "info" | "never") {
                     return Err(r.err(
-                        v,
+                        *v,
                         format!("`{level}` is not a fail-on level (error, warning, info, never)"),
                     ));
                 }
                 config.fail_on = Some(level);
             }
-            "exclude" => config.exclude = r.strings(v, "exclude")?,
+            "exclude" => config.exclude = r.strings(*v, "exclude")?,
             "per-path-ignores" => {
-                for p in r.map(v, "per-path-ignores")? {
-                    let glob = r.string(&p.key, "per-path-ignores")?;
+                for p in r.map(*v, "per-path-ignores")? {
+                    let glob = r.string(p.key, "per-path-ignores")?;
                     config
                         .per_path_ignores
-                        .push((glob, r.codes(&p.value, "per-path-ignores")?));
+                        .push((glob, r.codes(p.value, "per-path-ignores")?));
                 }
             }
-            "namespace" => config.namespace = Some(r.string(v, "namespace")?),
-            "root-namespace" => config.root_namespace = Some(r.string(v, "root-namespace")?),
-            "trust-domain" => config.trust_domain = Some(r.string(v, "trust-domain")?),
-            "known-namespaces" => config.known_namespaces = r.strings(v, "known-namespaces")?,
-            "units" => config.units = r.strings(v, "units")?,
-            "flows" | "forbidden-flows" => r.flows(v, &key, &mut config.flows)?,
+            "namespace" => config.namespace = Some(r.string(*v, "namespace")?),
+            "root-namespace" => config.root_namespace = Some(r.string(*v, "root-namespace")?),
+            "trust-domain" => config.trust_domain = Some(r.string(*v, "trust-domain")?),
+            "known-namespaces" => config.known_namespaces = r.strings(*v, "known-namespaces")?,
+            "units" => config.units = r.strings(*v, "units")?,
+            "flows" | "forbidden-flows" => r.flows(*v, &key, &mut config.flows)?,
             "assume-complete" => {
                 config.assume_complete =
                     Some(v.as_scalar().and_then(|s| s.as_bool()).ok_or_else(|| {
                         r.err(
-                            v,
+                            *v,
                             format!(
                                 "`assume-complete` must be true or false, found {}",
                                 v.type_name()
@@ -588,13 +583,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     })?)
             }
             "cluster" => {
-                for c in r.map(v, "cluster")? {
-                    match r.string(&c.key, "cluster")?.as_str() {
+                for c in r.map(*v, "cluster")? {
+                    match r.string(c.key, "cluster")?.as_str() {
                         "default-dataplane" => {
-                            let mode = r.string(&c.value, "cluster.default-dataplane")?;
+                            let mode = r.string(c.value, "cluster.default-dataplane")?;
                             if !DATAPLANES.contains(&mode.as_str()) {
                                 return Err(r.err(
-                                    &c.value,
+                                    c.value,
                                     format!(
                                         "`{mode}` is not a dataplane ({})",
                                         DATAPLANES.join(", ")
@@ -603,21 +598,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                             }
                             config.default_dataplane = Some(mode);
                         }
-                        "namespaces" => {
-                            r.cluster_namespaces(&c.value, &mut config.cluster_facts)?
-                        }
-                        "objects" => r.cluster_objects(&c.value, &mut config.cluster_facts)?,
-                        other => return Err(r.unknown_key(&c.key, "cluster", other, CLUSTER_KEYS)),
+                        "namespaces" => r.cluster_namespaces(c.value, &mut config.cluster_facts)?,
+                        "objects" => r.cluster_objects(c.value, &mut config.cluster_facts)?,
+                        other => return Err(r.unknown_key(c.key, "cluster", other, CLUSTER_KEYS)),
                     }
                 }
             }
             "routes" => {
-                for rt in r.map(v, "routes")? {
-                    let k = r.string(&rt.key, "routes")?;
-                    let list = r.strings(&rt.value, &format!("routes.{k}"))?;
+                for rt in r.map(*v, "routes")? {
+                    let k = r.string(rt.key, "routes")?;
+                    let list = r.strings(rt.value, &format!("routes.{k}"))?;
                     for spec in &list {
                         if let Err(m) = rules::routes::RequestPattern::parse(spec) {
-                            return Err(r.err(&rt.value, m));
+                            return Err(r.err(rt.value, m));
                         }
                     }
                     match k.as_str() {
@@ -625,7 +618,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                         "public-mutations" => config.routes_public_mutations = list,
                         other => {
                             return Err(r.err(
-                                &rt.key,
+                                rt.key,
                                 format!(
                                     "unknown key `routes.{other}` (expected one of: {})",
                                     ROUTE_KEYS.join(", ")
@@ -637,7 +630,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             }
             other => {
                 return Err(r.err(
-                    &e.key,
+                    e.key,
                     format!(
                         "unknown key `{other}` (expected one of: {})",
                         KEYS.join(", ")

@@ -193,10 +193,7 @@ impl Inputs {
                 };
                 let (file, span) = match &obj.origin {
                     Some(origin) => self.resolve_in_source(obj, origin, path),
-                    None => (
-                        obj.file,
-                        obj.node.span_of(path, &self.files[obj.file].text).0,
-                    ),
+                    None => (obj.file, obj.node().span_of(path).0),
                 };
                 (file, span, Some(full))
             }
@@ -222,7 +219,7 @@ impl Inputs {
     ) -> (FileId, Span) {
         for &p in origin.patches.iter().rev() {
             let patch = &self.objects[p];
-            let (span, found) = patch.node.span_of(path, &self.files[patch.file].text);
+            let (span, found) = patch.node().span_of(path);
             if found {
                 return (patch.file, span);
             }
@@ -230,9 +227,7 @@ impl Inputs {
         for op in origin.json_ops.iter().rev() {
             if path.starts_with(&op.path) {
                 let rest = path.as_str()[op.path.as_str().len()..].trim_start_matches('.');
-                let (span, _) = op
-                    .value
-                    .span_of(&FieldPath::new(rest), &self.files[op.file].text);
+                let (span, _) = op.value.node().span_of(&FieldPath::new(rest));
                 return (op.file, span);
             }
         }
@@ -240,13 +235,13 @@ impl Inputs {
         if let Some((file, span)) = origin.namespace_at
             && path.as_str() == "metadata.namespace"
         {
-            let written = source.is_some_and(|s| s.node.span_of(path, &self.files[s.file].text).1);
+            let written = source.is_some_and(|s| s.node().span_of(path).1);
             if !written || source.and_then(|s| s.namespace.as_deref()) != obj.namespace.as_deref() {
                 return (file, span);
             }
         }
         match source {
-            Some(s) => (s.file, s.node.span_of(path, &self.files[s.file].text).0),
+            Some(s) => (s.file, s.node().span_of(path).0),
             None => (
                 origin.file,
                 crate::load::rendered::locate_in_template(

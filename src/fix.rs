@@ -156,7 +156,7 @@ pub fn plan(
             .map(|f| f.fix.as_ref().map_or(&[][..], |x| &x.edits[..]))
             .collect();
         let (new_text, chosen) = apply_edits(&source.text, &edits);
-        if new_text == source.text {
+        if *new_text == *source.text {
             continue;
         }
         if refused(options, &source.path, &new_text) > refused(options, &source.path, &source.text)
@@ -178,7 +178,7 @@ pub fn plan(
                 title: fix.title.clone(),
             });
         }
-        pass.files.push((path, source.text.clone(), new_text));
+        pass.files.push((path, source.text.to_string(), new_text));
     }
     pass
 }
@@ -210,7 +210,7 @@ pub fn suppressions(inputs: &Inputs, findings: &[Finding]) -> (Vec<Finding>, usi
         let text = &inputs.files[obj.file].text;
         let todo: Vec<String> = codes.iter().map(|c| format!("{c}: TODO")).collect();
         let value = todo.join(", ");
-        let meta = obj.node.get("metadata");
+        let meta = obj.node().get("metadata");
         let annotations = meta.and_then(|m| m.get("annotations"));
         let edit = match (meta, annotations) {
             (Some(_), Some(a)) if a.get(crate::suppress::ANNOTATION).is_some() => {
@@ -219,8 +219,8 @@ pub fn suppressions(inputs: &Inputs, findings: &[Finding]) -> (Vec<Finding>, usi
                     let old = at.as_str()?;
                     Some(crate::finding::Edit {
                         file: obj.file,
-                        start: at.span.start,
-                        end: at.span.end,
+                        start: at.span().start,
+                        end: at.span().end,
                         content: serde_json::Value::String(format!("{old}, {value}")).to_string(),
                     })
                 })

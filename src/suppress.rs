@@ -63,7 +63,7 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
             continue;
         }
         let value = obj
-            .node
+            .node()
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(|a| a.get(ANNOTATION))

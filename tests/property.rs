@@ -16,9 +16,10 @@ mod common;
 fn corpus() -> Vec<Value> {
     common::files_below("examples/bookstore-fixed")
         .iter()
-        .flat_map(|text| ambient_lint::load::yaml::parse_stream(text))
-        .filter_map(|d| d.result.ok().flatten())
-        .map(|n| common::to_json(&n))
+        .flat_map(|text| {
+            let stream = ambient_lint::load::yaml::parse_stream(text);
+            stream.roots().map(common::to_json).collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -166,7 +167,7 @@ proptest! {
             prop_assert!(file.is_char_boundary(at.span.start) && file.is_char_boundary(at.span.end));
             if let Location::Field { object, path } = &f.location {
                 let obj = &inputs.objects[*object];
-                let (span, found) = obj.node.span_of(path, file);
+                let (span, found) = obj.node().span_of(path);
                 if let (true, Some(Segment::Key(key))) = (found, path.segments().last()) {
                     let shown = file[span.start..span.end].trim_start_matches('"');
                     prop_assert!(shown.starts_with(key.as_str()), "{}: {path} shows {shown:?}", f.code);

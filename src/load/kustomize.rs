@@ -71,7 +71,7 @@ pub fn read(file: &Path) -> Option<Kustomization> {
         .ok()?;
     let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
     let docs = yaml::parse_stream(&text);
-    let root = docs.into_iter().find_map(|d| d.result.ok().flatten())?;
+    let root = docs.roots().next()?;
     root.as_map()?;
     let mut k = Kustomization {
         file: file.to_path_buf(),
@@ -83,7 +83,7 @@ pub fn read(file: &Path) -> Option<Kustomization> {
             .map(str::to_string),
         namespace_span: root
             .entry("namespace")
-            .map(|e| Span::new(e.key.span.start, e.value.span.end)),
+            .map(|e| Span::new(e.key.span().start, e.value.span().end)),
         ..Kustomization::default()
     };
     let strings = |key: &str| -> Vec<String> {
@@ -208,12 +208,12 @@ pub fn read(file: &Path) -> Option<Kustomization> {
     let helm_at = root
         .entry("helmCharts")
         .or_else(|| root.entry("helmChartInflationGenerator"))
-        .map(|e| e.key.span);
+        .map(|e| e.key.span());
     let remote_at = ["resources", "bases", "components"]
         .iter()
         .flat_map(|key| root.get(key).and_then(Node::as_seq).unwrap_or_default())
         .find(|n| n.as_str().is_some_and(is_remote))
-        .map(|n| n.span);
+        .map(|n| n.span());
     k.cause_span = helm_at.or(remote_at);
     Some(k)
 }
@@ -503,7 +503,7 @@ fn temp_dir() -> Result<PathBuf, String> {
 }
 
 /// The source path an object's `config.kubernetes.io/origin` annotation names, if any.
-pub fn origin_path(object: &Node) -> Option<String> {
+pub fn origin_path(object: Node<'_>) -> Option<String> {
     let value = object
         .get("metadata")?
         .get("annotations")?
@@ -576,7 +576,7 @@ mod tests {
         let docs = yaml::parse_stream(
             "metadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../base/sa.yaml\n",
         );
-        let root = docs.into_iter().next().unwrap().result.unwrap().unwrap();
-        assert_eq!(origin_path(&root).as_deref(), Some("../base/sa.yaml"));
+        let root = docs.roots().next().unwrap();
+        assert_eq!(origin_path(root).as_deref(), Some("../base/sa.yaml"));
     }
 }

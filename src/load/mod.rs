@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Location, Severity};
-use node::{FieldPath, Node, Value};
+use node::{FieldPath, Node, NodeId, NodeKind, Tree, TreeNode};
 use source::{FileId, FileRole, SourceFile, Span};
 
 /// Index of an object in [`Inputs::objects`].
@@ -38,7 +38,9 @@ pub struct Object {
     pub name: String,
     /// None for cluster-scoped kinds.
     pub namespace: Option<String>,
-    pub node: Node,
+    /// The tree of the file it was read from, and its root there.
+    pub tree: std::sync::Arc<Tree>,
+    pub root: NodeId,
     /// For an object rendered by kustomize or helm: where its fields were written.
     pub origin: Option<Origin>,
 }
@@ -68,10 +70,15 @@ pub struct Origin {
 pub struct JsonOp {
     pub file: FileId,
     pub path: FieldPath,
-    pub value: Node,
+    pub value: TreeNode,
 }
 
 impl Object {
+    /// The object's tree.
+    pub fn node(&self) -> Node<'_> {
+        self.tree.node(self.root)
+    }
+
     /// The API group, without version (`""` for the core group).
     pub fn group(&self) -> &str {
         match self.api_version.rsplit_once('/') {
@@ -581,6 +588,7 @@ impl Inputs {
             return;
         };
         let (at, message, help) = match yaml::parse_stream(&text)
+            .documents
             .into_iter()
             .find_map(|d| d.result.err())
         {
@@ -872,21 +880,23 @@ fn is_known_non_manifest(p: &Path) -> bool {
 }
 
 fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_documents: usize) {
-    let text = &inputs.files[file_id].text;
-    let docs = yaml::parse_stream_limited(text, max_documents);
-    inputs.documents += docs.len();
-    let has_template = template_marker(text);
+    let text = inputs.files[file_id].text.clone();
+    let stream = yaml::parse_text(text.clone(), max_documents);
+    inputs.documents += stream.len();
+    let has_template = template_marker(&text);
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
-    for doc in docs {
+    for doc in stream.documents {
         match doc.result {
             Ok(Some(root)) => parsed.push(root),
             Ok(None) => {}
             Err(e) => errors.push(e),
         }
     }
-    let templated =
-        has_template.filter(|_| !errors.is_empty() || parsed.iter().any(holds_template_syntax));
+    let tree = stream.tree;
+    let templated = has_template.filter(|_| {
+        !errors.is_empty() || parsed.iter().any(|&r| holds_template_syntax(tree.node(r)))
+    });
     if let Some(at) = templated {
         inputs.findings.push(
             Finding::new(
@@ -903,10 +913,9 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
         if !inputs.template_documents {
             return;
         }
-        parsed.retain(|d| !holds_template_syntax(d));
+        parsed.retain(|&r| !holds_template_syntax(tree.node(r)));
         errors.clear();
     }
-    let text = &inputs.files[file_id].text;
     if !errors.is_empty() && !text.contains("apiVersion") {
         // Not a manifest that failed to parse but some other YAML or JSON (a data file, a
         // config): nothing Kubernetes would read, so nothing to report.
@@ -915,7 +924,7 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
     let len = text.len();
     for e in errors {
         // One character at the error, clamped: parsers report end-of-input one past the end.
-        let start = source::floor_char_boundary(text, e.offset.min(len));
+        let start = source::floor_char_boundary(&text, e.offset.min(len));
         let width = text[start..].chars().next().map_or(0, char::len_utf8);
         inputs.findings.push(
             Finding::new(
@@ -934,6 +943,7 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
         add_objects(
             inputs,
             file_id,
+            &tree,
             root,
             FieldPath::root(),
             default_namespace,
@@ -960,23 +970,23 @@ fn template_marker(text: &str) -> Option<usize> {
 
 /// A parsed document still shows template syntax when `{{ }}` landed somewhere only template
 /// output could put it: in a plain scalar, or as a mapping used as a key.
-fn holds_template_syntax(root: &Node) -> bool {
+fn holds_template_syntax(root: Node<'_>) -> bool {
     let mut todo = vec![root];
     while let Some(n) = todo.pop() {
-        match &n.value {
-            Value::Scalar(s) => {
+        match n.kind() {
+            NodeKind::Scalar(s) => {
                 if s.plain && s.text.contains("{{") {
                     return true;
                 }
             }
-            Value::Seq(items) => todo.extend(items),
-            Value::Map(entries) => {
+            NodeKind::Seq(items) => todo.extend(items),
+            NodeKind::Map(entries) => {
                 for e in entries {
-                    if !matches!(e.key.value, Value::Scalar(_)) {
+                    if e.key.scalar().is_none() {
                         return true;
                     }
-                    todo.push(&e.key);
-                    todo.push(&e.value);
+                    todo.push(e.key);
+                    todo.push(e.value);
                 }
             }
         }
@@ -1011,11 +1021,13 @@ const CLUSTER_SCOPED: &[&str] = &[
 fn add_objects(
     inputs: &mut Inputs,
     file: FileId,
-    root: Node,
+    tree: &std::sync::Arc<Tree>,
+    root_id: NodeId,
     prefix: FieldPath,
     default_namespace: &str,
     implied: Option<(&str, &str)>,
 ) {
+    let root = tree.node(root_id);
     let written = |key: &str| root.get(key).and_then(Node::as_str).map(str::to_string);
     let (Some(api_version), Some(kind)) = (
         written("apiVersion").or_else(|| implied.map(|i| i.0.to_string())),
@@ -1031,12 +1043,13 @@ fn add_objects(
     if kind == "List" || (kind.ends_with("List") && root.get("items").is_some()) {
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         let implied = item_kind.map(|k| (api_version.as_str(), k));
-        if let Some(Value::Seq(items)) = root.get("items").map(|n| n.value.clone()) {
-            for (i, item) in items.into_iter().enumerate() {
+        if let Some(items) = root.get("items").and_then(Node::as_seq) {
+            for (i, item) in items.iter().enumerate() {
                 add_objects(
                     inputs,
                     file,
-                    item,
+                    tree,
+                    item.id(),
                     prefix.key("items").index(i),
                     default_namespace,
                     implied,
@@ -1068,7 +1081,8 @@ fn add_objects(
         kind,
         name,
         namespace,
-        node: root,
+        tree: tree.clone(),
+        root: root_id,
         origin: None,
     });
 }

@@ -1,41 +1,411 @@
-//! The loaded YAML tree: every node keeps its byte span, mapping keys keep their own, and scalars
-//! keep their raw text and quoting so the model can apply Kubernetes' reading of them.
+//! The loaded YAML tree: a flat arena of nodes per file. Every node keeps its byte span, mapping
+//! keys keep their own, scalars keep their style so the model can apply Kubernetes' reading of
+//! them, and collections keep whether they were written in flow or block style. Scalar values are
+//! slices of the file's text wherever the text spells them out; only values YAML rewrites
+//! (escapes, folded lines, block scalars) are stored apart. Nodes copied from an alias or a `<<`
+//! merge are marked, so that edits never write through them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::source::Span;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    pub span: Span,
-    pub value: Value,
+/// Index of a node in its [`Tree`].
+pub type NodeId = u32;
+
+/// What kind of scalar the text wrote: plain ones may be numbers, booleans or null to Kubernetes;
+/// the others are always strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
 }
 
-/// Collections are boxed slices, sized exactly: a manifest tree is built once and only read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Scalar(Scalar),
-    Seq(Box<[Node]>),
-    Map(Box<[Entry]>),
+const KIND_MASK: u32 = 0b11;
+const KIND_SCALAR: u32 = 0;
+const KIND_SEQ: u32 = 1;
+const KIND_MAP: u32 = 2;
+/// Scalar style (3 bits), or for a collection bit 2 alone: written in flow style.
+const STYLE_SHIFT: u32 = 2;
+const FLOW: u32 = 1 << STYLE_SHIFT;
+/// A copy of an anchored node made by an alias (`*name`).
+const FROM_ALIAS: u32 = 1 << 5;
+/// An entry brought in by a `<<` merge key.
+const FROM_MERGE: u32 = 1 << 6;
+/// Where a scalar's value is: the span's text, the span's text less its quotes, or the pool.
+const VALUE_SHIFT: u32 = 7;
+const VALUE_MASK: u32 = 0b11 << VALUE_SHIFT;
+const VALUE_SPAN: u32 = 0;
+const VALUE_INNER: u32 = 1 << VALUE_SHIFT;
+const VALUE_POOL: u32 = 2 << VALUE_SHIFT;
+/// A `<<` key: its entry stays in the text's place but is not one of the mapping's entries; the
+/// entries it merges follow the mapping's own.
+const MERGE_KEY: u32 = 1 << 9;
+/// A mapping that holds a `<<` key, whose length must be counted.
+const HAS_MERGE: u32 = 1 << 10;
+/// Above the flags: a collection's child count, or a pooled scalar's index in the pool.
+const AUX_SHIFT: u32 = 11;
+/// The most children one collection, or pooled scalars one file, may have.
+pub const MAX_AUX: usize = (u32::MAX >> AUX_SHIFT) as usize;
+
+/// One node: 16 bytes. Nodes are stored in document order (a node before its children), and
+/// `next` is the id just past the node's subtree, so children are found by skipping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Rec {
+    pub start: u32,
+    pub end: u32,
+    pub next: u32,
+    pub info: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    pub key: Node,
-    pub value: Node,
+impl Rec {
+    pub fn scalar(span: Span, style: ScalarStyle) -> Rec {
+        let style = match style {
+            ScalarStyle::Plain => 0,
+            ScalarStyle::SingleQuoted => 1,
+            ScalarStyle::DoubleQuoted => 2,
+            ScalarStyle::Literal => 3,
+            ScalarStyle::Folded => 4,
+        };
+        Rec {
+            start: span.start as u32,
+            end: span.end as u32,
+            next: 0,
+            info: KIND_SCALAR | (style << STYLE_SHIFT),
+        }
+    }
+
+    pub fn collection(start: usize, map: bool, flow: bool) -> Rec {
+        Rec {
+            start: start as u32,
+            end: start as u32,
+            next: 0,
+            info: if map { KIND_MAP } else { KIND_SEQ } | if flow { FLOW } else { 0 },
+        }
+    }
+
+    fn kind(&self) -> u32 {
+        self.info & KIND_MASK
+    }
+
+    fn aux(&self) -> usize {
+        (self.info >> AUX_SHIFT) as usize
+    }
+
+    pub fn set_aux(&mut self, aux: usize) {
+        self.info = (self.info & ((1 << AUX_SHIFT) - 1)) | ((aux as u32) << AUX_SHIFT);
+    }
+
+    pub fn set_value_inner(&mut self) {
+        self.info = (self.info & !VALUE_MASK) | VALUE_INNER;
+    }
+
+    pub fn set_value_pool(&mut self, index: usize) {
+        self.info = (self.info & !VALUE_MASK) | VALUE_POOL;
+        self.set_aux(index);
+    }
+
+    pub fn mark(&mut self, alias: bool) {
+        self.info |= if alias { FROM_ALIAS } else { FROM_MERGE };
+    }
+
+    pub fn mark_merge_key(&mut self) {
+        self.info |= MERGE_KEY;
+    }
+
+    pub fn mark_has_merge(&mut self) {
+        self.info |= HAS_MERGE;
+    }
+
+    pub fn span(&self) -> Span {
+        Span::new(self.start as usize, self.end as usize)
+    }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Scalar {
-    /// Most scalars are short: kept inline, without an allocation of their own.
-    pub text: compact_str::CompactString,
+/// The nodes of one file's documents, and the file's text their spans and values point into.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub(super) text: Arc<str>,
+    pub(super) recs: Vec<Rec>,
+    /// Values that are not spelled out in the text, concatenated; `pooled` holds their ranges.
+    pub(super) pool: String,
+    pub(super) pooled: Vec<(u32, u32)>,
+}
+
+impl Tree {
+    pub(super) fn new(text: Arc<str>) -> Tree {
+        Tree {
+            text,
+            ..Tree::default()
+        }
+    }
+
+    /// The node `id`. Ids come from this tree; one out of range is a bug.
+    pub fn node(&self, id: NodeId) -> Node<'_> {
+        debug_assert!((id as usize) < self.recs.len());
+        Node { tree: self, id }
+    }
+
+    /// The text of the file the tree was read from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Bytes the tree itself holds (the text it shares with its file aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.recs.capacity() * std::mem::size_of::<Rec>()
+            + self.pool.capacity()
+            + self.pooled.capacity() * 8
+    }
+
+    pub(super) fn rec(&self, id: NodeId) -> &Rec {
+        &self.recs[id as usize]
+    }
+
+    /// The value of a scalar record.
+    pub(super) fn value_of(&self, r: &Rec) -> &str {
+        let (s, e) = (r.start as usize, r.end as usize);
+        match r.info & VALUE_MASK {
+            VALUE_SPAN => self.text.get(s..e).unwrap_or(""),
+            VALUE_INNER => self.text.get(s + 1..e.saturating_sub(1)).unwrap_or(""),
+            _ => match self.pooled.get(r.aux()) {
+                Some(&(a, b)) => &self.pool[a as usize..b as usize],
+                None => "",
+            },
+        }
+    }
+}
+
+/// A node of a [`Tree`]: a copyable handle.
+#[derive(Clone, Copy)]
+pub struct Node<'t> {
+    tree: &'t Tree,
+    id: NodeId,
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind() {
+            NodeKind::Scalar(s) => write!(f, "{:?}@{:?}", s.text, self.span()),
+            NodeKind::Seq(items) => f.debug_list().entries(items.iter()).finish(),
+            NodeKind::Map(map) => f
+                .debug_map()
+                .entries(map.iter().map(|e| (e.key, e.value)))
+                .finish(),
+        }
+    }
+}
+
+/// A scalar's value and how it was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scalar<'t> {
+    pub text: &'t str,
     /// Quoted or block scalars are always strings; plain ones may be numbers, booleans or null.
     pub plain: bool,
+    pub style: ScalarStyle,
 }
 
-impl Scalar {
+/// What a node is, for code that matches on it.
+pub enum NodeKind<'t> {
+    Scalar(Scalar<'t>),
+    Seq(Seq<'t>),
+    Map(Map<'t>),
+}
+
+/// A mapping entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'t> {
+    pub key: Node<'t>,
+    pub value: Node<'t>,
+}
+
+/// The items of a sequence node.
+#[derive(Clone, Copy)]
+pub struct Seq<'t> {
+    tree: &'t Tree,
+    first: NodeId,
+    len: usize,
+}
+
+/// The entries of a mapping node (`<<` merge keys are not among them; what they merge is).
+#[derive(Clone, Copy)]
+pub struct Map<'t> {
+    tree: &'t Tree,
+    first: NodeId,
+    /// Keys and values, `<<` entries included.
+    children: usize,
+    /// Entries, `<<` entries excluded.
+    len: usize,
+}
+
+/// Children of a collection, in order: each the node after the previous one's subtree.
+#[derive(Clone)]
+pub struct Children<'t> {
+    tree: &'t Tree,
+    at: NodeId,
+    left: usize,
+}
+
+impl<'t> Iterator for Children<'t> {
+    type Item = Node<'t>;
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let n = Node {
+            tree: self.tree,
+            id: self.at,
+        };
+        self.at = self.tree.rec(self.at).next;
+        Some(n)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Children<'_> {}
+
+/// Entries of a mapping, in order.
+#[derive(Clone)]
+pub struct Entries<'t>(Children<'t>);
+
+impl<'t> Iterator for Entries<'t> {
+    type Item = Entry<'t>;
+    fn next(&mut self) -> Option<Entry<'t>> {
+        loop {
+            let key = self.0.next()?;
+            let value = self.0.next()?;
+            if key.rec().info & MERGE_KEY == 0 {
+                return Some(Entry { key, value });
+            }
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.0.left / 2))
+    }
+}
+
+/// A tree of one empty mapping, which empty collections and absent optional specs point at.
+static EMPTY: std::sync::LazyLock<Tree> = std::sync::LazyLock::new(|| {
+    let mut map = Rec::collection(0, true, false);
+    map.next = 1;
+    Tree {
+        recs: vec![map],
+        ..Tree::default()
+    }
+});
+
+impl Node<'static> {
+    /// An empty mapping, at no place in any file: what an absent optional mapping reads as.
+    pub fn empty_map() -> Node<'static> {
+        Node {
+            tree: &EMPTY,
+            id: 0,
+        }
+    }
+}
+
+impl Default for Seq<'_> {
+    fn default() -> Self {
+        Seq {
+            tree: &EMPTY,
+            first: 0,
+            len: 0,
+        }
+    }
+}
+
+impl Default for Map<'_> {
+    fn default() -> Self {
+        Map {
+            tree: &EMPTY,
+            first: 0,
+            children: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<'t> Seq<'t> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn iter(&self) -> Children<'t> {
+        Children {
+            tree: self.tree,
+            at: self.first,
+            left: self.len,
+        }
+    }
+    /// Item `i`, found by skipping the ones before it.
+    pub fn get(&self, i: usize) -> Option<Node<'t>> {
+        self.iter().nth(i)
+    }
+    pub fn first(&self) -> Option<Node<'t>> {
+        self.get(0)
+    }
+    pub fn last(&self) -> Option<Node<'t>> {
+        self.iter().last()
+    }
+}
+
+impl<'t> IntoIterator for Seq<'t> {
+    type Item = Node<'t>;
+    type IntoIter = Children<'t>;
+    fn into_iter(self) -> Children<'t> {
+        self.iter()
+    }
+}
+
+impl<'t> Map<'t> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn iter(&self) -> Entries<'t> {
+        Entries(Children {
+            tree: self.tree,
+            at: self.first,
+            left: self.children,
+        })
+    }
+    pub fn first(&self) -> Option<Entry<'t>> {
+        self.iter().next()
+    }
+    pub fn last(&self) -> Option<Entry<'t>> {
+        self.iter().last()
+    }
+}
+
+impl<'t> IntoIterator for Map<'t> {
+    type Item = Entry<'t>;
+    type IntoIter = Entries<'t>;
+    fn into_iter(self) -> Entries<'t> {
+        self.iter()
+    }
+}
+
+impl Scalar<'_> {
     pub fn is_null(&self) -> bool {
-        self.plain && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        self.plain && matches!(self.text, "" | "~" | "null" | "Null" | "NULL")
     }
 
     /// Kubernetes reads YAML 1.1 booleans (`yes`, `on`, ...) through sigs.k8s.io/yaml.
@@ -43,7 +413,7 @@ impl Scalar {
         if !self.plain {
             return None;
         }
-        match self.text.as_str() {
+        match self.text {
             "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
                 Some(true)
             }
@@ -57,13 +427,16 @@ impl Scalar {
         if !self.plain {
             return None;
         }
-        let t = self.text.replace('_', "");
-        t.parse::<i64>().ok()
+        if self.text.contains('_') {
+            self.text.replace('_', "").parse::<i64>().ok()
+        } else {
+            self.text.parse::<i64>().ok()
+        }
     }
 
     /// A plain YAML 1.1 float: `1.5`, `1e3`, `.inf`, `.nan` (not Rust's `inf` or `nan`).
     fn is_float(&self) -> bool {
-        let t = self.text.as_str();
+        let t = self.text;
         self.plain
             && (matches!(
                 t,
@@ -88,76 +461,149 @@ impl Scalar {
     }
 }
 
-impl Node {
-    pub fn is_null(&self) -> bool {
-        matches!(&self.value, Value::Scalar(s) if s.is_null())
+impl<'t> Node<'t> {
+    pub fn id(self) -> NodeId {
+        self.id
     }
 
-    pub fn as_scalar(&self) -> Option<&Scalar> {
-        match &self.value {
-            Value::Scalar(s) if !s.is_null() => Some(s),
+    pub fn tree(self) -> &'t Tree {
+        self.tree
+    }
+
+    pub fn span(self) -> Span {
+        self.tree.rec(self.id).span()
+    }
+
+    fn rec(self) -> &'t Rec {
+        self.tree.rec(self.id)
+    }
+
+    pub fn kind(self) -> NodeKind<'t> {
+        let r = self.rec();
+        let children = Children {
+            tree: self.tree,
+            at: self.id + 1,
+            left: 0,
+        };
+        match r.kind() {
+            KIND_SEQ => NodeKind::Seq(Seq {
+                tree: self.tree,
+                first: children.at,
+                len: r.aux(),
+            }),
+            KIND_MAP => {
+                let mut map = Map {
+                    tree: self.tree,
+                    first: children.at,
+                    children: r.aux(),
+                    len: r.aux() / 2,
+                };
+                if r.info & HAS_MERGE != 0 {
+                    map.len = map.iter().count();
+                }
+                NodeKind::Map(map)
+            }
+            _ => {
+                let style = match (r.info >> STYLE_SHIFT) & 0b111 {
+                    0 => ScalarStyle::Plain,
+                    1 => ScalarStyle::SingleQuoted,
+                    2 => ScalarStyle::DoubleQuoted,
+                    3 => ScalarStyle::Literal,
+                    _ => ScalarStyle::Folded,
+                };
+                NodeKind::Scalar(Scalar {
+                    text: self.tree.value_of(r),
+                    plain: style == ScalarStyle::Plain,
+                    style,
+                })
+            }
+        }
+    }
+
+    /// The scalar, null included.
+    pub fn scalar(self) -> Option<Scalar<'t>> {
+        match self.kind() {
+            NodeKind::Scalar(s) => Some(s),
             _ => None,
         }
+    }
+
+    pub fn is_null(self) -> bool {
+        self.scalar().is_some_and(|s| s.is_null())
+    }
+
+    pub fn as_scalar(self) -> Option<Scalar<'t>> {
+        self.scalar().filter(|s| !s.is_null())
     }
 
     /// The scalar's text, for any non-null scalar (numbers and booleans included).
-    pub fn as_str(&self) -> Option<&str> {
-        self.as_scalar().map(|s| s.text.as_str())
+    pub fn as_str(self) -> Option<&'t str> {
+        self.as_scalar().map(|s| s.text)
     }
 
-    pub fn as_seq(&self) -> Option<&[Node]> {
-        match &self.value {
-            Value::Seq(items) => Some(items),
+    pub fn as_seq(self) -> Option<Seq<'t>> {
+        match self.kind() {
+            NodeKind::Seq(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_map(&self) -> Option<&[Entry]> {
-        match &self.value {
-            Value::Map(entries) => Some(entries),
+    pub fn as_map(self) -> Option<Map<'t>> {
+        match self.kind() {
+            NodeKind::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn entry(&self, key: &str) -> Option<&Entry> {
+    /// Written in flow style (`[a, b]`, `{a: 1}`).
+    pub fn is_flow(self) -> bool {
+        self.rec().kind() != KIND_SCALAR && self.rec().info & FLOW != 0
+    }
+
+    /// A copy made by an alias or a `<<` merge: its text belongs to another node, and an edit
+    /// there would change every place that refers to it.
+    pub fn is_copy(self) -> bool {
+        self.rec().info & (FROM_ALIAS | FROM_MERGE) != 0
+    }
+
+    pub fn entry(self, key: &str) -> Option<Entry<'t>> {
         self.as_map()?
             .iter()
             .find(|e| e.key.as_str().is_some_and(|k| k == key))
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entry(key).map(|e| &e.value)
+    pub fn get(self, key: &str) -> Option<Node<'t>> {
+        self.entry(key).map(|e| e.value)
     }
 
-    pub fn type_name(&self) -> &'static str {
-        match &self.value {
-            Value::Scalar(s) => s.type_name(),
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
+    pub fn type_name(self) -> &'static str {
+        match self.kind() {
+            NodeKind::Scalar(s) => s.type_name(),
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
         }
     }
 
     /// The span to show for the field `path` below this node: the key and its value when the value
     /// fits on the key's line, the key alone otherwise; the nearest existing parent when the field
     /// is absent. Returns the span and whether the field itself was found.
-    pub fn span_of(&self, path: &FieldPath, text: &str) -> (Span, bool) {
+    pub fn span_of(self, path: &FieldPath) -> (Span, bool) {
+        let text = self.tree.text();
         let mut node = self;
-        let mut span = self.span;
+        let mut span = self.span();
         for seg in path.segments() {
             let next = match &seg {
                 Segment::Key(k) => node.entry(k).map(|e| {
-                    let same_line = !text
-                        .get(e.key.span.start..e.value.span.end)
-                        .unwrap_or("\n")
-                        .contains('\n');
+                    let (ks, vs) = (e.key.span(), e.value.span());
+                    let same_line = !text.get(ks.start..vs.end).unwrap_or("\n").contains('\n');
                     let s = if same_line && !e.value.is_null() {
-                        Span::new(e.key.span.start, e.value.span.end)
+                        Span::new(ks.start, vs.end)
                     } else {
-                        e.key.span
+                        ks
                     };
-                    (s, &e.value)
+                    (s, e.value)
                 }),
-                Segment::Index(i) => node.as_seq().and_then(|s| s.get(*i)).map(|n| (n.span, n)),
+                Segment::Index(i) => node.as_seq().and_then(|s| s.get(*i)).map(|n| (n.span(), n)),
             };
             match next {
                 Some((s, n)) => {
@@ -168,6 +614,20 @@ impl Node {
             }
         }
         (span, true)
+    }
+}
+
+/// A node kept beside the tree that holds it, for what outlives the loader's borrow: an
+/// object's root, a patch's value.
+#[derive(Clone, Debug)]
+pub struct TreeNode {
+    pub tree: Arc<Tree>,
+    pub id: NodeId,
+}
+
+impl TreeNode {
+    pub fn node(&self) -> Node<'_> {
+        self.tree.node(self.id)
     }
 }
 

@@ -24,7 +24,7 @@ pub struct RootOutcome {
 struct Index {
     by_path: HashMap<PathBuf, FileId>,
     objects_of: HashMap<FileId, Vec<ObjectId>>,
-    ops: HashMap<FileId, Vec<(FieldPath, super::node::Node)>>,
+    ops: HashMap<FileId, Vec<(FieldPath, super::node::TreeNode)>>,
 }
 
 impl Index {
@@ -340,7 +340,7 @@ fn render_outcome(
                 }
                 let ids: Vec<ObjectId> = (first..inputs.objects.len()).collect();
                 for &id in &ids {
-                    let origin_file = kustomize::origin_path(&inputs.objects[id].node)
+                    let origin_file = kustomize::origin_path(inputs.objects[id].node())
                         .map(|p| normalize(&rendered.base.join(p)))
                         .and_then(|abs| read_source(inputs, index, &abs, cwd, opts));
                     let origin_file = origin_file.unwrap_or(root_file);
@@ -506,7 +506,8 @@ fn as_written(
                 (Some(_), Some(ns)) => Some(ns.clone()),
                 (ns, _) => ns.clone(),
             },
-            node: o.node.clone(),
+            tree: o.tree.clone(),
+            root: o.root,
             origin: Some(Origin {
                 file: o.file,
                 object: Some(src),
@@ -541,8 +542,8 @@ fn json_ops_for(
         }
         let ops = index.ops.entry(*file).or_insert_with(|| {
             let mut ops = Vec::new();
-            for doc in super::yaml::parse_stream(&inputs.files[*file].text) {
-                let Ok(Some(root)) = doc.result else { continue };
+            let stream = super::yaml::parse_text(inputs.files[*file].text.clone(), usize::MAX);
+            for root in stream.roots() {
                 for op in root.as_seq().unwrap_or_default() {
                     let kind = op.get("op").and_then(|o| o.as_str());
                     if let (Some("add" | "replace"), Some(pointer), Some(value)) = (
@@ -550,7 +551,13 @@ fn json_ops_for(
                         op.get("path").and_then(|p| p.as_str()),
                         op.get("value"),
                     ) {
-                        ops.push((pointer_to_path(pointer), value.clone()));
+                        ops.push((
+                            pointer_to_path(pointer),
+                            super::node::TreeNode {
+                                tree: stream.tree.clone(),
+                                id: value.id(),
+                            },
+                        ));
                     }
                 }
             }
@@ -631,8 +638,8 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
         .map(|(id, _)| id)
         .collect();
     for id in ids {
-        let start = inputs.objects[id].node.span.start;
-        if let Some(rel) = kustomize::origin_path(&inputs.objects[id].node) {
+        let start = inputs.objects[id].node().span().start;
+        if let Some(rel) = kustomize::origin_path(inputs.objects[id].node()) {
             // Origins are relative to the kustomization built, which only --stdin-filename
             // tells; from the current folder, `../../base/x.yaml` is most often `base/x.yaml`.
             let climbed = rel.trim_start_matches("../").to_string();

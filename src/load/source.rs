@@ -64,13 +64,15 @@ pub struct SourceFile {
     /// The path as the user gave it (relative stays relative), or `stdin` (see
     /// [`crate::load::STDIN_NAME`]); for a declared file, where the facts were declared.
     pub path: String,
-    pub text: String,
+    /// Shared with the file's parsed tree, whose scalars are slices of it.
+    pub text: std::sync::Arc<str>,
     pub role: FileRole,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
-    pub fn new(path: String, text: String) -> Self {
+    pub fn new(path: String, text: impl Into<std::sync::Arc<str>>) -> Self {
+        let text: std::sync::Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(
             text.bytes()
@@ -127,7 +129,7 @@ mod tests {
 
     #[test]
     fn line_col_counts_characters_and_lines_from_one() {
-        let f = SourceFile::new("x".into(), "ab\nçd: e\n".into());
+        let f = SourceFile::new("x".into(), "ab\nçd: e\n");
         assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(f.line_col(3), LineCol { line: 2, column: 1 });
         // 'ç' is two bytes: the 'd' after it is byte 5, column 2.

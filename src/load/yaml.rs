@@ -1,4 +1,5 @@
-//! YAML text → [`Node`] trees, one per document, built from saphyr-parser's event stream.
+//! YAML text → one [`Tree`] per file, holding a root node per document, built from
+//! saphyr-parser's event stream.
 //!
 //! The stream is cut into documents at `---` lines before parsing, so a syntax error in one
 //! document leaves the others readable (YAML forbids `---` at column 0 inside any scalar, so the cut
@@ -6,10 +7,11 @@
 //! node budget, so no input can overflow the stack or expand into unbounded memory.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, Span as YSpan};
 
-use super::node::{Entry, Node, Scalar, Value};
+use super::node::{Entry, MAX_AUX, Node, NodeId, NodeKind, Rec, ScalarStyle, Tree};
 use super::source::Span;
 
 /// Deeper nesting than this is no Kubernetes manifest and is refused.
@@ -18,11 +20,36 @@ pub const MAX_DEPTH: usize = 256;
 /// by the file size limit; copies made by aliases are not, and an alias bomb multiplies them.
 pub const MAX_ALIAS_NODES: usize = 250_000;
 
-/// One document of a stream: its byte range in the file and what it parsed to.
+/// One document of a stream: its byte range in the file and the root it parsed to.
 #[derive(Debug)]
 pub struct RawDocument {
     pub span: Span,
-    pub result: Result<Option<Node>, YamlError>,
+    pub result: Result<Option<NodeId>, YamlError>,
+}
+
+/// A file's documents, and the tree that holds their nodes.
+#[derive(Debug)]
+pub struct Stream {
+    pub tree: Arc<Tree>,
+    pub documents: Vec<RawDocument>,
+}
+
+impl Stream {
+    /// The roots of the documents that parsed and hold something.
+    pub fn roots(&self) -> impl Iterator<Item = Node<'_>> {
+        self.documents
+            .iter()
+            .filter_map(|d| d.result.as_ref().ok().copied().flatten())
+            .map(|id| self.tree.node(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,21 +65,38 @@ pub struct YamlError {
 pub const SYNTAX_HELP: &str = "fix the YAML at this position: `kubectl apply` refuses the whole file while one document does not parse (the other documents were still linted)";
 
 /// Splits `text` into documents and parses each one.
-pub fn parse_stream(text: &str) -> Vec<RawDocument> {
-    parse_stream_limited(text, usize::MAX)
+pub fn parse_stream(text: &str) -> Stream {
+    parse_text(Arc::from(text), usize::MAX)
 }
 
-/// Like [`parse_stream`], reading at most `limit` documents; past that, one more entry carries
-/// the error that says so, at the first document left unread.
-pub fn parse_stream_limited(text: &str, limit: usize) -> Vec<RawDocument> {
-    let mut out = Vec::new();
-    for (start, end) in split_documents(text) {
+/// Like [`parse_stream`], on a file's shared text, reading at most `limit` documents; past
+/// that, one more entry carries the error that says so, at the first document left unread.
+pub fn parse_text(text: Arc<str>, limit: usize) -> Stream {
+    let mut tree = Tree::new(text.clone());
+    let mut documents = Vec::new();
+    if text.len() >= u32::MAX as usize {
+        documents.push(RawDocument {
+            span: Span::new(0, text.len()),
+            result: Err(YamlError {
+                help: "split the file: one file is read up to 4 GiB",
+                offset: 0,
+                message: "the file is too large to read (4 GiB or more)".to_string(),
+            }),
+        });
+        return Stream {
+            tree: Arc::new(tree),
+            documents,
+        };
+    }
+    // About one node for every 7 bytes of a manifest: reserve that, and trim at the end.
+    tree.recs.reserve(text.len() / 7 + 4);
+    for (start, end) in split_documents(&text) {
         let chunk = &text[start..end];
         if is_blank_document(chunk) {
             continue;
         }
-        if out.len() == limit {
-            out.push(RawDocument {
+        if documents.len() == limit {
+            documents.push(RawDocument {
                 span: Span::new(start, text.len()),
                 result: Err(YamlError {
                     help: "raise --max-documents, or split the stream into several files",
@@ -64,12 +108,18 @@ pub fn parse_stream_limited(text: &str, limit: usize) -> Vec<RawDocument> {
             });
             break;
         }
-        out.push(RawDocument {
+        documents.push(RawDocument {
             span: Span::new(start, end),
-            result: parse_document(chunk, start),
+            result: parse_document(&mut tree, chunk, start),
         });
     }
-    out
+    tree.recs.shrink_to_fit();
+    tree.pool.shrink_to_fit();
+    tree.pooled.shrink_to_fit();
+    Stream {
+        tree: Arc::new(tree),
+        documents,
+    }
 }
 
 /// Byte ranges of the documents: cut before every line that starts with `---` followed by
@@ -169,44 +219,25 @@ impl<'a> Offsets<'a> {
     }
 }
 
-enum Frame {
-    Seq {
-        start: usize,
-        anchor: usize,
-        flow: bool,
-        items: Vec<Node>,
-    },
-    Map {
-        start: usize,
-        anchor: usize,
-        flow: bool,
-        entries: Vec<Entry>,
-        keys: HashSet<String>,
-        pending_key: Option<Node>,
-    },
+/// A collection being built: its node is already in the tree, its children follow it.
+struct Frame {
+    id: NodeId,
+    anchor: usize,
+    map: bool,
+    flow: bool,
+    /// Children so far (keys and values for a mapping).
+    count: usize,
+    /// Where the last child ends.
+    last_end: Option<usize>,
 }
 
 struct Builder<'a> {
     offsets: Offsets<'a>,
+    tree: &'a mut Tree,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, NodeId>,
     alias_nodes: usize,
-    root: Option<Node>,
-}
-
-fn node_count(n: &Node) -> usize {
-    // Iterative, so that counting never recurses deeply.
-    let mut count = 0;
-    let mut todo = vec![n];
-    while let Some(n) = todo.pop() {
-        count += 1;
-        match &n.value {
-            Value::Scalar(_) => {}
-            Value::Seq(items) => todo.extend(items),
-            Value::Map(entries) => todo.extend(entries.iter().flat_map(|e| [&e.key, &e.value])),
-        }
-    }
-    count
+    root: Option<NodeId>,
 }
 
 impl Builder<'_> {
@@ -218,112 +249,222 @@ impl Builder<'_> {
         }
     }
 
-    /// Adds a finished node to its parent. `copied` is how many nodes an alias brings again
-    /// (0 for nodes written in the text).
-    fn push_node(&mut self, node: Node, anchor: usize, copied: usize) -> Result<(), YamlError> {
+    fn next_id(&self) -> NodeId {
+        self.tree.recs.len() as NodeId
+    }
+
+    /// Counts `copied` nodes (made by an alias or a merge, not written in the text) against
+    /// the budget.
+    fn spend(&mut self, copied: usize, at: usize) -> Result<(), YamlError> {
         self.alias_nodes += copied;
         if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(self.err(
-                node.span.start,
+                at,
                 format!(
                     "aliases expand this document by more than {MAX_ALIAS_NODES} nodes (an alias bomb?)"
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// A finished node joins its parent.
+    fn finish(&mut self, id: NodeId, anchor: usize) -> Result<(), YamlError> {
         if anchor != 0 {
-            let weight = node_count(&node);
-            self.anchors.insert(anchor, (node.clone(), weight));
+            self.anchors.insert(anchor, id);
         }
+        let end = self.tree.recs[id as usize].end as usize;
         match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries,
-                keys,
-                pending_key,
-                ..
-            }) => match pending_key.take() {
-                None => *pending_key = Some(node),
-                Some(key) => {
-                    if let Some(k) = key.as_scalar().filter(|s| !(s.plain && s.text == "<<")) {
-                        if !keys.insert(k.text.to_string()) {
-                            return Err(YamlError {
-                                help: SYNTAX_HELP,
-                                offset: key.span.start,
-                                message: format!("duplicate key `{}` in a mapping", k.text),
-                            });
-                        }
-                    }
-                    entries.push(Entry { key, value: node });
+            None => self.root = Some(id),
+            Some(frame) => {
+                frame.count += 1;
+                frame.last_end = Some(end);
+                if frame.count > MAX_AUX {
+                    let at = self.tree.recs[id as usize].start as usize;
+                    return Err(self.err(at, format!("a collection of more than {MAX_AUX} items")));
                 }
-            },
+            }
         }
         Ok(())
+    }
+
+    /// Copies the subtree at `from` to the end of the tree, marked as a copy.
+    fn copy_subtree(&mut self, from: NodeId, alias: bool) -> NodeId {
+        let to = self.next_id();
+        let end = self.tree.recs[from as usize].next;
+        for i in from..end {
+            let mut r = self.tree.recs[i as usize];
+            r.next = r.next - from + to;
+            r.mark(alias);
+            self.tree.recs.push(r);
+        }
+        to
     }
 
     fn end_frame(&mut self, end_span: Span) -> Result<(), YamlError> {
         let Some(frame) = self.stack.pop() else {
             return Err(self.err(end_span.start, "unbalanced collection end"));
         };
-        let (node, anchor) = match frame {
-            Frame::Seq {
-                start,
-                anchor,
-                flow,
-                items,
-            } => {
-                let end = collection_end(start, flow, end_span, items.last().map(|n| n.span.end));
-                let value = Value::Seq(items.into_boxed_slice());
-                (
-                    Node {
-                        span: Span::new(start, end),
-                        value,
-                    },
-                    anchor,
-                )
+        let start = self.tree.recs[frame.id as usize].start as usize;
+        let end = collection_end(start, frame.flow, end_span, frame.last_end);
+        self.close(frame.id, end, frame.count);
+        if frame.map {
+            self.check_duplicate_keys(frame.id)?;
+            let added = self.apply_merge_keys(frame.id)?;
+            if frame.count + added > MAX_AUX {
+                return Err(self.err(start, format!("a collection of more than {MAX_AUX} items")));
             }
-            Frame::Map {
-                start,
-                anchor,
-                flow,
-                entries,
-                ..
-            } => {
-                let last = entries.last().map(|e| e.value.span.end);
-                let end = collection_end(start, flow, end_span, last);
-                let value = Value::Map(apply_merge_keys(entries).into_boxed_slice());
-                (
-                    Node {
-                        span: Span::new(start, end),
-                        value,
-                    },
-                    anchor,
-                )
-            }
+            self.close(frame.id, end, frame.count + added);
+        }
+        self.finish(frame.id, frame.anchor)
+    }
+
+    /// Records a collection's end, the id past its subtree and its child count.
+    fn close(&mut self, id: NodeId, end: usize, count: usize) {
+        let next = self.next_id();
+        let r = &mut self.tree.recs[id as usize];
+        r.end = end as u32;
+        r.next = next;
+        r.set_aux(count);
+    }
+
+    fn check_duplicate_keys(&self, map: NodeId) -> Result<(), YamlError> {
+        let Some(entries) = self.tree.node(map).as_map() else {
+            return Ok(());
         };
-        self.push_node(node, anchor, 0)
+        let keys: Vec<(Span, &str)> = entries
+            .iter()
+            .filter_map(|e| Some((e.key.span(), e.key.as_str()?)))
+            .collect();
+        let duplicate = if keys.len() <= 16 {
+            (1..keys.len()).find(|&i| keys[..i].iter().any(|k| k.1 == keys[i].1))
+        } else {
+            let mut seen = HashSet::with_capacity(keys.len());
+            (0..keys.len()).find(|&i| !seen.insert(keys[i].1))
+        };
+        match duplicate {
+            Some(i) => Err(YamlError {
+                help: SYNTAX_HELP,
+                offset: keys[i].0.start,
+                message: format!("duplicate key `{}` in a mapping", keys[i].1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// YAML 1.1 merge keys (`<<: *base`), which Kubernetes' YAML reader honours: entries
+    /// already in the mapping win over merged ones, and earlier sources over later ones. The
+    /// `<<` entry stays where it was written and is skipped when reading; the entries it
+    /// merges are copied after the mapping's own. Returns how many children were added.
+    fn apply_merge_keys(&mut self, map: NodeId) -> Result<usize, YamlError> {
+        // The record already counts its children, and no `<<` is marked yet: every pair shows.
+        let Some(entries) = self.tree.node(map).as_map() else {
+            return Ok(0);
+        };
+        let (merges, own): (Vec<Entry>, Vec<Entry>) = entries
+            .iter()
+            .partition(|e| e.key.scalar().is_some_and(|s| s.plain && s.text == "<<"));
+        let merges: Vec<(NodeId, NodeId)> =
+            merges.iter().map(|e| (e.key.id(), e.value.id())).collect();
+        let own_keys: Vec<NodeId> = own.iter().map(|e| e.key.id()).collect();
+        if merges.is_empty() {
+            return Ok(0);
+        }
+        self.tree.recs[map as usize].mark_has_merge();
+        let mut taken: Vec<String> = own_keys
+            .iter()
+            .filter_map(|&k| self.tree.node(k).as_str().map(str::to_string))
+            .collect();
+        let mut added = 0;
+        for (key, value) in merges {
+            self.tree.recs[key as usize].mark_merge_key();
+            let sources: Vec<NodeId> = match self.tree.node(value).kind() {
+                NodeKind::Map(_) => vec![value],
+                NodeKind::Seq(items) => items.iter().map(|n| n.id()).collect(),
+                NodeKind::Scalar(_) => vec![],
+            };
+            for src in sources {
+                let Some(entries) = self.tree.node(src).as_map() else {
+                    continue;
+                };
+                let pairs: Vec<(NodeId, NodeId, Option<String>)> = entries
+                    .iter()
+                    .map(|e| (e.key.id(), e.value.id(), e.key.as_str().map(str::to_string)))
+                    .collect();
+                for (k, v, name) in pairs {
+                    if taken.iter().any(|t| Some(t.as_str()) == name.as_deref()) {
+                        continue;
+                    }
+                    let weight = (self.tree.recs[v as usize].next - k) as usize;
+                    let at = self.tree.recs[k as usize].start as usize;
+                    self.spend(weight, at)?;
+                    self.copy_subtree(k, false);
+                    self.copy_subtree(v, false);
+                    added += 2;
+                    if let Some(name) = name {
+                        taken.push(name);
+                    }
+                }
+            }
+        }
+        Ok(added)
+    }
+
+    fn scalar(
+        &mut self,
+        value: &str,
+        span: Span,
+        style: SaphyrStyle,
+        anchor: usize,
+    ) -> Result<(), YamlError> {
+        let style = match style {
+            SaphyrStyle::Plain => ScalarStyle::Plain,
+            SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+            SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+            SaphyrStyle::Literal => ScalarStyle::Literal,
+            SaphyrStyle::Folded => ScalarStyle::Folded,
+        };
+        let mut rec = Rec::scalar(span, style);
+        let text = &self.tree.text;
+        let written = text.get(span.start..span.end).unwrap_or("");
+        if written == value {
+            // The common case: the value is the text.
+        } else if style != ScalarStyle::Plain
+            && written.len() >= 2
+            && written.get(1..written.len() - 1) == Some(value)
+        {
+            rec.set_value_inner();
+        } else {
+            let index = self.tree.pooled.len();
+            if index >= MAX_AUX {
+                return Err(self.err(span.start, "too many escaped or folded scalars in one file"));
+            }
+            let a = self.tree.pool.len() as u32;
+            self.tree.pool.push_str(value);
+            self.tree.pooled.push((a, self.tree.pool.len() as u32));
+            rec.set_value_pool(index);
+        }
+        let id = self.next_id();
+        rec.next = id + 1;
+        self.tree.recs.push(rec);
+        self.finish(id, anchor)
     }
 
     fn on_event(&mut self, ev: Event<'_>, yspan: YSpan) -> Result<(), YamlError> {
         let span = self.offsets.span(&yspan);
         match ev {
-            Event::Scalar(text, style, anchor, _tag) => {
-                let node = Node {
-                    span,
-                    value: Value::Scalar(Scalar {
-                        text: compact_str::CompactString::from(text.as_ref()),
-                        plain: style == ScalarStyle::Plain,
-                    }),
-                };
-                self.push_node(node, anchor, 0)
-            }
+            Event::Scalar(text, style, anchor, _tag) => self.scalar(&text, span, style, anchor),
             Event::Alias(id) => {
-                let Some((target, weight)) = self.anchors.get(&id).cloned() else {
+                let Some(&target) = self.anchors.get(&id) else {
                     return Err(self.err(span.start, "alias to an unknown anchor"));
                 };
-                let mut node = target;
-                node.span = span;
-                self.push_node(node, 0, weight)
+                let weight = (self.tree.recs[target as usize].next - target) as usize;
+                self.spend(weight, span.start)?;
+                let copy = self.copy_subtree(target, true);
+                let r = &mut self.tree.recs[copy as usize];
+                r.start = span.start as u32;
+                r.end = span.end as u32;
+                self.finish(copy, 0)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
@@ -334,22 +475,16 @@ impl Builder<'_> {
                 }
                 let flow =
                     self.offsets.chunk[span.start - self.offsets.base..].starts_with(['[', '{']);
-                self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
-                    Frame::Seq {
-                        start: span.start,
-                        anchor,
-                        flow,
-                        items: Vec::new(),
-                    }
-                } else {
-                    Frame::Map {
-                        start: span.start,
-                        anchor,
-                        flow,
-                        entries: Vec::new(),
-                        keys: HashSet::new(),
-                        pending_key: None,
-                    }
+                let map = matches!(ev, Event::MappingStart(..));
+                let id = self.next_id();
+                self.tree.recs.push(Rec::collection(span.start, map, flow));
+                self.stack.push(Frame {
+                    id,
+                    anchor,
+                    map,
+                    flow,
+                    count: 0,
+                    last_end: None,
                 });
                 Ok(())
             }
@@ -367,34 +502,6 @@ fn collection_end(start: usize, flow: bool, end_event: Span, last_child: Option<
     }
 }
 
-/// YAML 1.1 merge keys (`<<: *base`), which Kubernetes' YAML reader honours: entries already in
-/// the mapping win over merged ones.
-fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
-    let is_merge = |e: &Entry| e.key.as_scalar().is_some_and(|s| s.plain && s.text == "<<");
-    if !entries.iter().any(is_merge) {
-        return entries;
-    }
-    let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_merge);
-    for m in merges {
-        let sources: Vec<Node> = match m.value.value {
-            Value::Map(_) => vec![m.value],
-            Value::Seq(items) => items.into_vec(),
-            _ => vec![],
-        };
-        for src in sources {
-            if let Value::Map(src_entries) = src.value {
-                for e in src_entries {
-                    let k = e.key.as_str().map(str::to_string);
-                    if !own.iter().any(|o| o.key.as_str() == k.as_deref()) {
-                        own.push(e);
-                    }
-                }
-            }
-        }
-    }
-    own
-}
-
 /// Parses one document chunk that starts at byte `base` of its file.
 ///
 /// kubectl reads YAML with go-yaml, which accepts some text YAML 1.2 refuses: lines of a flow
@@ -402,8 +509,8 @@ fn apply_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
 /// [`super::lenient`]). When the strict parse fails, the chunk is rewritten the way go-yaml reads
 /// it and parsed again, and every position is mapped back onto the text as written. If that fails
 /// too, the error reported is the one further into the document: the rewrite got past the first.
-fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
-    let strict = parse_once(chunk, chunk, base, &[]);
+fn parse_document(tree: &mut Tree, chunk: &str, base: usize) -> Result<Option<NodeId>, YamlError> {
+    let strict = parse_once(tree, chunk, chunk, base, &[]);
     let Err(first) = strict else {
         return strict;
     };
@@ -412,20 +519,41 @@ fn parse_document(chunk: &str, base: usize) -> Result<Option<Node>, YamlError> {
         return Err(first);
     }
     let parsed = edits.apply(chunk);
-    match parse_once(chunk, &parsed, base, &edits.pads) {
+    match parse_once(tree, chunk, &parsed, base, &edits.pads) {
         Err(second) if second.offset <= first.offset => Err(first),
         other => other,
     }
 }
 
+/// Parses `parsed` (the chunk, or a rewrite of it) into `tree`. On an error, the tree is left
+/// as it was before.
 fn parse_once(
+    tree: &mut Tree,
     chunk: &str,
     parsed: &str,
     base: usize,
     pads: &[(usize, usize)],
-) -> Result<Option<Node>, YamlError> {
+) -> Result<Option<NodeId>, YamlError> {
+    let marks = (tree.recs.len(), tree.pool.len(), tree.pooled.len());
+    let result = build(tree, chunk, parsed, base, pads);
+    if result.is_err() {
+        tree.recs.truncate(marks.0);
+        tree.pool.truncate(marks.1);
+        tree.pooled.truncate(marks.2);
+    }
+    result
+}
+
+fn build(
+    tree: &mut Tree,
+    chunk: &str,
+    parsed: &str,
+    base: usize,
+    pads: &[(usize, usize)],
+) -> Result<Option<NodeId>, YamlError> {
     let mut b = Builder {
         offsets: Offsets::new(chunk, parsed, base, pads),
+        tree,
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
@@ -459,21 +587,27 @@ fn parse_once(
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Node {
+    /// The stream of a one-document text.
+    fn one(text: &str) -> Stream {
         let docs = parse_stream(text);
         assert_eq!(docs.len(), 1, "{docs:?}");
-        docs.into_iter().next().unwrap().result.unwrap().unwrap()
+        docs
+    }
+
+    fn root(stream: &Stream) -> Node<'_> {
+        stream.roots().next().unwrap()
     }
 
     #[test]
     fn keys_and_values_keep_their_spans() {
         let text = "a:\n  b: [\"x\", y]\n";
-        let root = one(text);
+        let stream = one(text);
+        let root = root(&stream);
         let b = root.get("a").unwrap().entry("b").unwrap();
-        assert_eq!(&text[b.key.span.start..b.key.span.end], "b");
+        assert_eq!(&text[b.key.span().start..b.key.span().end], "b");
         let v = &b.value;
-        assert_eq!(&text[v.span.start..v.span.end], "[\"x\", y]");
-        let x = &v.as_seq().unwrap()[0];
+        assert_eq!(&text[v.span().start..v.span().end], "[\"x\", y]");
+        let x = &v.as_seq().unwrap().get(0).unwrap();
         assert!(!x.as_scalar().unwrap().plain);
         assert_eq!(x.as_str(), Some("x"));
     }
@@ -483,27 +617,17 @@ mod tests {
         let text = "a: 1\n---\nb: [\n---\nc: 3\n";
         let docs = parse_stream(text);
         assert_eq!(docs.len(), 3);
-        assert!(docs[0].result.is_ok());
-        let err = docs[1].result.as_ref().unwrap_err();
+        assert!(docs.documents[0].result.is_ok());
+        let err = docs.documents[1].result.as_ref().unwrap_err();
         assert!(err.offset >= 9 && err.offset <= 15, "{err:?}");
-        assert_eq!(
-            docs[2]
-                .result
-                .as_ref()
-                .unwrap()
-                .as_ref()
-                .unwrap()
-                .get("c")
-                .unwrap()
-                .as_str(),
-            Some("3")
-        );
+        let third = docs.documents[2].result.clone().unwrap().unwrap();
+        assert_eq!(docs.tree.node(third).get("c").unwrap().as_str(), Some("3"));
     }
 
     #[test]
     fn duplicate_keys_are_errors() {
         let docs = parse_stream("a: 1\na: 2\n");
-        let err = docs[0].result.as_ref().unwrap_err();
+        let err = docs.documents[0].result.as_ref().unwrap_err();
         assert_eq!(err.offset, 5);
         assert!(err.message.contains("duplicate key `a`"));
     }
@@ -518,7 +642,7 @@ mod tests {
             ));
         }
         let docs = parse_stream(&text);
-        let err = docs[0].result.as_ref().unwrap_err();
+        let err = docs.documents[0].result.as_ref().unwrap_err();
         assert!(err.message.contains("alias bomb"), "{err:?}");
     }
 
@@ -526,7 +650,7 @@ mod tests {
     fn deep_nesting_is_refused_not_overflowed() {
         let text = "[".repeat(100_000);
         let docs = parse_stream(&text);
-        let err = docs[0].result.as_ref().unwrap_err();
+        let err = docs.documents[0].result.as_ref().unwrap_err();
         assert!(
             err.message.contains("nesting") || err.message.contains("recursion"),
             "{err:?}"
@@ -535,7 +659,8 @@ mod tests {
 
     #[test]
     fn merge_keys_fill_in_missing_entries() {
-        let root = one("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n");
+        let stream = one("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n");
+        let root = root(&stream);
         let m = root.get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_str(), Some("1"));
         assert_eq!(m.get("y").unwrap().as_str(), Some("3"));
@@ -544,13 +669,14 @@ mod tests {
     #[test]
     fn closing_brackets_at_the_key_indentation_are_accepted_as_kubectl_does() {
         let text = "data:\n  k: [\n      \"a\",\n  ]\n  m: {\n    x: 1,\n  }\nnext: é\n";
-        let root = one(text);
+        let stream = one(text);
+        let root = root(&stream);
         let k = root.get("data").unwrap().entry("k").unwrap();
-        assert_eq!(&text[k.key.span.start..k.key.span.end], "k");
-        let item = &k.value.as_seq().unwrap()[0];
-        assert_eq!(&text[item.span.start..item.span.end], "\"a\"");
+        assert_eq!(&text[k.key.span().start..k.key.span().end], "k");
+        let item = &k.value.as_seq().unwrap().get(0).unwrap();
+        assert_eq!(&text[item.span().start..item.span().end], "\"a\"");
         assert_eq!(
-            &text[k.value.span.start..k.value.span.end],
+            &text[k.value.span().start..k.value.span().end],
             "[\n      \"a\",\n  ]"
         );
         let x = root
@@ -560,48 +686,60 @@ mod tests {
             .unwrap()
             .entry("x")
             .unwrap();
-        assert_eq!(&text[x.key.span.start..x.key.span.end], "x");
+        assert_eq!(&text[x.key.span().start..x.key.span().end], "x");
         let next = root.entry("next").unwrap();
-        assert_eq!(&text[next.value.span.start..next.value.span.end], "é");
+        assert_eq!(&text[next.value.span().start..next.value.span().end], "é");
     }
 
-    fn text_of<'t>(text: &'t str, n: &Node) -> &'t str {
-        &text[n.span.start..n.span.end]
+    fn text_of<'t>(text: &'t str, n: Node<'_>) -> &'t str {
+        &text[n.span().start..n.span().end]
     }
 
     #[test]
     fn quoted_lines_at_the_key_indentation_are_read_as_kubectl_does() {
         let text = "metadata:\n  annotations:\n    note: 'first line\n    second line'\n    quoted: \"a\n  b\"\n    é: ü\n  name: x\n";
-        let root = one(text);
+        let stream = one(text);
+        let root = root(&stream);
         let ann = root.get("metadata").unwrap().get("annotations").unwrap();
         let note = ann.entry("note").unwrap();
         assert_eq!(note.value.as_str(), Some("first line second line"));
-        assert_eq!(text_of(text, &note.value), "'first line\n    second line'");
+        assert_eq!(text_of(text, note.value), "'first line\n    second line'");
         let quoted = ann.entry("quoted").unwrap();
         assert_eq!(quoted.value.as_str(), Some("a b"));
-        assert_eq!(text_of(text, &quoted.key), "quoted");
+        assert_eq!(text_of(text, quoted.key), "quoted");
         let e = ann.entry("é").unwrap();
-        assert_eq!(text_of(text, &e.key), "é");
-        assert_eq!(text_of(text, &e.value), "ü");
+        assert_eq!(text_of(text, e.key), "é");
+        assert_eq!(text_of(text, e.value), "ü");
         let name = root.get("metadata").unwrap().entry("name").unwrap();
-        assert_eq!(text_of(text, &name.key), "name");
-        assert_eq!(text_of(text, &name.value), "x");
+        assert_eq!(text_of(text, name.key), "name");
+        assert_eq!(text_of(text, name.value), "x");
     }
 
     #[test]
     fn tabs_go_yaml_skips_are_whitespace() {
         let text = "ports: {a:\t80, b: [443,\n\t8443]}\nkey:\tvalue\n";
-        let root = one(text);
+        let stream = one(text);
+        let root = root(&stream);
         let ports = root.get("ports").unwrap();
         let a = ports.get("a").unwrap();
         assert_eq!((a.as_str(), text_of(text, a)), (Some("80"), "80"));
         let b = ports.get("b").unwrap().as_seq().unwrap();
-        assert_eq!(text_of(text, &b[1]), "8443");
+        assert_eq!(text_of(text, b.get(1).unwrap()), "8443");
         let key = root.entry("key").unwrap();
-        assert_eq!(text_of(text, &key.value), "value");
+        assert_eq!(text_of(text, key.value), "value");
         // A tab inside a plain scalar is part of it.
         assert_eq!(
-            one("a: [x\ty]\n").get("a").unwrap().as_seq().unwrap()[0].as_str(),
+            one("a: [x\ty]\n")
+                .roots()
+                .next()
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .get(0)
+                .unwrap()
+                .as_str(),
             Some("x\ty")
         );
     }
@@ -611,23 +749,23 @@ mod tests {
         // A plain scalar cannot go on at its key's indentation (go-yaml: "could not find
         // expected ':'").
         let text = "a:\n  b: x\n  y\n";
-        let err = parse_stream(text)[0].result.clone().unwrap_err();
+        let err = parse_stream(text).documents[0].result.clone().unwrap_err();
         assert!(err.offset > text.find("  y").unwrap(), "{err:?}");
         // A document end marker inside a quoted scalar.
-        let err = parse_stream("a: 'x\n...\n'\n")[0]
+        let err = parse_stream("a: 'x\n...\n'\n").documents[0]
             .result
             .clone()
             .unwrap_err();
         assert_eq!(err.offset, 3, "{err:?}");
         // Unclosed after the rewrite: the error is still reported, on the bracket's document.
         let text = "a:\n  b: [1,\n  2\n";
-        assert!(parse_stream(text)[0].result.is_err());
+        assert!(parse_stream(text).documents[0].result.is_err());
     }
 
     #[test]
     fn past_what_kubectl_accepts_the_real_error_is_reported() {
         let text = "a: {x:\t1}\nb: 'wrapped\nline'\na: 2\n";
-        let err = parse_stream(text)[0].result.clone().unwrap_err();
+        let err = parse_stream(text).documents[0].result.clone().unwrap_err();
         assert_eq!(err.offset, text.rfind("a: 2").unwrap(), "{err:?}");
         assert!(err.message.contains("duplicate key `a`"), "{err:?}");
     }
@@ -650,8 +788,9 @@ mod tests {
     #[test]
     fn non_ascii_spans_are_byte_offsets() {
         let text = "é: ü\nk: v\n";
-        let root = one(text);
+        let stream = one(text);
+        let root = root(&stream);
         let e = root.entry("k").unwrap();
-        assert_eq!(&text[e.key.span.start..e.key.span.end], "k");
+        assert_eq!(&text[e.key.span().start..e.key.span().end], "k");
     }
 }

@@ -12,6 +12,7 @@ pub mod waypoints;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::load::node::Node;
 use crate::load::{Inputs, ObjectId};
 use reader::Reader;
 use resources::*;
@@ -183,7 +184,7 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
             .unwrap_or_default()
     };
     let same_folder = folder(where_) == folder(here);
-    let (severity, message, help) = if same_tree(&first.node, &obj.node) {
+    let (severity, message, help) = if same_tree(first.node(), obj.node()) {
         (
             Severity::Info,
             format!(
@@ -239,20 +240,20 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
 }
 
 /// Structural equality of two trees, spans aside.
-fn same_tree(a: &crate::load::node::Node, b: &crate::load::node::Node) -> bool {
-    use crate::load::node::Value;
-    match (&a.value, &b.value) {
-        (Value::Scalar(x), Value::Scalar(y)) => {
+fn same_tree(a: Node<'_>, b: Node<'_>) -> bool {
+    use crate::load::node::NodeKind;
+    match (a.kind(), b.kind()) {
+        (NodeKind::Scalar(x), NodeKind::Scalar(y)) => {
             x.text == y.text && (x.plain == y.plain || x.is_null() == y.is_null())
         }
-        (Value::Seq(x), Value::Seq(y)) => {
+        (NodeKind::Seq(x), NodeKind::Seq(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_tree(p, q))
         }
-        (Value::Map(x), Value::Map(y)) => {
+        (NodeKind::Map(x), NodeKind::Map(y)) => {
             x.len() == y.len()
                 && x.iter().all(|e| {
                     y.iter()
-                        .any(|f| same_tree(&e.key, &f.key) && same_tree(&e.value, &f.value))
+                        .any(|f| same_tree(e.key, f.key) && same_tree(e.value, f.value))
                 })
         }
         _ => false,
@@ -436,7 +437,7 @@ impl Model {
             "Gateway" => Gateway::read(&mut r, obj, meta).map(Typed::Gateway),
             "GatewayClass" => {
                 let controller = obj
-                    .node
+                    .node()
                     .get("spec")
                     .and_then(|s| s.get("controllerName"))
                     .and_then(|n| n.as_str())

@@ -3,6 +3,7 @@
 
 use crate::finding::{Finding, Location, Severity};
 use crate::load::ObjectId;
+use crate::load::node::Seq;
 use crate::load::node::{FieldPath, Node};
 
 /// A string read from the input, with the path it came from.
@@ -65,7 +66,7 @@ impl<'a> Reader<'a> {
         );
     }
 
-    fn wrong(&mut self, node: &Node, path: &FieldPath, expected: &str) {
+    fn wrong(&mut self, node: Node<'_>, path: &FieldPath, expected: &str) {
         let found = match node.as_scalar() {
             // An unquoted `n`, `on` or `0755` is not what it looks like: say what Kubernetes reads.
             Some(sc) if sc.plain && expected == "a string" => format!(
@@ -83,7 +84,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A mapping field; null or absent is None.
-    pub fn map<'n>(&mut self, node: Option<&'n Node>, path: &FieldPath) -> Option<&'n Node> {
+    pub fn map<'n>(&mut self, node: Option<Node<'n>>, path: &FieldPath) -> Option<Node<'n>> {
         let node = node.filter(|n| !n.is_null())?;
         if node.as_map().is_some() {
             Some(node)
@@ -94,7 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A list field; null or absent is None.
-    pub fn seq<'n>(&mut self, node: Option<&'n Node>, path: &FieldPath) -> Option<&'n [Node]> {
+    pub fn seq<'n>(&mut self, node: Option<Node<'n>>, path: &FieldPath) -> Option<Seq<'n>> {
         let node = node.filter(|n| !n.is_null())?;
         match node.as_seq() {
             Some(s) => Some(s),
@@ -108,10 +109,10 @@ impl<'a> Reader<'a> {
     /// Items of a list field with their paths.
     pub fn items<'n>(
         &mut self,
-        parent: &'n Node,
+        parent: Node<'n>,
         key: &str,
         path: &FieldPath,
-    ) -> Vec<(&'n Node, FieldPath)> {
+    ) -> Vec<(Node<'n>, FieldPath)> {
         let p = path.key(key);
         self.seq(parent.get(key), &p)
             .unwrap_or_default()
@@ -122,7 +123,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string field. Numbers and booleans are refused, as the API server refuses them.
-    pub fn string(&mut self, node: Option<&Node>, path: &FieldPath) -> Option<Str> {
+    pub fn string(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Option<Str> {
         let node = node.filter(|n| !n.is_null())?;
         match node.as_scalar() {
             Some(s) if !s.plain || s.type_name() == "a string" => Some(Str {
@@ -136,19 +137,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn field_string(&mut self, parent: &Node, key: &str, path: &FieldPath) -> Option<Str> {
+    pub fn field_string(&mut self, parent: Node<'_>, key: &str, path: &FieldPath) -> Option<Str> {
         self.string(parent.get(key), &path.key(key))
     }
 
     /// A list of strings.
-    pub fn strings(&mut self, parent: &Node, key: &str, path: &FieldPath) -> Vec<Str> {
+    pub fn strings(&mut self, parent: Node<'_>, key: &str, path: &FieldPath) -> Vec<Str> {
         self.items(parent, key, path)
             .into_iter()
             .filter_map(|(n, p)| self.string(Some(n), &p))
             .collect()
     }
 
-    pub fn int(&mut self, node: Option<&Node>, path: &FieldPath) -> Option<i64> {
+    pub fn int(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Option<i64> {
         let node = node.filter(|n| !n.is_null())?;
         match node.as_scalar().and_then(|s| s.as_int()) {
             Some(i) => Some(i),
@@ -159,7 +160,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn bool(&mut self, node: Option<&Node>, path: &FieldPath) -> Option<bool> {
+    pub fn bool(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Option<bool> {
         let node = node.filter(|n| !n.is_null())?;
         match node.as_scalar().and_then(|s| s.as_bool()) {
             Some(b) => Some(b),
@@ -173,7 +174,7 @@ impl<'a> Reader<'a> {
     /// A port number (1-65535) or a port name (IANA service name: letters, digits, `-`, at
     /// least one letter, at most 15 characters). A quoted number is a name to Kubernetes, and
     /// not a valid one.
-    pub fn port(&mut self, node: Option<&Node>, path: &FieldPath) -> Option<IntOrString> {
+    pub fn port(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Option<IntOrString> {
         let node = node.filter(|n| !n.is_null())?;
         let Some(s) = node.as_scalar() else {
             self.wrong(node, path, "a port number or name");
@@ -214,7 +215,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A map of strings to strings (labels, annotations, matchLabels).
-    pub fn string_map(&mut self, node: Option<&Node>, path: &FieldPath) -> Vec<(String, String)> {
+    pub fn string_map(
+        &mut self,
+        node: Option<Node<'_>>,
+        path: &FieldPath,
+    ) -> Vec<(String, String)> {
         let Some(map) = self.map(node, path) else {
             return Vec::new();
         };
@@ -224,7 +229,7 @@ impl<'a> Reader<'a> {
             let p = path.key(k);
             if e.value.is_null() {
                 out.push((k.to_string(), String::new()));
-            } else if let Some(v) = self.string(Some(&e.value), &p) {
+            } else if let Some(v) = self.string(Some(e.value), &p) {
                 out.push((k.to_string(), v.value));
             }
         }

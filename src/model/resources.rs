@@ -21,7 +21,7 @@ pub struct Meta {
 
 impl Meta {
     pub fn read(r: &mut Reader, obj: &Object) -> Meta {
-        let meta = r.map(obj.node.get("metadata"), &p("metadata"));
+        let meta = r.map(obj.node().get("metadata"), &p("metadata"));
         if meta.is_some() {
             // Type-check name and namespace; their values were taken by the loader.
             r.string(meta.and_then(|m| m.get("name")), &p("metadata.name"));
@@ -181,10 +181,10 @@ impl Workload {
     }
 
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<Workload> {
-        let (template, spec_path): (Option<&Node>, &str) = match obj.kind.as_str() {
-            "Pod" => (Some(&obj.node), ""),
+        let (template, spec_path): (Option<Node<'_>>, &str) = match obj.kind.as_str() {
+            "Pod" => (Some(obj.node()), ""),
             "CronJob" => (
-                obj.node
+                obj.node()
                     .get("spec")
                     .and_then(|s| s.get("jobTemplate"))
                     .and_then(|j| j.get("spec"))
@@ -192,7 +192,7 @@ impl Workload {
                 "spec.jobTemplate.spec.template",
             ),
             _ => (
-                obj.node.get("spec").and_then(|s| s.get("template")),
+                obj.node().get("spec").and_then(|s| s.get("template")),
                 "spec.template",
             ),
         };
@@ -200,7 +200,7 @@ impl Workload {
             (
                 meta.labels.clone(),
                 meta.annotations.clone(),
-                obj.node.get("spec"),
+                obj.node().get("spec"),
                 p("spec"),
             )
         } else {
@@ -238,7 +238,7 @@ impl Workload {
             }
         }
         let owner = if obj.kind == "Pod" {
-            controller_owner(&obj.node)
+            controller_owner(obj.node())
         } else {
             None
         };
@@ -257,7 +257,7 @@ impl Workload {
 }
 
 /// The `ownerReferences` entry with `controller: true`, unless it is a Node (a static pod).
-fn controller_owner(node: &Node) -> Option<(String, String)> {
+fn controller_owner(node: Node<'_>) -> Option<(String, String)> {
     let refs = node.get("metadata")?.get("ownerReferences")?.as_seq()?;
     let owner = refs.iter().find(|r| {
         r.get("controller")
@@ -271,7 +271,7 @@ fn controller_owner(node: &Node) -> Option<(String, String)> {
     (kind != "Node" && !name.is_empty()).then(|| (kind.to_string(), name.to_string()))
 }
 
-fn read_container(r: &mut Reader, c: &Node, cp: &FieldPath) -> Container {
+fn read_container(r: &mut Reader, c: Node<'_>, cp: &FieldPath) -> Container {
     let name = r
         .field_string(c, "name", cp)
         .map(|s| s.value)
@@ -399,7 +399,7 @@ impl ConfigMap {
     /// what a ConfigMap holds is its users' business, not a mesh setting.
     pub fn read(obj: &Object, meta: Meta) -> ConfigMap {
         let data = obj
-            .node
+            .node()
             .get("data")
             .and_then(Node::as_map)
             .unwrap_or_default()
@@ -446,7 +446,7 @@ pub struct Service {
 
 impl Service {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Service {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let spec = r.map(obj.node().get("spec"), &p("spec"));
         let mut ports = Vec::new();
         let mut selector = None;
         if let Some(spec) = spec {
@@ -579,12 +579,8 @@ impl NetworkPolicy {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<NetworkPolicy> {
         // Every field of the spec is optional, the spec too: without one the policy selects every
         // pod and denies them all ingress.
-        let empty = Node {
-            span: Default::default(),
-            value: crate::load::node::Value::Map(Box::new([])),
-        };
-        let spec = match obj.node.get("spec").filter(|n| !n.is_null()) {
-            None => &empty,
+        let spec = match obj.node().get("spec").filter(|n| !n.is_null()) {
+            None => Node::empty_map(),
             Some(n) => r.map(Some(n), &p("spec"))?,
         };
         // `podSelector` is optional: absent (or null) it is `{}`, every pod of the namespace. The
@@ -631,7 +627,12 @@ impl NetworkPolicy {
     }
 }
 
-fn read_netpol_rules(r: &mut Reader, spec: &Node, list: &str, peers_key: &str) -> Vec<NetPolRule> {
+fn read_netpol_rules(
+    r: &mut Reader,
+    spec: Node<'_>,
+    list: &str,
+    peers_key: &str,
+) -> Vec<NetPolRule> {
     let mut rules = Vec::new();
     for (rule, rp) in r.items(spec, list, &p("spec")) {
         if rule.is_null() {
@@ -830,12 +831,8 @@ impl AuthorizationPolicy {
     }
 
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<AuthorizationPolicy> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
-        let empty = Node {
-            span: Default::default(),
-            value: crate::load::node::Value::Map(Box::new([])),
-        };
-        let spec = spec.unwrap_or(&empty);
+        let spec = r.map(obj.node().get("spec"), &p("spec"));
+        let spec = spec.unwrap_or(Node::empty_map());
         let selector = read_istio_selector(r, spec);
         let target_refs = read_target_refs(r, spec);
         if selector.is_some() && !target_refs.is_empty() {
@@ -930,7 +927,7 @@ impl AuthorizationPolicy {
 
 fn read_clauses(
     r: &mut Reader,
-    rule: &Node,
+    rule: Node<'_>,
     rp: &FieldPath,
     list: &str,
     inner: &str,
@@ -999,16 +996,16 @@ fn check_istio_ports(r: &mut Reader, values: &[Str], field: &str) {
 }
 
 /// Istio's `selector: {matchLabels: ...}` (WorkloadSelector).
-fn read_istio_selector(r: &mut Reader, spec: &Node) -> Option<LabelSelector> {
+fn read_istio_selector(r: &mut Reader, spec: Node<'_>) -> Option<LabelSelector> {
     let sp = p("spec.selector");
     let sel = r.map(spec.get("selector"), &sp)?;
     let labels = r.string_map(sel.get("matchLabels"), &sp.key("matchLabels"));
     Some(LabelSelector::from_labels(labels, sp))
 }
 
-fn read_target_refs(r: &mut Reader, spec: &Node) -> Vec<TargetRef> {
+fn read_target_refs(r: &mut Reader, spec: Node<'_>) -> Vec<TargetRef> {
     let mut out = Vec::new();
-    let mut items: Vec<(&Node, FieldPath)> = r.items(spec, "targetRefs", &p("spec"));
+    let mut items: Vec<(Node<'_>, FieldPath)> = r.items(spec, "targetRefs", &p("spec"));
     if let Some(single) = r.map(spec.get("targetRef"), &p("spec.targetRef")) {
         items.push((single, p("spec.targetRef")));
     }
@@ -1047,7 +1044,7 @@ pub struct PeerAuthentication {
 
 impl PeerAuthentication {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> PeerAuthentication {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let spec = r.map(obj.node().get("spec"), &p("spec"));
         let mut port_modes = Vec::new();
         let (selector, mode) = match spec {
             Some(spec) => {
@@ -1057,7 +1054,7 @@ impl PeerAuthentication {
                     for e in levels.as_map().unwrap_or_default() {
                         let Some(port) = e.key.as_str() else { continue };
                         let pp = lp.key(port);
-                        if let Some(m) = r.map(Some(&e.value), &pp)
+                        if let Some(m) = r.map(Some(e.value), &pp)
                             && let Some(mode) = r.field_string(m, "mode", &pp)
                         {
                             port_modes.push((port.to_string(), mode));
@@ -1089,7 +1086,7 @@ pub struct RequestAuthentication {
 
 impl RequestAuthentication {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> RequestAuthentication {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let spec = r.map(obj.node().get("spec"), &p("spec"));
         let (selector, target_refs) = match spec {
             Some(spec) => (read_istio_selector(r, spec), read_target_refs(r, spec)),
             None => (None, vec![]),
@@ -1192,7 +1189,7 @@ impl Gateway {
     }
 
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<Gateway> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let spec = r.map(obj.node().get("spec"), &p("spec"))?;
         let Some(class_name) = r.field_string(spec, "gatewayClassName", &p("spec")) else {
             r.invalid(&p("spec"), "a Gateway needs `gatewayClassName`".to_string());
             return None;
@@ -1214,7 +1211,7 @@ impl Gateway {
 }
 
 /// The `listeners` of a Gateway or a ListenerSet.
-fn read_listeners(r: &mut Reader, spec: &Node, base: &FieldPath) -> Vec<Listener> {
+fn read_listeners(r: &mut Reader, spec: Node<'_>, base: &FieldPath) -> Vec<Listener> {
     let mut listeners = Vec::new();
     for (l, lp) in r.items(spec, "listeners", base) {
         if r.map(Some(l), &lp).is_none() {
@@ -1270,7 +1267,7 @@ fn read_listeners(r: &mut Reader, spec: &Node, base: &FieldPath) -> Vec<Listener
 /// `allowedListeners.namespaces`; `default` when `from` is absent.
 fn read_namespaces_from(
     r: &mut Reader,
-    ns: Option<&Node>,
+    ns: Option<Node<'_>>,
     ap: &FieldPath,
     default: RoutesFrom,
 ) -> RoutesFrom {
@@ -1312,7 +1309,7 @@ pub struct ListenerSet {
 
 impl ListenerSet {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<ListenerSet> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let spec = r.map(obj.node().get("spec"), &p("spec"))?;
         let pp = p("spec.parentRef");
         let parent = r.map(spec.get("parentRef"), &pp).and_then(|n| {
             let name = r.field_string(n, "name", &pp)?.value;
@@ -1341,7 +1338,7 @@ pub struct ServiceEntry {
 impl ServiceEntry {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> ServiceEntry {
         let hosts = r
-            .map(obj.node.get("spec"), &p("spec"))
+            .map(obj.node().get("spec"), &p("spec"))
             .map(|spec| {
                 r.strings(spec, "hosts", &p("spec"))
                     .into_iter()
@@ -1365,7 +1362,7 @@ pub struct XBackend {
 
 impl XBackend {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> XBackend {
-        let spec = r.map(obj.node.get("spec"), &p("spec"));
+        let spec = r.map(obj.node().get("spec"), &p("spec"));
         let field = |r: &mut Reader, key: &str| {
             spec.and_then(|s| r.field_string(s, key, &p("spec")))
                 .map(|s| s.value)
@@ -1493,7 +1490,7 @@ pub struct Filter {
 }
 
 /// The `filters` of a route rule or a backendRef.
-fn read_filters(r: &mut Reader, owner: &Node, at: &FieldPath) -> Vec<Filter> {
+fn read_filters(r: &mut Reader, owner: Node<'_>, at: &FieldPath) -> Vec<Filter> {
     r.items(owner, "filters", at)
         .into_iter()
         .filter_map(|(f, fp)| {
@@ -1515,7 +1512,7 @@ pub type ForeignParent = (String, String, String, String);
 /// The parents of a route's `status.parents` written by a controller other than Istio's.
 fn read_foreign_parents(obj: &Object, meta: &Meta) -> Vec<ForeignParent> {
     let Some(parents) = obj
-        .node
+        .node()
         .get("status")
         .and_then(|s| s.get("parents"))
         .and_then(|p| p.as_seq())
@@ -1697,7 +1694,7 @@ pub const HTTP_METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 ];
 
-fn read_parent_refs(r: &mut Reader, spec: &Node, meta: &Meta) -> Vec<ParentRef> {
+fn read_parent_refs(r: &mut Reader, spec: Node<'_>, meta: &Meta) -> Vec<ParentRef> {
     let mut out = Vec::new();
     for (n, pp) in r.items(spec, "parentRefs", &p("spec")) {
         if r.map(Some(n), &pp).is_none() {
@@ -1731,8 +1728,8 @@ fn read_route_head<'o>(
     r: &mut Reader,
     obj: &'o Object,
     meta: &Meta,
-) -> Option<(&'o Node, Vec<ParentRef>, Vec<String>)> {
-    let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+) -> Option<(Node<'o>, Vec<ParentRef>, Vec<String>)> {
+    let spec = r.map(obj.node().get("spec"), &p("spec"))?;
     let parent_refs = read_parent_refs(r, spec, meta);
     let hostnames = r
         .strings(spec, "hostnames", &p("spec"))
@@ -1746,7 +1743,7 @@ fn read_route_head<'o>(
 /// takes a mirror only there: on a backendRef it is an unsupported filter).
 fn read_backend_refs(
     r: &mut Reader,
-    rule: &Node,
+    rule: Node<'_>,
     rp: &FieldPath,
     meta: &Meta,
 ) -> (Vec<BackendRef>, Vec<BackendRef>) {
@@ -1764,7 +1761,7 @@ fn read_backend_refs(
 
 fn read_mirrors(
     r: &mut Reader,
-    owner: &Node,
+    owner: Node<'_>,
     at: &FieldPath,
     meta: &Meta,
     out: &mut Vec<BackendRef>,
@@ -1783,7 +1780,7 @@ fn read_mirrors(
 
 fn read_backend_ref(
     r: &mut Reader,
-    n: &Node,
+    n: Node<'_>,
     bp: FieldPath,
     meta: &Meta,
     mirror: bool,
@@ -1894,7 +1891,7 @@ pub struct ReferenceGrant {
 
 impl ReferenceGrant {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<ReferenceGrant> {
-        let spec = r.map(obj.node.get("spec"), &p("spec"))?;
+        let spec = r.map(obj.node().get("spec"), &p("spec"))?;
         let mut from = Vec::new();
         for (n, fp) in r.items(spec, "from", &p("spec")) {
             if r.map(Some(n), &fp).is_none() {

@@ -79,7 +79,7 @@ impl LabelSelector {
     }
 
     /// Reads a `metav1.LabelSelector` (matchLabels / matchExpressions).
-    pub fn read(r: &mut Reader, node: Option<&Node>, path: &FieldPath) -> Option<LabelSelector> {
+    pub fn read(r: &mut Reader, node: Option<Node<'_>>, path: &FieldPath) -> Option<LabelSelector> {
         let node = r.map(node, path)?;
         let match_labels = r.string_map(node.get("matchLabels"), &path.key("matchLabels"));
         let mut expressions = Vec::new();

@@ -16,7 +16,7 @@ pub struct Item<'a> {
 }
 
 /// The node a field path names inside an object's tree.
-pub fn node_at<'n>(root: &'n Node, path: &FieldPath) -> Option<&'n Node> {
+pub fn node_at<'n>(root: Node<'n>, path: &FieldPath) -> Option<Node<'n>> {
     let mut node = root;
     for seg in path.segments() {
         node = match seg {
@@ -29,16 +29,12 @@ pub fn node_at<'n>(root: &'n Node, path: &FieldPath) -> Option<&'n Node> {
 
 /// The object's tree and file when the object is written in a file as it is linted (not
 /// rendered by kustomize or helm): where edits can be made.
-pub fn editable<'c>(ctx: &'c Context, object: usize) -> Option<(&'c Node, FileId, &'c str)> {
+pub fn editable<'c>(ctx: &'c Context, object: usize) -> Option<(Node<'c>, FileId, &'c str)> {
     let obj = &ctx.inputs.objects[object];
     if obj.origin.is_some() {
         return None;
     }
-    Some((
-        &obj.node,
-        obj.file,
-        ctx.inputs.files[obj.file].text.as_str(),
-    ))
+    Some((obj.node(), obj.file, &ctx.inputs.files[obj.file].text))
 }
 
 /// An edit replacing `old` with `new` inside the text a location spans, when `old` occurs there
@@ -67,24 +63,24 @@ pub fn edit_in_place(
 }
 
 /// Appends `item` to the non-empty sequence `seq`.
-pub fn append_to_seq(text: &str, file: FileId, seq: &Node, item: &Item) -> Option<Edit> {
+pub fn append_to_seq(text: &str, file: FileId, seq: Node<'_>, item: &Item) -> Option<Edit> {
     let last = seq.as_seq()?.last()?;
-    let written = text.get(seq.span.start..seq.span.end)?;
+    let written = text.get(seq.span().start..seq.span().end)?;
     if written.starts_with('[') {
-        let end = text[..last.span.end].trim_end().len();
+        let end = text[..last.span().end].trim_end().len();
         return Some(insert(file, end, format!(", {}", item.flow)));
     }
     // Block: the last item's dash starts its line, after indentation only.
-    let line_start = text[..last.span.start].rfind('\n').map_or(0, |i| i + 1);
-    let before = &text[line_start..last.span.start];
+    let line_start = text[..last.span().start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..last.span().start];
     let dash = before.rfind('-')?;
     if !before[..dash].chars().all(|c| c == ' ') || !before[dash + 1..].chars().all(|c| c == ' ') {
         return None;
     }
     let indent = &before[..dash];
     let gap = " ".repeat(before.len() - dash - 1);
-    let at = line_end(text, last.span.end);
-    let content = if text[last.span.start..].starts_with('{') {
+    let at = line_end(text, last.span().end);
+    let content = if text[last.span().start..].starts_with('{') {
         format!("\n{indent}-{gap}{}", item.flow)
     } else {
         let pad = format!("{indent} {gap}");
@@ -97,29 +93,29 @@ pub fn append_to_seq(text: &str, file: FileId, seq: &Node, item: &Item) -> Optio
 }
 
 /// Adds `key: value` to the non-empty mapping `map`, after its last entry.
-pub fn add_to_map(text: &str, file: FileId, map: &Node, key: &str, value: &str) -> Option<Edit> {
+pub fn add_to_map(text: &str, file: FileId, map: Node<'_>, key: &str, value: &str) -> Option<Edit> {
     let entries = map.as_map()?;
     let last = entries.last()?;
-    let written = text.get(map.span.start..map.span.end)?;
+    let written = text.get(map.span().start..map.span().end)?;
     if written.starts_with('{') {
         return Some(insert(
             file,
-            last.value.span.end,
+            last.value.span().end,
             format!(", {key}: {value}"),
         ));
     }
     // Block: the first key's column is the mapping's indentation; the first key may follow a
     // dash (`- name: edge`), so it is measured from its line's start.
     let first = &entries.first()?.key;
-    let line_start = text[..first.span.start].rfind('\n').map_or(0, |i| i + 1);
-    let column = text[line_start..first.span.start].chars().count();
-    if !text[line_start..first.span.start]
+    let line_start = text[..first.span().start].rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..first.span().start].chars().count();
+    if !text[line_start..first.span().start]
         .chars()
         .all(|c| c == ' ' || c == '-')
     {
         return None;
     }
-    let at = line_end(text, last.value.span.end.max(last.key.span.end));
+    let at = line_end(text, last.value.span().end.max(last.key.span().end));
     Some(insert(
         file,
         at,
@@ -144,12 +140,8 @@ fn insert(file: FileId, at: usize, content: String) -> Edit {
 mod tests {
     use super::*;
 
-    fn doc(text: &str) -> Node {
+    fn doc(text: &str) -> crate::load::yaml::Stream {
         crate::load::yaml::parse_stream(text)
-            .into_iter()
-            .next()
-            .and_then(|d| d.result.ok().flatten())
-            .unwrap()
     }
 
     fn apply(text: &str, e: Edit) -> String {
@@ -159,8 +151,9 @@ mod tests {
     #[test]
     fn a_block_mapping_after_a_dash_gets_a_key_at_its_indentation() {
         let text = "spec:\n  parentRefs:\n    - name: edge\n      sectionName: http # the listener\n  rules: []\n";
-        let root = doc(text);
-        let parent = node_at(&root, &"spec.parentRefs[0]".into()).unwrap();
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
+        let parent = node_at(root, &"spec.parentRefs[0]".into()).unwrap();
         let e = add_to_map(text, 0, parent, "namespace", "infra").unwrap();
         assert_eq!(
             apply(text, e),
@@ -175,38 +168,42 @@ mod tests {
             block: &["port: 15008", "protocol: TCP"],
         };
         let text = "ports:\n  -   port: 8080\n      protocol: TCP\nnext: 1\n";
-        let root = doc(text);
-        let e = append_to_seq(text, 0, node_at(&root, &"ports".into()).unwrap(), &item).unwrap();
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
+        let e = append_to_seq(text, 0, node_at(root, &"ports".into()).unwrap(), &item).unwrap();
         assert_eq!(
             apply(text, e),
             "ports:\n  -   port: 8080\n      protocol: TCP\n  -   port: 15008\n      protocol: TCP\nnext: 1\n"
         );
         let text = "ports: [ {port: 8080} ]\n";
-        let root = doc(text);
-        let e = append_to_seq(text, 0, node_at(&root, &"ports".into()).unwrap(), &item).unwrap();
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
+        let e = append_to_seq(text, 0, node_at(root, &"ports".into()).unwrap(), &item).unwrap();
         assert_eq!(
             apply(text, e),
             "ports: [ {port: 8080}, {port: 15008, protocol: TCP} ]\n"
         );
         let text = "types:\n- Ingress\n";
-        let root = doc(text);
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
         let one = Item {
             flow: "Egress",
             block: &["Egress"],
         };
-        let e = append_to_seq(text, 0, node_at(&root, &"types".into()).unwrap(), &one).unwrap();
+        let e = append_to_seq(text, 0, node_at(root, &"types".into()).unwrap(), &one).unwrap();
         assert_eq!(apply(text, e), "types:\n- Ingress\n- Egress\n");
     }
 
     #[test]
     fn an_alias_is_not_followed() {
         let text = "base: &p [8080]\nports: *p\n";
-        let root = doc(text);
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
         let item = Item {
             flow: "15008",
             block: &["15008"],
         };
-        let ports = node_at(&root, &"ports".into()).unwrap();
+        let ports = node_at(root, &"ports".into()).unwrap();
         // The alias's items point into the anchor, where an edit would change both uses: the
         // text at the alias is `*p`, not a list, and nothing is appended.
         assert!(append_to_seq(text, 0, ports, &item).is_none());

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ambient_lint::load::node::{Node, Value as V};
+use ambient_lint::load::node::{Node, NodeKind as V};
 use serde_json::Value;
 
 /// A fresh directory for one test, under cargo's per-target temp dir.
@@ -31,13 +31,13 @@ pub fn write(dir: &Path, rel: &str, text: &str) {
 }
 
 /// A loaded YAML tree as JSON, reading scalars as Kubernetes does (quoted ones stay strings).
-pub fn to_json(n: &Node) -> Value {
-    match &n.value {
+pub fn to_json(n: Node<'_>) -> Value {
+    match n.kind() {
         V::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         V::Map(entries) => Value::Object(
             entries
                 .iter()
-                .map(|e| (e.key.as_str().unwrap_or("").to_string(), to_json(&e.value)))
+                .map(|e| (e.key.as_str().unwrap_or("").to_string(), to_json(e.value)))
                 .collect(),
         ),
         V::Scalar(s) if s.is_null() => Value::Null,
@@ -51,11 +51,13 @@ pub fn to_json(n: &Node) -> Value {
 
 /// The first document of a YAML text as JSON (an empty object when there is none).
 pub fn yaml_to_json(text: &str) -> Value {
-    ambient_lint::load::yaml::parse_stream(text)
-        .into_iter()
-        .next()
-        .and_then(|d| d.result.ok().flatten())
-        .map(|n| to_json(&n))
+    let stream = ambient_lint::load::yaml::parse_stream(text);
+    let first = stream
+        .documents
+        .first()
+        .and_then(|d| d.result.clone().ok().flatten());
+    first
+        .map(|id| to_json(stream.tree.node(id)))
         .unwrap_or(Value::Object(Default::default()))
 }
 

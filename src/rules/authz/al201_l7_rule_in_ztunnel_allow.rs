@@ -82,7 +82,7 @@ fn target_refs_fix(
     };
     let (root, file, text) = crate::rules::edits::editable(ctx, policy.meta.object)?;
     let entry = root.get("spec")?.entry("selector")?;
-    let written = text.get(entry.key.span.start..entry.value.span.end)?;
+    let written = text.get(entry.key.span().start..entry.value.span().end)?;
     if written.contains('#') {
         return None; // a comment inside would be lost
     }
@@ -93,8 +93,8 @@ fn target_refs_fix(
         applicability: crate::finding::Applicability::DisplayOnly,
         edits: vec![crate::finding::Edit {
             file,
-            start: entry.key.span.start,
-            end: entry.value.span.end,
+            start: entry.key.span().start,
+            end: entry.value.span().end,
             content: format!("targetRefs: [{{kind: Service, group: \"\", name: {service}}}]"),
         }],
     })

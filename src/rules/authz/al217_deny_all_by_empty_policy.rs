@@ -34,7 +34,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             _ => continue,
         };
         let at = if ctx.inputs.objects[p.meta.object]
-            .node
+            .node()
             .get("spec")
             .and_then(|s| s.get("rules"))
             .is_some()
