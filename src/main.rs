@@ -13,6 +13,11 @@ const CLEAN: u8 = 0;
 const FINDINGS: u8 = 1;
 const CANNOT_RUN: u8 = 2;
 
+/// Loading and modelling allocate many small strings on every core; mimalloc serves them from
+/// per-thread pages (ruff does the same).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {

@@ -199,10 +199,14 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
     let mut sources: Vec<(String, Content)> = Vec::new();
     let mut kustomizations: Vec<PathBuf> = Vec::new();
     let mut warnings = Vec::new();
-    // Files already listed, so that a `--context` tree does not read a given file twice.
+    // Files already listed, so that a `--context` tree does not read a given file twice. One
+    // path walked yields each file once: resolving every file's real path (a system call per
+    // folder level) is only needed when paths may overlap.
+    let overlapping = opts.paths.len() + opts.context.len() > 1;
     let mut seen = std::collections::HashSet::new();
-    let mut seen_file =
-        |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    let mut seen_file = |p: &Path| {
+        !overlapping || seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+    };
     // Files a walk found, as opposed to files named on the command line.
     let mut walked = std::collections::HashSet::new();
     let mut stdin_at = None;
@@ -701,7 +705,7 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, Unreadable> {
     if meta.len() > max {
         return Err(too_large(max));
     }
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(meta.len() as usize + 1);
     std::fs::File::open(path)
         .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
         .map_err(cannot_read)?;
@@ -755,6 +759,9 @@ struct Excludes(Vec<(PathBuf, ignore::gitignore::Gitignore)>);
 
 impl Excludes {
     fn is_excluded(&self, path: &Path) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
         let cwd = std::env::current_dir().unwrap_or_default();
         let absolute = normalize(&cwd.join(path));
         self.0.iter().any(|(base, gi)| {
@@ -954,6 +961,8 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
 
 /// Offset of the first `{{` outside a comment, if any.
 fn template_marker(text: &str) -> Option<usize> {
+    // Most files hold no `{{` at all: one fast search answers for them.
+    text.find("{{")?;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let code = match line.find('#') {

@@ -308,9 +308,12 @@ impl Builder<'_> {
         let start = self.tree.recs[frame.id as usize].start as usize;
         let end = collection_end(start, frame.flow, end_span, frame.last_end);
         self.close(frame.id, end, frame.count);
-        if frame.map {
-            self.check_duplicate_keys(frame.id)?;
-            let added = self.apply_merge_keys(frame.id)?;
+        if frame.map && frame.count > 0 {
+            let added = if self.check_keys(frame.id)? {
+                self.apply_merge_keys(frame.id)?
+            } else {
+                0
+            };
             if frame.count + added > MAX_AUX {
                 return Err(self.err(start, format!("a collection of more than {MAX_AUX} items")));
             }
@@ -328,28 +331,43 @@ impl Builder<'_> {
         r.set_aux(count);
     }
 
-    fn check_duplicate_keys(&self, map: NodeId) -> Result<(), YamlError> {
+    /// Refuses a key written twice in one mapping (as go-yaml does), and says whether the
+    /// mapping holds a `<<` merge key. Small mappings are checked pair by pair, without
+    /// allocating.
+    fn check_keys(&self, map: NodeId) -> Result<bool, YamlError> {
         let Some(entries) = self.tree.node(map).as_map() else {
-            return Ok(());
+            return Ok(false);
         };
-        let keys: Vec<(Span, &str)> = entries
-            .iter()
-            .filter_map(|e| Some((e.key.span(), e.key.as_str()?)))
-            .collect();
-        let duplicate = if keys.len() <= 16 {
-            (1..keys.len()).find(|&i| keys[..i].iter().any(|k| k.1 == keys[i].1))
-        } else {
-            let mut seen = HashSet::with_capacity(keys.len());
-            (0..keys.len()).find(|&i| !seen.insert(keys[i].1))
-        };
-        match duplicate {
-            Some(i) => Err(YamlError {
-                help: SYNTAX_HELP,
-                offset: keys[i].0.start,
-                message: format!("duplicate key `{}` in a mapping", keys[i].1),
-            }),
-            None => Ok(()),
+        fn is_merge(k: Node<'_>) -> bool {
+            k.scalar().is_some_and(|s| s.plain && s.text == "<<")
         }
+        fn key(k: Node<'_>) -> Option<&str> {
+            if is_merge(k) { None } else { k.as_str() }
+        }
+        let duplicate_at = |k: Node<'_>, name: &str| YamlError {
+            help: SYNTAX_HELP,
+            offset: k.span().start,
+            message: format!("duplicate key `{name}` in a mapping"),
+        };
+        let has_merge = entries.iter().any(|e| is_merge(e.key));
+        if entries.len() <= 16 {
+            for (i, e) in entries.iter().enumerate() {
+                let Some(name) = key(e.key) else { continue };
+                if entries.iter().take(i).any(|f| key(f.key) == Some(name)) {
+                    return Err(duplicate_at(e.key, name));
+                }
+            }
+        } else {
+            let mut seen = HashSet::with_capacity(entries.len());
+            for e in entries.iter() {
+                if let Some(name) = key(e.key) {
+                    if !seen.insert(name) {
+                        return Err(duplicate_at(e.key, name));
+                    }
+                }
+            }
+        }
+        Ok(has_merge)
     }
 
     /// YAML 1.1 merge keys (`<<: *base`), which Kubernetes' YAML reader honours: entries
