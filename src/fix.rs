@@ -5,15 +5,17 @@
 //! is fixed (ruff's loop), at most [`MAX_PASSES`] times.
 //!
 //! Only files given to lint, and the sources kustomize renders from, are edited, and only when
-//! their bytes on disk are the text the spans were taken from (no BOM, no CRLF line ends, not
-//! changed since): edits keep every byte outside their ranges.
+//! their bytes on disk are the text the spans were taken from, as the loader decoded it (a BOM
+//! dropped, CRLF line ends read as LF): edits are made on that text and written back in the
+//! file's own encoding, so every byte outside their ranges stays as it was, the BOM and every
+//! CRLF included. A file changed since, or whose line ends are mixed, is left alone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Applicability, Edit, Finding};
 use crate::load::Inputs;
-use crate::load::source::FileRole;
+use crate::load::source::{Encoding, FileRole};
 
 pub const MAX_PASSES: usize = 10;
 
@@ -128,11 +130,11 @@ pub fn plan(
         }
         let path = PathBuf::from(&source.path);
         match std::fs::read(&path) {
-            Ok(bytes) if bytes == source.text.as_bytes() => {}
+            Ok(bytes) if Encoding::of(&bytes, &source.text).is_some() => {}
             Ok(_) => {
                 pass.refused.push(Refused {
                     file: source.path.clone(),
-                    why: "its bytes are not the text linted (a BOM, CRLF line ends, or changed since): fix it by hand".to_string(),
+                    why: "its bytes are not the text linted (changed since, or line ends mixed CRLF and LF): fix it by hand".to_string(),
                 });
                 continue;
             }
@@ -265,10 +267,15 @@ pub fn suppressions(inputs: &Inputs, findings: &[Finding]) -> (Vec<Finding>, usi
     (out, skipped)
 }
 
-/// Writes a pass's files.
+/// Writes a pass's files, each in the encoding it has on disk (BOM, CRLF).
 pub fn write(pass: &Pass) -> Result<(), String> {
-    for (path, _, new) in &pass.files {
-        std::fs::write(path, new).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    for (path, old, new) in &pass.files {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let encoding = Encoding::of(&bytes, old)
+            .ok_or_else(|| format!("{} changed while it was being fixed", path.display()))?;
+        std::fs::write(path, encoding.encode(new).as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

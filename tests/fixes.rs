@@ -145,15 +145,70 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
 }
 
 #[test]
-fn a_file_with_crlf_line_ends_is_left_alone_and_said_so() {
+fn a_file_with_a_bom_and_crlf_line_ends_keeps_them() {
+    // The same fixes as on the LF file, with every line end (the inserted ones too) a CRLF,
+    // and the BOM kept.
+    // A block list, so that the fix inserts a whole line.
+    let lf = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes:\n    - Egress\n  ingress:\n    - from:\n        - podSelector: {}\n";
     let dir = scratch("fix_crlf");
-    let text = "apiVersion: security.istio.io/v1\r\nkind: AuthorizationPolicy\r\nmetadata: {name: p, namespace: shop}\r\nspec:\r\n  rules:\r\n    - from:\r\n        - source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}\r\n";
+    std::fs::write(dir.join("lf.yaml"), lf).unwrap();
+    let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    std::fs::write(dir.join("crlf.yaml"), &crlf).unwrap();
+    for file in ["lf.yaml", "crlf.yaml"] {
+        run(
+            &dir,
+            &["check", file, "--no-config", "--fix", "--unsafe-fixes"],
+        );
+    }
+    let fixed_lf = std::fs::read_to_string(dir.join("lf.yaml")).unwrap();
+    let fixed_crlf = std::fs::read_to_string(dir.join("crlf.yaml")).unwrap();
+    assert_ne!(fixed_lf, lf, "the fixture has a fix to apply");
+    assert!(
+        fixed_lf.contains("    - Egress\n    - Ingress\n"),
+        "{fixed_lf}"
+    );
+    assert_eq!(
+        fixed_crlf,
+        format!("\u{feff}{}", fixed_lf.replace('\n', "\r\n"))
+    );
+    // JSON edits are given as the file's bytes: offsets past the BOM and the CRLFs before.
+    std::fs::write(dir.join("crlf.yaml"), &crlf).unwrap();
+    let o = run(
+        &dir,
+        &["check", "crlf.yaml", "--no-config", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AL308")
+        .unwrap();
+    let edit = &f["fix"]["edits"][0];
+    let (start, end) = (
+        edit["start_offset"].as_u64().unwrap() as usize,
+        edit["end_offset"].as_u64().unwrap() as usize,
+    );
+    let applied = format!(
+        "{}{}{}",
+        &crlf[..start],
+        edit["content"].as_str().unwrap(),
+        &crlf[end..]
+    );
+    assert_eq!(applied, fixed_crlf);
+}
+
+#[test]
+fn a_file_with_mixed_line_ends_is_left_alone_and_said_so() {
+    let dir = scratch("fix_mixed");
+    let text = "apiVersion: security.istio.io/v1\r\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\r\nspec:\r\n  rules:\r\n    - from:\r\n        - source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}\r\n";
     std::fs::write(dir.join("p.yaml"), text).unwrap();
     let o = run(&dir, &["check", "p.yaml", "--no-config", "--fix"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(dir.join("p.yaml")).unwrap(), text);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("p.yaml: not fixed"), "{err}");
+    assert!(err.contains("line ends mixed"), "{err}");
 }
 
 #[test]

@@ -358,6 +358,9 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 template_documents: opts.template_documents,
                 ..Inputs::default()
             };
+            let encoding = content
+                .as_ref()
+                .map_or(Some(Default::default()), |b| source::Encoding::detect(b));
             part.add_source_limited(
                 display,
                 content.and_then(decode),
@@ -365,6 +368,7 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 opts.max_documents,
             );
             part.files[0].role = role;
+            part.files[0].encoding = encoding;
             part
         })
         .collect();

@@ -59,6 +59,63 @@ pub enum FileRole {
     Rendered { linted: bool },
 }
 
+/// How a file's bytes encode the text the loader read (see `decode`): a BOM before it, and CRLF
+/// for every LF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Encoding {
+    pub bom: bool,
+    pub crlf: bool,
+}
+
+const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
+impl Encoding {
+    /// The encoding under which `bytes` are exactly `text`, if there is one (there is none when
+    /// the file's line ends are mixed, or its bytes are another text).
+    pub fn of(bytes: &[u8], text: &str) -> Option<Encoding> {
+        let (bom, rest) = match bytes.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, bytes),
+        };
+        if rest == text.as_bytes() {
+            return Some(Encoding { bom, crlf: false });
+        }
+        let crlf = Encoding { bom, crlf: true };
+        let lines = text.matches('\n').count();
+        (rest.len() == text.len() + lines
+            && crlf.encode(text).as_bytes()[bom as usize * 3..] == *rest)
+            .then_some(crlf)
+    }
+
+    /// How the loader will decode `bytes`: None when line ends mix CRLF and LF.
+    pub fn detect(bytes: &[u8]) -> Option<Encoding> {
+        let lf = count_byte(bytes, b'\n');
+        let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+        (crlf == 0 || crlf == lf).then_some(Encoding {
+            bom: bytes.starts_with(BOM),
+            crlf: crlf > 0,
+        })
+    }
+
+    /// The text as the file's bytes: with its BOM, and CRLF line ends.
+    pub fn encode(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 3);
+        if self.bom {
+            out.push('\u{feff}');
+        }
+        if self.crlf {
+            out.push_str(&text.replace('\n', "\r\n"));
+        } else {
+            out.push_str(text);
+        }
+        out
+    }
+}
+
+fn count_byte(bytes: &[u8], b: u8) -> usize {
+    bytes.iter().filter(|&&x| x == b).count()
+}
+
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as the user gave it (relative stays relative), or `stdin` (see
@@ -67,6 +124,8 @@ pub struct SourceFile {
     /// Shared with the file's parsed tree, whose scalars are slices of it.
     pub text: std::sync::Arc<str>,
     pub role: FileRole,
+    /// How the bytes on disk encode `text`, when they do under one encoding.
+    pub encoding: Option<Encoding>,
     line_starts: Vec<usize>,
 }
 
@@ -84,6 +143,7 @@ impl SourceFile {
             path,
             text,
             role: FileRole::Lint,
+            encoding: Some(Encoding::default()),
             line_starts,
         }
     }
@@ -94,6 +154,18 @@ impl SourceFile {
             .get(line)
             .copied()
             .unwrap_or(self.text.len())
+    }
+
+    /// The byte offset in the file on disk of offset `offset` of the text: past the BOM and one
+    /// byte further for each CRLF before it. None when the file's line ends are mixed.
+    pub fn disk_offset(&self, offset: usize) -> Option<usize> {
+        let e = self.encoding?;
+        let lines_before = if e.crlf {
+            self.line_starts.partition_point(|&s| s <= offset) - 1
+        } else {
+            0
+        };
+        Some(offset + 3 * e.bom as usize + lines_before)
     }
 
     pub fn line_count(&self) -> usize {
@@ -135,5 +207,28 @@ mod tests {
         // 'ç' is two bytes: the 'd' after it is byte 5, column 2.
         assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
         assert_eq!(f.line_col(999), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn encodings_round_trip_and_offsets_map_to_the_bytes() {
+        let text = "a: 1\nb: 2\n";
+        let bytes = "\u{feff}a: 1\r\nb: 2\r\n";
+        let e = Encoding::detect(bytes.as_bytes()).unwrap();
+        assert_eq!(
+            e,
+            Encoding {
+                bom: true,
+                crlf: true
+            }
+        );
+        assert_eq!(Encoding::of(bytes.as_bytes(), text), Some(e));
+        assert_eq!(e.encode(text), bytes);
+        assert_eq!(Encoding::detect(b"a\r\nb\n"), None);
+        assert_eq!(Encoding::of(b"a\r\nb\n", "a\nb\n"), None);
+        let mut f = SourceFile::new("x".into(), text);
+        f.encoding = Some(e);
+        // `b` is offset 5 of the text; on disk, past the BOM (3) and one CR (1).
+        assert_eq!(f.disk_offset(5), Some(9));
+        assert_eq!(&bytes.as_bytes()[9..10], b"b");
     }
 }

@@ -491,8 +491,7 @@ impl Builder<'_> {
                         format!("nesting deeper than {MAX_DEPTH} levels"),
                     ));
                 }
-                let flow =
-                    self.offsets.chunk[span.start - self.offsets.base..].starts_with(['[', '{']);
+                let flow = starts_flow(&self.offsets.chunk[span.start - self.offsets.base..]);
                 let map = matches!(ev, Event::MappingStart(..));
                 let id = self.next_id();
                 self.tree.recs.push(Rec::collection(span.start, map, flow));
@@ -508,6 +507,20 @@ impl Builder<'_> {
             }
             Event::SequenceEnd | Event::MappingEnd => self.end_frame(span),
             _ => Ok(()),
+        }
+    }
+}
+
+/// Whether a collection written here opens with `[` or `{`, past its anchor and tag
+/// (`&ports !!seq [80]`).
+fn starts_flow(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start_matches([' ', '\t']);
+        if text.starts_with(['&', '!']) {
+            let end = text.find([' ', '\t', '\n', '\r']).unwrap_or(text.len());
+            text = &text[end..];
+        } else {
+            return text.starts_with(['[', '{']);
         }
     }
 }
@@ -810,5 +823,43 @@ mod tests {
         let root = root(&stream);
         let e = root.entry("k").unwrap();
         assert_eq!(&text[e.key.span().start..e.key.span().end], "k");
+    }
+
+    #[test]
+    fn the_tree_keeps_styles_and_marks_copies() {
+        let text = "plain: a\nsingle: 'b'\ndouble: \"c\\td\"\nlit: |\n  x\nfold: >\n  y\nflow: &f [1, {k: v}]\nblock:\n  - 1\ncopy: *f\n";
+        let stream = one(text);
+        let root = root(&stream);
+        let style = |k: &str| root.get(k).unwrap().scalar().unwrap().style;
+        assert_eq!(style("plain"), ScalarStyle::Plain);
+        assert_eq!(style("single"), ScalarStyle::SingleQuoted);
+        assert_eq!(style("double"), ScalarStyle::DoubleQuoted);
+        assert_eq!(style("lit"), ScalarStyle::Literal);
+        assert_eq!(style("fold"), ScalarStyle::Folded);
+        // Values YAML rewrites come from the pool; the others are the text.
+        assert_eq!(root.get("double").unwrap().as_str(), Some("c\td"));
+        assert_eq!(root.get("lit").unwrap().as_str(), Some("x\n"));
+        assert_eq!(root.get("single").unwrap().as_str(), Some("b"));
+        let flow = root.get("flow").unwrap();
+        assert!(flow.is_flow() && !flow.is_copy());
+        assert_eq!(text_of(text, flow), "&f [1, {k: v}]");
+        assert!(flow.as_seq().unwrap().get(1).unwrap().is_flow());
+        assert!(!root.get("block").unwrap().is_flow());
+        let copy = root.get("copy").unwrap();
+        assert!(copy.is_copy());
+        assert_eq!(text_of(text, copy), "*f");
+        let inner = copy.as_seq().unwrap().get(1).unwrap();
+        assert!(inner.is_copy());
+        assert_eq!(inner.get("k").unwrap().as_str(), Some("v"));
+    }
+
+    #[test]
+    fn documents_of_one_file_share_one_tree() {
+        let stream = parse_stream("a: 1\n---\nb: [2, 3]\n");
+        let roots: Vec<Node> = stream.roots().collect();
+        assert_eq!(roots.len(), 2);
+        assert_eq!(roots[1].get("b").unwrap().as_seq().unwrap().len(), 2);
+        // Two maps, two keys, four scalar values: eight nodes, 16 bytes each.
+        assert_eq!(stream.tree.len(), 8);
     }
 }

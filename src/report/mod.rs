@@ -65,6 +65,10 @@ pub struct FixJson {
     pub edits: Vec<EditJson>,
 }
 
+fn with_crlf(text: &str) -> String {
+    text.replace('\n', "\r\n")
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct EditJson {
     pub file: String,
@@ -425,9 +429,14 @@ impl<'a> Report<'a> {
                         column: start.column,
                         end_line: end.line,
                         end_column: end.column,
-                        start_offset: e.start,
-                        end_offset: e.end,
-                        content: e.content.clone(),
+                        // Offsets and text as the file's bytes are (BOM, CRLF), for tools
+                        // that apply the edit to the file.
+                        start_offset: file.disk_offset(e.start).unwrap_or(e.start),
+                        end_offset: file.disk_offset(e.end).unwrap_or(e.end),
+                        content: match file.encoding {
+                            Some(enc) if enc.crlf => with_crlf(&e.content),
+                            _ => e.content.clone(),
+                        },
                     }
                 })
                 .collect(),

@@ -1,7 +1,8 @@
 //! Edits that follow how a list or mapping is written: a flow `[...]` or `{...}` gets one more
 //! entry, block items and keys one more line at their indentation. Each returns None when the
-//! text is not laid out as it can follow (an alias, a comment where the entry would go, tabs),
-//! and the finding then carries no fix.
+//! text is not laid out as it can follow (a comment where the entry would go, tabs), and the
+//! finding then carries no fix. Nothing is edited through a copy made by an alias or a `<<`
+//! merge: its text is the anchor's, and an edit there would change every place that uses it.
 
 use crate::finding::Edit;
 use crate::load::node::{FieldPath, Node, Segment};
@@ -15,16 +16,20 @@ pub struct Item<'a> {
     pub block: &'a [&'a str],
 }
 
-/// The node a field path names inside an object's tree.
+/// The node a field path names inside an object's tree, when it and every node on the way are
+/// written where they are (not copies made by an alias or a merge).
 pub fn node_at<'n>(root: Node<'n>, path: &FieldPath) -> Option<Node<'n>> {
     let mut node = root;
     for seg in path.segments() {
+        if node.is_copy() {
+            return None;
+        }
         node = match seg {
             Segment::Key(k) => node.get(&k)?,
             Segment::Index(i) => node.as_seq()?.get(i)?,
         };
     }
-    Some(node)
+    (!node.is_copy()).then_some(node)
 }
 
 /// The object's tree and file when the object is written in a file as it is linted (not
@@ -45,6 +50,9 @@ pub fn edit_in_place(
     old: &str,
     new: &str,
 ) -> Option<Edit> {
+    if let crate::finding::Location::Field { object, path } = at {
+        node_at(ctx.inputs.objects[*object].node(), path)?;
+    }
     let resolved = ctx.inputs.resolve(at);
     let text = ctx.inputs.files[resolved.file]
         .text
@@ -64,9 +72,11 @@ pub fn edit_in_place(
 
 /// Appends `item` to the non-empty sequence `seq`.
 pub fn append_to_seq(text: &str, file: FileId, seq: Node<'_>, item: &Item) -> Option<Edit> {
+    if seq.is_copy() {
+        return None;
+    }
     let last = seq.as_seq()?.last()?;
-    let written = text.get(seq.span().start..seq.span().end)?;
-    if written.starts_with('[') {
+    if seq.is_flow() {
         let end = text[..last.span().end].trim_end().len();
         return Some(insert(file, end, format!(", {}", item.flow)));
     }
@@ -95,9 +105,13 @@ pub fn append_to_seq(text: &str, file: FileId, seq: Node<'_>, item: &Item) -> Op
 /// Adds `key: value` to the non-empty mapping `map`, after its last entry.
 pub fn add_to_map(text: &str, file: FileId, map: Node<'_>, key: &str, value: &str) -> Option<Edit> {
     let entries = map.as_map()?;
-    let last = entries.last()?;
-    let written = text.get(map.span().start..map.span().end)?;
-    if written.starts_with('{') {
+    // Entries a `<<` merge brought are written at their anchor: the new key goes after the
+    // mapping's own.
+    if map.is_copy() {
+        return None;
+    }
+    let last = entries.iter().filter(|e| !e.key.is_copy()).last()?;
+    if map.is_flow() {
         return Some(insert(
             file,
             last.value.span().end,
@@ -203,9 +217,33 @@ mod tests {
             flow: "15008",
             block: &["15008"],
         };
-        let ports = node_at(root, &"ports".into()).unwrap();
         // The alias's items point into the anchor, where an edit would change both uses: the
-        // text at the alias is `*p`, not a list, and nothing is appended.
+        // copy is marked, and no path through it leads to an editable node.
+        let ports = root.get("ports").unwrap();
+        assert!(ports.is_copy());
+        assert!(node_at(root, &"ports".into()).is_none());
         assert!(append_to_seq(text, 0, ports, &item).is_none());
+        // The anchor itself is written where it is.
+        let base = node_at(root, &"base".into()).unwrap();
+        let e = append_to_seq(text, 0, base, &item).unwrap();
+        assert_eq!(apply(text, e), "base: &p [8080, 15008]\nports: *p\n");
+    }
+
+    #[test]
+    fn a_key_goes_after_the_entries_a_mapping_writes_not_the_merged_ones() {
+        let text = "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n";
+        let stream = doc(text);
+        let root = stream.roots().next().unwrap();
+        let m = node_at(root, &"m".into()).unwrap();
+        // `x` is merged (a copy, written in `base`); `<<` is not an entry.
+        let keys: Vec<_> = m.as_map().unwrap().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, [Some("y"), Some("x")]);
+        assert!(m.get("x").unwrap().is_copy());
+        assert!(node_at(root, &"m.x".into()).is_none());
+        let e = add_to_map(text, 0, m, "z", "3").unwrap();
+        assert_eq!(
+            apply(text, e),
+            "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n  z: 3\n"
+        );
     }
 }
