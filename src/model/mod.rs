@@ -162,6 +162,15 @@ enum Typed {
     InferencePool(Meta),
     ReferenceGrant(ReferenceGrant),
     Workload(Workload),
+    ConfigMap(ConfigMap),
+}
+
+/// What reading one object gave: its typed form, the AL002 findings that keep it out of the
+/// model, or nothing (a kind the model does not hold).
+enum ReadObject {
+    Typed(Typed),
+    Refused(Vec<Finding>),
+    Skipped,
 }
 
 /// AL004 on a later definition of an object already defined at `original`. Copies identical
@@ -307,7 +316,19 @@ impl Model {
                 last.insert(key(obj), id);
             }
         }
+        // The objects that join the model are read on every core, then added in input order.
+        let joins = |id: ObjectId, obj: &crate::load::Object| {
+            obj.name.is_empty() || last.get(&key(obj)) == Some(&id)
+        };
+        let read: Vec<Option<ReadObject>> = {
+            use rayon::prelude::*;
+            ids.par_iter()
+                .map(|&id| joins(id, &inputs.objects[id]).then(|| Self::read_object(inputs, id)))
+                .collect()
+        };
+        let mut read = read.into_iter();
         for (id, obj) in objects() {
+            let read = read.next().flatten();
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
                 m.declared.insert(id);
             }
@@ -315,7 +336,7 @@ impl Model {
                 m.namespaces_in_input.insert(ns.clone());
             }
             if obj.name.is_empty() {
-                m.add_object(inputs, id);
+                m.insert(read.unwrap_or(ReadObject::Skipped));
                 continue;
             }
             let k = key(obj);
@@ -336,7 +357,7 @@ impl Model {
                 }
             }
             if last[&k] == id {
-                m.add_object(inputs, id);
+                m.insert(read.unwrap_or(ReadObject::Skipped));
             } else {
                 m.add_shadowed(inputs, id, last[&k]);
             }
@@ -376,15 +397,15 @@ impl Model {
         self.copy_paths.insert(winner, path(winner));
     }
 
-    fn add_object(&mut self, inputs: &Inputs, id: ObjectId) {
+    /// Reads one object into its typed form. Pure, so objects are read on every core.
+    fn read_object(inputs: &Inputs, id: ObjectId) -> ReadObject {
         let obj = &inputs.objects[id];
         let group = obj.group();
         if (group, obj.kind.as_str()) == ("", "ConfigMap") && !obj.name.is_empty() {
             // Its mistakes are not reported: the meta's are kubectl's to report, the data's its
             // users'.
             let meta = Meta::read(&mut Reader::new(id, &obj.kind), obj);
-            self.config_maps.push(ConfigMap::read(obj, meta));
-            return;
+            return ReadObject::Typed(Typed::ConfigMap(ConfigMap::read(obj, meta)));
         }
         let modeled = matches!(
             (group, obj.kind.as_str()),
@@ -416,7 +437,7 @@ impl Model {
                 | ("inference.networking.k8s.io", "InferencePool")
         );
         if !modeled {
-            return;
+            return ReadObject::Skipped;
         }
         let mut r = Reader::new(id, &obj.kind);
         let meta = Meta::read(&mut r, obj);
@@ -458,9 +479,20 @@ impl Model {
         };
         if !r.errors.is_empty() {
             // The API server would refuse the object: it is not part of the cluster rules see.
-            self.findings.append(&mut r.errors);
-            return;
+            return ReadObject::Refused(r.errors);
         }
+        typed.map_or(ReadObject::Skipped, ReadObject::Typed)
+    }
+
+    fn insert(&mut self, read: ReadObject) {
+        let typed = match read {
+            ReadObject::Typed(t) => Some(t),
+            ReadObject::Refused(mut errors) => {
+                self.findings.append(&mut errors);
+                return;
+            }
+            ReadObject::Skipped => None,
+        };
         match typed {
             Some(Typed::Namespace(m)) => self.namespaces.push(m),
             Some(Typed::ServiceAccount(m)) => self.service_accounts.push(m),
@@ -480,6 +512,7 @@ impl Model {
             Some(Typed::XBackend(g)) => self.x_backends.push(g),
             Some(Typed::InferencePool(m)) => self.inference_pools.push(m),
             Some(Typed::Workload(w)) => self.workloads.push(w),
+            Some(Typed::ConfigMap(c)) => self.config_maps.push(c),
             None => {}
         }
     }

@@ -12,7 +12,6 @@ pub mod routes;
 use crate::finding::{Finding, Severity};
 use crate::load::{Inputs, ObjectId};
 use crate::model::Model;
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -82,8 +81,9 @@ pub struct Context<'a> {
     namespaces: OnceLock<Vec<authz::NamespaceRef<'a>>>,
     flows: OnceLock<crate::flows::Inferred>,
     routes: OnceLock<Vec<routes::RouteView<'a>>>,
-    /// What rules could not judge; rules run one after another (see [`run`]).
-    unjudged: RefCell<BTreeSet<UnjudgedItem>>,
+    /// What rules could not judge; rules run on every core (see [`run`]), and the set keeps
+    /// its order whichever rule notes first.
+    unjudged: std::sync::Mutex<BTreeSet<UnjudgedItem>>,
 }
 
 impl<'a> Context<'a> {
@@ -98,18 +98,21 @@ impl<'a> Context<'a> {
             namespaces: OnceLock::new(),
             flows: OnceLock::new(),
             routes: OnceLock::new(),
-            unjudged: RefCell::new(BTreeSet::new()),
+            unjudged: std::sync::Mutex::new(BTreeSet::new()),
         }
     }
 
     /// Notes that a rule stayed quiet about `object` because a fact about `namespace` is
     /// missing, so that the run says what it did not judge instead of passing silently.
     pub fn unjudged(&self, reason: Unjudged, namespace: &str, object: ObjectId) {
-        self.unjudged.borrow_mut().insert(UnjudgedItem {
-            reason,
-            namespace: namespace.to_string(),
-            object,
-        });
+        self.unjudged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(UnjudgedItem {
+                reason,
+                namespace: namespace.to_string(),
+                object,
+            });
     }
 
     /// [`Context::unjudged`] about the object a location is in.
@@ -145,9 +148,14 @@ impl<'a> Context<'a> {
 
     /// What the rules could not judge, in order.
     pub fn take_unjudged(&self) -> Vec<UnjudgedItem> {
-        std::mem::take(&mut *self.unjudged.borrow_mut())
-            .into_iter()
-            .collect()
+        std::mem::take(
+            &mut *self
+                .unjudged
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect()
     }
 
     /// The file an object's fields are written in, for resolving its references to the nearest
@@ -332,15 +340,23 @@ pub fn find(code: &str) -> Option<&'static Rule> {
 /// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
 /// specific rule reported the same field.
 pub fn run(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for rule in RULES {
-        if !ctx.options.selection.enabled(rule.code) {
-            continue;
-        }
-        if let Some(check) = rule.check {
-            check(ctx, &mut findings);
-        }
-    }
+    use rayon::prelude::*;
+    // Rules are pure functions of the context: they run on every core, and their findings are
+    // joined in the registry's order, so the output is the same whatever ran first.
+    let per_rule: Vec<Vec<Finding>> = RULES
+        .par_iter()
+        .map(|rule| {
+            let mut out = Vec::new();
+            if let Some(check) = rule
+                .check
+                .filter(|_| ctx.options.selection.enabled(rule.code))
+            {
+                check(ctx, &mut out);
+            }
+            out
+        })
+        .collect();
+    let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let superseded: std::collections::HashSet<(&'static str, crate::finding::Location)> = findings
         .iter()
         .flat_map(|f| {
