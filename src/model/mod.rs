@@ -166,7 +166,9 @@ enum Typed {
 }
 
 /// What reading one object gave: its typed form, the AL002 findings that keep it out of the
-/// model, or nothing (a kind the model does not hold).
+/// model, or nothing (a kind the model does not hold). Each is moved once into the model, so
+/// the typed form is not boxed (a box would be one more allocation per object).
+#[allow(clippy::large_enum_variant)]
 enum ReadObject {
     Typed(Typed),
     Refused(Vec<Finding>),
