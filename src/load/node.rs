@@ -634,7 +634,7 @@ impl TreeNode {
 /// A field path such as `spec.rules[0].to[0].operation.methods`; keys holding `.` or `[` are
 /// quoted: `metadata.labels["istio.io/dataplane-mode"]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldPath(String);
+pub struct FieldPath(Box<str>);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
@@ -644,32 +644,42 @@ pub enum Segment {
 
 impl FieldPath {
     pub fn root() -> Self {
-        FieldPath(String::new())
+        FieldPath(Box::default())
     }
 
     /// Parses a dotted path written by a rule; keys in it must not need quoting.
     pub fn new(path: &str) -> Self {
-        FieldPath(path.to_string())
+        FieldPath(path.into())
     }
 
+    /// Paths are kept by the model for every field it reads: each is allocated at its exact
+    /// length.
     pub fn key(&self, key: &str) -> Self {
-        let mut s = self.0.clone();
         if key.contains(['.', '[', ']', '"']) || key.is_empty() {
-            s.push_str(&format!(
-                "[{}]",
-                serde_json::to_string(key).unwrap_or_default()
-            ));
-        } else {
-            if !s.is_empty() {
-                s.push('.');
-            }
-            s.push_str(key);
+            let quoted = serde_json::to_string(key).unwrap_or_default();
+            let mut s = String::with_capacity(self.0.len() + quoted.len() + 2);
+            s.push_str(&self.0);
+            s.push('[');
+            s.push_str(&quoted);
+            s.push(']');
+            return FieldPath(s.into_boxed_str());
         }
-        FieldPath(s)
+        let mut s = String::with_capacity(self.0.len() + key.len() + 1);
+        s.push_str(&self.0);
+        if !s.is_empty() {
+            s.push('.');
+        }
+        s.push_str(key);
+        FieldPath(s.into_boxed_str())
     }
 
     pub fn index(&self, i: usize) -> Self {
-        FieldPath(format!("{}[{i}]", self.0))
+        use std::fmt::Write;
+        let digits = i.checked_ilog10().unwrap_or(0) as usize + 1;
+        let mut s = String::with_capacity(self.0.len() + digits + 2);
+        s.push_str(&self.0);
+        let _ = write!(s, "[{i}]");
+        FieldPath(s.into_boxed_str())
     }
 
     pub fn as_str(&self) -> &str {
@@ -683,13 +693,13 @@ impl FieldPath {
     /// Whether `self` is `other` or lies below it.
     pub fn starts_with(&self, other: &FieldPath) -> bool {
         self.0 == other.0
-            || (self.0.starts_with(&other.0)
+            || (self.0.starts_with(&*other.0)
                 && (other.0.is_empty() || matches!(self.0.as_bytes()[other.0.len()], b'.' | b'[')))
     }
 
     pub fn segments(&self) -> Vec<Segment> {
         let mut out = Vec::new();
-        let mut rest = self.0.as_str();
+        let mut rest = &*self.0;
         while !rest.is_empty() {
             if let Some(r) = rest.strip_prefix('.') {
                 rest = r;

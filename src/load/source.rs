@@ -126,7 +126,8 @@ pub struct SourceFile {
     pub role: FileRole,
     /// How the bytes on disk encode `text`, when they do under one encoding.
     pub encoding: Option<Encoding>,
-    line_starts: Vec<usize>,
+    /// Byte offsets of line starts (files are under 4 GiB: the loader refuses larger ones).
+    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
@@ -137,7 +138,7 @@ impl SourceFile {
             text.bytes()
                 .enumerate()
                 .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
+                .map(|(i, _)| (i + 1).min(u32::MAX as usize) as u32),
         );
         SourceFile {
             path,
@@ -152,8 +153,7 @@ impl SourceFile {
     pub fn line_start(&self, line: usize) -> usize {
         self.line_starts
             .get(line)
-            .copied()
-            .unwrap_or(self.text.len())
+            .map_or(self.text.len(), |&s| s as usize)
     }
 
     /// The byte offset in the file on disk of offset `offset` of the text: past the BOM and one
@@ -161,7 +161,7 @@ impl SourceFile {
     pub fn disk_offset(&self, offset: usize) -> Option<usize> {
         let e = self.encoding?;
         let lines_before = if e.crlf {
-            self.line_starts.partition_point(|&s| s <= offset) - 1
+            self.line_starts.partition_point(|&s| s as usize <= offset) - 1
         } else {
             0
         };
@@ -175,11 +175,8 @@ impl SourceFile {
     /// Line and column of a byte offset (clamped into the text and onto a char boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line];
+        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
+        let start = self.line_starts[line] as usize;
         let column = self.text[start..offset].chars().count() + 1;
         LineCol {
             line: line + 1,
