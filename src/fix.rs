@@ -42,6 +42,14 @@ pub struct Pass {
     pub files: Vec<(PathBuf, String, String)>,
     pub applied: Vec<Applied>,
     pub refused: Vec<Refused>,
+    /// A file kustomize renders from changed: linting it again means rendering it again, from
+    /// the disk.
+    pub through_render: bool,
+}
+
+/// How [`crate::load::LoadOptions::overlay`] names a file.
+pub fn overlay_key(path: &Path) -> PathBuf {
+    crate::load::normalize(&std::env::current_dir().unwrap_or_default().join(path))
 }
 
 /// The fixes the findings carry that may be applied: not suppressed, and safe (or unsafe too
@@ -129,7 +137,11 @@ pub fn plan(
             continue;
         }
         let path = PathBuf::from(&source.path);
-        match std::fs::read(&path) {
+        let on_disk = match options.load.overlay.get(&overlay_key(&path)) {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => std::fs::read(&path),
+        };
+        match on_disk {
             Ok(bytes) if Encoding::of(&bytes, &source.text).is_some() => {}
             Ok(_) => {
                 pass.refused.push(Refused {
@@ -180,6 +192,7 @@ pub fn plan(
                 title: fix.title.clone(),
             });
         }
+        pass.through_render |= source.role == FileRole::Source;
         pass.files.push((path, source.text.to_string(), new_text));
     }
     pass

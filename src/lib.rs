@@ -175,6 +175,7 @@ impl Settings {
                     text: file.text.clone(),
                     flows: file.flows.clone(),
                 }),
+                overlay: Default::default(),
             },
             model: ModelOptions {
                 incomplete: false,
@@ -347,14 +348,18 @@ pub struct Fixed {
     pub files: Vec<(std::path::PathBuf, String, String)>,
 }
 
-/// Applies the findings' fixes. Writing (`write`), it lints again after each pass and goes on
-/// until nothing more is fixed; otherwise it computes the first pass only, in memory. A file
-/// whose fixed text would be an AL001 or AL002 is left as it was.
+/// Applies the findings' fixes, lints again after each pass and goes on until nothing more is
+/// fixed. Writing (`write`), each pass is written; otherwise the fixed texts stay in memory and
+/// stand in for the files (a pass that changed a file kustomize renders from is the last, as
+/// rendering reads the disk). A file whose fixed text would be an AL001 or AL002 is left as it
+/// was.
 pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fixed, RunError> {
     let mut fixed = Fixed::default();
+    // Without writing, the fixed texts stand in for the files when linting again.
+    let mut options = options.clone();
     for _ in 0..fix::MAX_PASSES {
-        let (inputs, findings) = lint(options)?;
-        let pass = fix::plan(&inputs, &findings, unsafe_fixes, options);
+        let (inputs, findings) = lint(&options)?;
+        let pass = fix::plan(&inputs, &findings, unsafe_fixes, &options);
         fixed.refused.extend(pass.refused.iter().cloned());
         if pass.files.is_empty() {
             break;
@@ -364,12 +369,20 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
         }
         fixed.applied.extend(pass.applied.iter().cloned());
         for (path, old, new) in pass.files {
+            if !write {
+                options
+                    .load
+                    .overlay
+                    .insert(fix::overlay_key(&path), new.clone());
+            }
             match fixed.files.iter_mut().find(|(p, _, _)| *p == path) {
                 Some(entry) => entry.2 = new,
                 None => fixed.files.push((path, old, new)),
             }
         }
-        if !write {
+        // kustomize renders from the disk: without writing, a second pass would judge the
+        // rendering of the old text.
+        if !write && pass.through_render {
             break;
         }
     }
@@ -645,6 +658,7 @@ impl Default for LintOptions {
                 stdin_filename: None,
                 template_documents: false,
                 config: None,
+                overlay: Default::default(),
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

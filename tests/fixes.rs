@@ -302,3 +302,60 @@ fn a_display_only_fix_is_shown_and_never_applied() {
     );
     assert!(!String::from_utf8_lossy(&diff.stdout).contains("targetRefs"));
 }
+
+#[test]
+fn diff_shows_what_fix_writes_after_every_pass() {
+    // Dropping `spiffe://` (AL208) comes first; the namespace's did-you-mean (AL210) is found only
+    // when the principal is linted again. `--diff` lints the fixed text in memory, as `--fix`
+    // does on disk, so both end at the same text.
+    let text = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio.io/dataplane-mode: ambient}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  rules:
+    - from:
+        - source:
+            principals: ["spiffe://cluster.local/ns/shopp/sa/web"]
+"#;
+    let dir = scratch("fix_diff_passes");
+    std::fs::write(dir.join("p.yaml"), text).unwrap();
+    let diff = run(
+        &dir,
+        &["check", "p.yaml", "--no-config", "--diff", "--unsafe-fixes"],
+    );
+    assert_eq!(diff.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.join("p.yaml")).unwrap(), text);
+    run(
+        &dir,
+        &["check", "p.yaml", "--no-config", "--fix", "--unsafe-fixes"],
+    );
+    let fixed = std::fs::read_to_string(dir.join("p.yaml")).unwrap();
+    assert!(
+        fixed.contains(r#"principals: ["cluster.local/ns/shop/sa/web"]"#),
+        "{fixed}"
+    );
+    let expected = ambient_lint::fix::unified_diff(Path::new("p.yaml"), text, &fixed);
+    assert_eq!(String::from_utf8_lossy(&diff.stdout), expected);
+}

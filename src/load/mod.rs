@@ -141,6 +141,9 @@ pub struct LoadOptions {
     /// hold none: what a report that skips bad documents wants (`connectivity`), not a lint
     /// run, which judges a template only once rendered.
     pub template_documents: bool,
+    /// Texts that stand for files on disk (absolute, normalised paths): the fixed texts
+    /// `--diff` lints again without writing them. Renderers still read the disk.
+    pub overlay: std::collections::HashMap<PathBuf, String>,
 }
 
 /// The config file as the inputs need it: where findings about its declared flows point.
@@ -352,7 +355,10 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         .map(|(display, content, role)| {
             let content = match content {
                 Content::Read(c) => c,
-                Content::File(p) => read_file(&p, opts.max_file_size),
+                Content::File(p) => match opts.overlay.get(&normalize(&cwd.join(&p))) {
+                    Some(text) => Ok(text.clone().into_bytes()),
+                    None => read_file(&p, opts.max_file_size),
+                },
             };
             let mut part = Inputs {
                 template_documents: opts.template_documents,
