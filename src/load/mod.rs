@@ -41,8 +41,9 @@ pub struct Object {
     /// The tree of the file it was read from, and its root there.
     pub tree: std::sync::Arc<Tree>,
     pub root: NodeId,
-    /// For an object rendered by kustomize or helm: where its fields were written.
-    pub origin: Option<Origin>,
+    /// For an object rendered by kustomize or helm: where its fields were written (boxed: most
+    /// objects have none).
+    pub origin: Option<Box<Origin>>,
 }
 
 /// Where a rendered object's fields come from, so that findings point at the source file and

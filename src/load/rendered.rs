@@ -351,14 +351,14 @@ fn render_outcome(
                     let json_ops = object
                         .map(|src| json_ops_for(inputs, index, &json_patches, src))
                         .unwrap_or_default();
-                    inputs.objects[id].origin = Some(Origin {
+                    inputs.objects[id].origin = Some(Box::new(Origin {
                         file: origin_file,
                         object,
                         patches: patch_ids,
                         namespace_at,
                         json_ops,
                         kustomize: true,
-                    });
+                    }));
                 }
                 if !needs.is_empty() {
                     inputs.findings.push(not_rendered(
@@ -508,7 +508,7 @@ fn as_written(
             },
             tree: o.tree.clone(),
             root: o.root,
-            origin: Some(Origin {
+            origin: Some(Box::new(Origin {
                 file: o.file,
                 object: Some(src),
                 patches: Vec::new(),
@@ -519,7 +519,7 @@ fn as_written(
                 },
                 json_ops: Vec::new(),
                 kustomize: true,
-            }),
+            })),
         };
         inputs.objects.push(copy);
         out.push(inputs.objects.len() - 1);
@@ -650,11 +650,11 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
                 .and_then(|abs| read_source(inputs, &mut index, &abs, cwd, opts));
             if let Some(file) = file {
                 let object = source_object(inputs, &index, file, id);
-                inputs.objects[id].origin = Some(Origin {
+                inputs.objects[id].origin = Some(Box::new(Origin {
                     file,
                     object,
                     ..Origin::default()
-                });
+                }));
             }
             continue;
         }
@@ -687,10 +687,10 @@ pub fn attribute_stdin(inputs: &mut Inputs, stdin: FileId, opts: &LoadOptions, c
                 file
             }
         };
-        inputs.objects[id].origin = Some(Origin {
+        inputs.objects[id].origin = Some(Box::new(Origin {
             file,
             ..Origin::default()
-        });
+        }));
     }
 }
 

@@ -166,11 +166,10 @@ enum Typed {
 }
 
 /// What reading one object gave: its typed form, the AL002 findings that keep it out of the
-/// model, or nothing (a kind the model does not hold). Each is moved once into the model, so
-/// the typed form is not boxed (a box would be one more allocation per object).
-#[allow(clippy::large_enum_variant)]
+/// model, or nothing (a kind the model does not hold). The typed form is boxed: all objects are
+/// read before the first joins the model, and a box is freed as its contents move in.
 enum ReadObject {
-    Typed(Typed),
+    Typed(Box<Typed>),
     Refused(Vec<Finding>),
     Skipped,
 }
@@ -294,19 +293,19 @@ impl Model {
     }
 
     /// The model of one unit: these objects, as one cluster.
-    pub fn build_unit(inputs: &Inputs, ids: &[ObjectId], options: ModelOptions) -> Model {
+    pub fn build_unit<'i>(inputs: &'i Inputs, ids: &[ObjectId], options: ModelOptions) -> Model {
         let mut m = Model {
             options,
             ..Model::default()
         };
         // Same group, kind, namespace and name: the definition applied last wins in the
         // cluster, so that is the one the rules see; earlier ones are reported (AL004).
-        let key = |obj: &crate::load::Object| {
+        let key = |obj: &'i crate::load::Object| {
             (
-                group_of(&obj.api_version).to_string(),
-                obj.kind.clone(),
-                obj.namespace_or_empty().to_string(),
-                obj.name.clone(),
+                group_of(&obj.api_version),
+                obj.kind.as_str(),
+                obj.namespace_or_empty(),
+                obj.name.as_str(),
             )
         };
         let mut first: HashMap<_, ObjectId> = HashMap::new();
@@ -319,7 +318,7 @@ impl Model {
             }
         }
         // The objects that join the model are read on every core, then added in input order.
-        let joins = |id: ObjectId, obj: &crate::load::Object| {
+        let joins = |id: ObjectId, obj: &'i crate::load::Object| {
             obj.name.is_empty() || last.get(&key(obj)) == Some(&id)
         };
         let read: Vec<Option<ReadObject>> = {
@@ -407,7 +406,7 @@ impl Model {
             // Its mistakes are not reported: the meta's are kubectl's to report, the data's its
             // users'.
             let meta = Meta::read(&mut Reader::new(id, &obj.kind), obj);
-            return ReadObject::Typed(Typed::ConfigMap(ConfigMap::read(obj, meta)));
+            return ReadObject::Typed(Box::new(Typed::ConfigMap(ConfigMap::read(obj, meta))));
         }
         let modeled = matches!(
             (group, obj.kind.as_str()),
@@ -483,12 +482,12 @@ impl Model {
             // The API server would refuse the object: it is not part of the cluster rules see.
             return ReadObject::Refused(r.errors);
         }
-        typed.map_or(ReadObject::Skipped, ReadObject::Typed)
+        typed.map_or(ReadObject::Skipped, |t| ReadObject::Typed(Box::new(t)))
     }
 
     fn insert(&mut self, read: ReadObject) {
         let typed = match read {
-            ReadObject::Typed(t) => Some(t),
+            ReadObject::Typed(t) => Some(*t),
             ReadObject::Refused(mut errors) => {
                 self.findings.append(&mut errors);
                 return;
