@@ -303,6 +303,100 @@ fn a_display_only_fix_is_shown_and_never_applied() {
     assert!(!String::from_utf8_lossy(&diff.stdout).contains("targetRefs"));
 }
 
+/// Copies a folder's files (recursively) below `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_display_only_waypoint_fix_makes_al201_go_away_when_applied_by_hand() {
+    // What AL201 shows (targetRefs, the Service's use-waypoint label, the waypoint) is a whole
+    // change: applied by hand in a copy of the bookstore, the policy is enforced by a waypoint.
+    let dir = scratch("fix_al201_by_hand");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
+        &dir,
+    );
+    let json = |dir: &Path| -> serde_json::Value {
+        let o = run(dir, &["check", ".", "--format", "json", "--no-config"]);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = json(&dir);
+    let fix = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AL201")
+        .map(|f| f["fix"].clone())
+        .unwrap();
+    let edits = fix["edits"].as_array().unwrap();
+    let contents: Vec<&str> = edits
+        .iter()
+        .map(|e| e["content"].as_str().unwrap())
+        .collect();
+    assert!(contents[0].starts_with("targetRefs:"), "{contents:?}");
+    assert!(
+        contents
+            .iter()
+            .any(|c| c.contains("istio.io/use-waypoint: waypoint"))
+    );
+    assert!(
+        contents
+            .iter()
+            .any(|c| c.contains("gatewayClassName: istio-waypoint"))
+    );
+    // Applied per file, from the end so that offsets stay true.
+    let mut by_file: Vec<(String, Vec<&serde_json::Value>)> = Vec::new();
+    for e in edits {
+        let file = e["file"].as_str().unwrap().to_string();
+        match by_file.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, list)) => list.push(e),
+            None => by_file.push((file, vec![e])),
+        }
+    }
+    for (file, mut list) in by_file {
+        let path = dir.join(&file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        list.sort_by_key(|e| std::cmp::Reverse(e["start_offset"].as_u64().unwrap()));
+        for e in list {
+            let (a, b) = (
+                e["start_offset"].as_u64().unwrap() as usize,
+                e["end_offset"].as_u64().unwrap() as usize,
+            );
+            text.replace_range(a..b, e["content"].as_str().unwrap());
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+    let after = json(&dir);
+    let codes: Vec<&str> = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    let before = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "AL201")
+        .count();
+    let left = codes.iter().filter(|c| **c == "AL201").count();
+    assert!(left < before, "AL201 {before} -> {left}: {codes:?}");
+    assert!(
+        !codes.iter().any(|c| *c == "AL001" || *c == "AL002"),
+        "{codes:?}"
+    );
+}
+
 #[test]
 fn diff_shows_what_fix_writes_after_every_pass() {
     // Dropping `spiffe://` (AL208) comes first; the namespace's did-you-mean (AL210) is found only

@@ -56,46 +56,112 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 }
 
 /// Shown, never applied: the policy attached with `targetRefs` to the one Service in front of
-/// the workloads it selects, which a waypoint then enforces in full. It needs that waypoint and
-/// the Service's `istio.io/use-waypoint` label too, which an edit here cannot judge.
+/// the workloads it selects, which a waypoint then enforces in full; and, when the input shows no
+/// waypoint serving that Service, the Service's `istio.io/use-waypoint` label and the waypoint
+/// itself (as `istioctl waypoint generate` writes it) appended to the policy's file. Applying it
+/// changes which proxy enforces the policy and adds a Deployment to the namespace: a user's call.
 fn target_refs_fix(
     ctx: &Context,
     policy: &crate::model::resources::AuthorizationPolicy,
 ) -> Option<crate::finding::Fix> {
+    use crate::finding::{Edit, Fix};
+    use crate::model::waypoints::USE_WAYPOINT;
     let model = ctx.model;
     let selector = policy.selector.as_ref()?;
     let selected = model.select_workloads(Some(&policy.meta.namespace), selector);
-    let mut services: Option<Vec<&str>> = None;
+    let mut services: Option<Vec<&crate::model::resources::Service>> = None;
     for &w in &selected {
-        let names: Vec<&str> = model
-            .services_selecting(&model.workloads[w])
-            .map(|s| s.meta.name.as_str())
-            .collect();
+        let found: Vec<_> = model.services_selecting(&model.workloads[w]).collect();
         services = Some(match services {
-            None => names,
-            Some(prev) => prev.into_iter().filter(|n| names.contains(n)).collect(),
+            None => found,
+            Some(prev) => prev
+                .into_iter()
+                .filter(|s| found.iter().any(|f| std::ptr::eq(*f, *s)))
+                .collect(),
         });
     }
     let services = services?;
     let [service] = services.as_slice() else {
         return None;
     };
+    let name = &service.meta.name;
     let (root, file, text) = crate::rules::edits::editable(ctx, policy.meta.object)?;
     let entry = root.get("spec")?.entry("selector")?;
     let written = text.get(entry.key.span().start..entry.value.span().end)?;
     if written.contains('#') {
         return None; // a comment inside would be lost
     }
-    Some(crate::finding::Fix {
-        title: format!(
-            "attach the policy to Service `{service}` with `targetRefs` (it also needs a waypoint and `istio.io/use-waypoint` on the Service)"
-        ),
-        applicability: crate::finding::Applicability::DisplayOnly,
-        edits: vec![crate::finding::Edit {
+    let mut edits = vec![Edit {
+        file,
+        start: entry.key.span().start,
+        end: entry.value.span().end,
+        content: format!("targetRefs: [{{kind: Service, group: \"\", name: {name}}}]"),
+    }];
+    let mut title = format!("attach the policy to Service `{name}` with `targetRefs`");
+    let used = model.service_waypoint(service);
+    if used
+        .as_ref()
+        .is_some_and(|u| model.waypoint_gateway(u).is_some())
+    {
+        title.push_str(" (its waypoint enforces it)");
+    } else {
+        let (waypoint, namespace) = match &used {
+            Some(u) => (u.name.clone(), u.namespace.clone()),
+            None => ("waypoint".to_string(), service.meta.namespace.clone()),
+        };
+        if used.is_none() {
+            edits.extend(use_waypoint_label(ctx, service, &waypoint));
+            title.push_str(&format!(", label the Service `{USE_WAYPOINT}: {waypoint}`"));
+        }
+        let separator = if text.ends_with('\n') || text.is_empty() {
+            ""
+        } else {
+            "\n"
+        };
+        edits.push(Edit {
             file,
-            start: entry.key.span().start,
-            end: entry.value.span().end,
-            content: format!("targetRefs: [{{kind: Service, group: \"\", name: {service}}}]"),
-        }],
+            start: text.len(),
+            end: text.len(),
+            content: format!(
+                "{separator}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {waypoint}\n  namespace: {namespace}\n  labels:\n    istio.io/waypoint-for: service\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n    - name: mesh\n      port: 15008\n      protocol: HBONE\n"
+            ),
+        });
+        title.push_str(&format!(
+            " and deploy the waypoint `{namespace}/{waypoint}`"
+        ));
+    }
+    Some(Fix {
+        title,
+        applicability: crate::finding::Applicability::DisplayOnly,
+        edits,
     })
+}
+
+/// `istio.io/use-waypoint: <waypoint>` among the Service's labels, when its file can be edited.
+fn use_waypoint_label(
+    ctx: &Context,
+    service: &crate::model::resources::Service,
+    waypoint: &str,
+) -> Option<crate::finding::Edit> {
+    use crate::rules::edits::{add_to_map, editable, node_at};
+    let (root, file, text) = editable(ctx, service.meta.object)?;
+    let key = crate::model::waypoints::USE_WAYPOINT;
+    match root.get("metadata")?.get("labels") {
+        Some(labels) if labels.as_map().is_some_and(|m| !m.is_empty()) => add_to_map(
+            text,
+            file,
+            node_at(root, &"metadata.labels".into())?,
+            key,
+            waypoint,
+        ),
+        // `labels: {}` or null: left to the user rather than written twice.
+        Some(_) => None,
+        None => add_to_map(
+            text,
+            file,
+            node_at(root, &"metadata".into())?,
+            "labels",
+            &format!("{{{key}: {waypoint}}}"),
+        ),
+    }
 }
