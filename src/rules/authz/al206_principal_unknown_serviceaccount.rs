@@ -132,6 +132,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 list(&in_use)
             ),
         };
+        // No account of that name anywhere, and one workload of that name on `default`: the
+        // account it was meant to have.
+        if candidates.is_empty() {
+            f = f.fix(own_account_fix(ctx, ns, sa));
+        }
         // The one account of that name elsewhere, written in: unsafe, it admits that account.
         if let [(other, _)] = candidates.as_slice() {
             let at = Location::field(r.policy.meta.object, r.path.clone());
@@ -151,4 +156,57 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         out.push(f);
     }
+}
+
+/// The ServiceAccount a principal names, for the one workload of the namespace that bears its
+/// name and runs as `default`: the account, appended to the workload's file, and
+/// `serviceAccountName` in its pod template. Unsafe: the workload's pods change identity, so
+/// what admitted them as `default` no longer does, and this principal's rule now does.
+fn own_account_fix(ctx: &Context, ns: &str, sa: &str) -> Option<Fix> {
+    use crate::rules::edits;
+    let model = ctx.model;
+    let mut named = model.workloads_in(ns).filter(|(_, w)| w.meta.name == sa);
+    let (_, w) = named.next()?;
+    if named.next().is_some() || w.service_account_name() != "default" {
+        return None;
+    }
+    let (root, file, text) = edits::editable(ctx, w.meta.object)?;
+    let set_account = match &w.service_account {
+        // `serviceAccountName: default`, written: the value replaced where it is.
+        Some(written) => {
+            let node = edits::node_at(root, &written.path)?;
+            let span = node.span();
+            (text.get(span.start..span.end)? == "default").then(|| crate::finding::Edit {
+                file,
+                start: span.start,
+                end: span.end,
+                content: sa.to_string(),
+            })?
+        }
+        None => {
+            let spec = edits::node_at(root, &w.pod_spec)?;
+            edits::add_to_map(text, file, spec, "serviceAccountName", sa)?
+        }
+    };
+    let separator = if text.ends_with('\n') || text.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    let account = crate::finding::Edit {
+        file,
+        start: text.len(),
+        end: text.len(),
+        content: format!(
+            "{separator}---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  namespace: {ns}\n"
+        ),
+    };
+    Some(Fix {
+        title: format!(
+            "create ServiceAccount `{ns}/{sa}` and run {} `{}` as it",
+            w.kind, w.meta.name
+        ),
+        applicability: Applicability::Unsafe,
+        edits: vec![set_account, account],
+    })
 }

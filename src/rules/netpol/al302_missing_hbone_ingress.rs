@@ -72,7 +72,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
         },
         "runs in ambient, is selected by a Service, and receives no allowed ingress",
-        |_, workloads, f| relate_ambient_labels(model, workloads, f),
+        |policy, workloads, f| {
+            let f = f.fix(hbone_rule_fix(ctx, policy, workloads));
+            relate_ambient_labels(model, workloads, f)
+        },
     );
     app_ports_only.emit_with(
         &RULE,
@@ -94,4 +97,96 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             relate_ambient_labels(model, workloads, f)
         },
     );
+}
+
+/// For pods no ingress rule admits at all: a new ingress rule on the policy allowing TCP 15008
+/// from the namespaces of the callers the intended flows name (docs/platform.md §4.2), in the
+/// list's own style. Unsafe: it admits those namespaces to every pod the policy selects, on every
+/// port behind the tunnel. None when no flow names a caller inside the cluster.
+fn hbone_rule_fix(
+    ctx: &Context,
+    policy: &crate::model::resources::NetworkPolicy,
+    workloads: &[&crate::model::resources::Workload],
+) -> Option<crate::finding::Fix> {
+    use crate::flows::{FlowSource, FlowTarget};
+    use crate::rules::edits;
+    let model = ctx.model;
+    let is_target = |w: usize| {
+        workloads
+            .iter()
+            .any(|t| std::ptr::eq(*t, &model.workloads[w]))
+    };
+    let mut namespaces = std::collections::BTreeSet::new();
+    for flow in ctx.flows().flows.iter().filter(|f| !f.forbidden) {
+        let reaches = match &flow.to {
+            FlowTarget::Workload { workload, .. } => is_target(*workload),
+            FlowTarget::Service { service, .. } => {
+                let svc = &model.services[*service];
+                (0..model.workloads.len()).any(|w| {
+                    is_target(w)
+                        && model
+                            .services_selecting(&model.workloads[w])
+                            .any(|s| std::ptr::eq(s, svc))
+                })
+            }
+            FlowTarget::Namespace { .. } | FlowTarget::External { .. } => false,
+        };
+        if !reaches {
+            continue;
+        }
+        match &flow.from {
+            FlowSource::Workload(i) => {
+                namespaces.insert(model.workloads[*i].meta.namespace.clone())
+            }
+            FlowSource::Gateway(i) => namespaces.insert(model.gateways[*i].meta.namespace.clone()),
+            FlowSource::Namespace(ns) => namespaces.insert(ns.clone()),
+            FlowSource::External => false,
+        };
+    }
+    if namespaces.is_empty() {
+        return None;
+    }
+    let peers: Vec<String> = namespaces
+        .iter()
+        .map(|ns| {
+            if *ns == policy.meta.namespace {
+                "{podSelector: {}}".to_string()
+            } else {
+                format!(
+                    "{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {ns}}}}}}}"
+                )
+            }
+        })
+        .collect();
+    let from = format!("from: [{}]", peers.join(", "));
+    let ports = format!("ports: [{{port: {HBONE_PORT}, protocol: TCP}}]");
+    let (root, file, text) = edits::editable(ctx, policy.meta.object)?;
+    let spec = edits::node_at(root, &"spec".into())?;
+    let edit = match spec.get("ingress") {
+        None => edits::add_to_map(
+            text,
+            file,
+            spec,
+            "ingress",
+            &format!("[{{{from}, {ports}}}]"),
+        )?,
+        Some(_) => {
+            let list = edits::node_at(root, &"spec.ingress".into())?;
+            let flow = format!("{{{from}, {ports}}}");
+            let item = edits::Item {
+                flow: &flow,
+                block: &[&from, &ports],
+            };
+            edits::append_to_seq(text, file, list, &item)?
+        }
+    };
+    let shown: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    Some(crate::finding::Fix {
+        title: format!(
+            "add an ingress rule allowing TCP {HBONE_PORT} from the callers' namespaces ({})",
+            shown.join(", ")
+        ),
+        applicability: crate::finding::Applicability::Unsafe,
+        edits: vec![edit],
+    })
 }
