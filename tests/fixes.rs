@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use ambient_lint::rules::{FixAvailability, RULES};
-use common::scratch;
+use common::{copy_tree, scratch};
 
 use common::run_in as run;
 
@@ -301,20 +301,6 @@ fn a_display_only_fix_is_shown_and_never_applied() {
         &["check", "examples/bookstore", "--diff", "--unsafe-fixes"],
     );
     assert!(!String::from_utf8_lossy(&diff.stdout).contains("targetRefs"));
-}
-
-/// Copies a folder's files (recursively) below `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 #[test]

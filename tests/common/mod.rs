@@ -23,6 +23,20 @@ pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Copies a folder's files (recursively) below `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
 /// Writes `text` to `dir/rel`, creating folders on the way.
 pub fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
