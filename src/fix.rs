@@ -65,7 +65,9 @@ fn applicable(findings: &[Finding], unsafe_fixes: bool) -> impl Iterator<Item = 
 }
 
 /// Applies non-overlapping edits to `text`, in order; an edit overlapping one already taken is
-/// left for the next pass. Returns the new text and which fixes (by index) were taken whole.
+/// left for the next pass, and so is an insertion at the very place another is inserted (which
+/// text goes first would decide what it means). Returns the new text and which fixes (by index)
+/// were taken whole.
 pub fn apply_edits(text: &str, fixes: &[&[Edit]]) -> (String, Vec<usize>) {
     let mut taken: Vec<(usize, usize)> = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();
@@ -77,7 +79,11 @@ pub fn apply_edits(text: &str, fixes: &[&[Edit]]) -> (String, Vec<usize>) {
                 && text.is_char_boundary(e.start)
                 && text.is_char_boundary(e.end)
                 && taken.iter().all(|&(s, t)| {
-                    e.end <= s || e.start >= t || (e.start == e.end && e.start == s && s == t)
+                    if e.start == e.end && s == t {
+                        e.start != s
+                    } else {
+                        e.end <= s || e.start >= t
+                    }
                 })
         });
         if free {
@@ -165,6 +171,10 @@ pub fn plan(
                 .as_ref()
                 .map(|x| x.edits.iter().map(|e| e.start).min().unwrap_or(0))
         });
+        // One fix offered by several findings (two references to one missing account) is
+        // applied once.
+        let mut seen = std::collections::HashSet::new();
+        fs.retain(|f| seen.insert(f.fix.as_ref().map(|x| &x.edits)));
         let edits: Vec<&[Edit]> = fs
             .iter()
             .map(|f| f.fix.as_ref().map_or(&[][..], |x| &x.edits[..]))
@@ -325,6 +335,12 @@ mod tests {
         let (out, chosen) = apply_edits(text, &[&a, &overlapping, &b]);
         assert_eq!(out, "principals: [\"a\", \"b\"]\n");
         assert_eq!(chosen, vec![0, 2]);
+        // Two insertions at one place: the second waits for the next pass.
+        let first = [edit(0, 0, "a")];
+        let second = [edit(0, 0, "b")];
+        let (out, chosen) = apply_edits(text, &[&first, &second]);
+        assert!(out.starts_with("aprincipals"));
+        assert_eq!(chosen, vec![0]);
     }
 
     #[test]

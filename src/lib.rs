@@ -380,9 +380,10 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
                 None => fixed.files.push((path, old, new)),
             }
         }
-        // kustomize renders from the disk: without writing, a second pass would judge the
-        // rendering of the old text.
-        if !write && pass.through_render {
+        // kustomize renders from the disk, and standard input is read once: without writing, a
+        // second pass would judge the old text.
+        let stdin = options.load.paths.iter().any(|p| p.as_os_str() == "-");
+        if !write && (pass.through_render || stdin) {
             break;
         }
     }

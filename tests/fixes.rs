@@ -439,3 +439,166 @@ spec:
     let expected = ambient_lint::fix::unified_diff(Path::new("p.yaml"), text, &fixed);
     assert_eq!(String::from_utf8_lossy(&diff.stdout), expected);
 }
+
+const WEB_ON_DEFAULT: &str = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio.io/dataplane-mode: ambient}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec:
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: "db:1"}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  selector: {matchLabels: {app: db}}
+  rules:
+    - from:
+        - source:
+            principals: ["cluster.local/ns/shop/sa/web"]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: db-too, namespace: shop}
+spec:
+  selector: {matchLabels: {app: db}}
+  rules:
+    - from:
+        - source:
+            principals: ["cluster.local/ns/shop/sa/web"]
+"#;
+
+const WEB_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+"#;
+
+#[test]
+fn one_fix_offered_by_two_findings_is_applied_once() {
+    let dir = scratch("fix_once");
+    std::fs::write(dir.join("p.yaml"), WEB_ON_DEFAULT).unwrap();
+    std::fs::write(dir.join("web.yaml"), WEB_DEPLOYMENT).unwrap();
+    run(
+        &dir,
+        &["check", ".", "--no-config", "--fix", "--unsafe-fixes"],
+    );
+    let web = std::fs::read_to_string(dir.join("web.yaml")).unwrap();
+    assert_eq!(web.matches("serviceAccountName: web").count(), 1, "{web}");
+    assert_eq!(web.matches("kind: ServiceAccount").count(), 1, "{web}");
+    let again = run(&dir, &["check", ".", "--no-config", "--format", "concise"]);
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(!out.contains("AL206") && !out.contains("AL001"), "{out}");
+}
+
+#[test]
+fn a_json_manifest_gets_no_yaml_written_into_it() {
+    let dir = scratch("fix_json");
+    std::fs::write(dir.join("p.yaml"), WEB_ON_DEFAULT).unwrap();
+    let json = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+"#;
+    std::fs::write(dir.join("web.json"), json).unwrap();
+    run(
+        &dir,
+        &["check", ".", "--no-config", "--fix", "--unsafe-fixes"],
+    );
+    let after = std::fs::read_to_string(dir.join("web.json")).unwrap();
+    assert_eq!(after, json);
+    serde_json::from_str::<serde_json::Value>(&after).unwrap();
+}
+
+#[test]
+fn diff_with_standard_input_stops_after_one_pass() {
+    // Standard input is read once: a second pass would lint without it and find fixes for a
+    // world where its objects are missing.
+    let dir = scratch("fix_diff_stdin");
+    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
+    let policy = WEB_ON_DEFAULT.replace(
+        "cluster.local/ns/shop/sa/web",
+        "spiffe://cluster.local/ns/shop/sa/web",
+    );
+    std::fs::write(dir.join("p.yaml"), &policy).unwrap();
+    std::fs::write(dir.join("web.yaml"), WEB_DEPLOYMENT).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .current_dir(&dir)
+        .args([
+            "check",
+            "-",
+            "p.yaml",
+            "web.yaml",
+            "--no-config",
+            "--diff",
+            "--unsafe-fixes",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(account.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let diff = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        diff.contains("-            principals: [\"spiffe://"),
+        "{diff}"
+    );
+    assert!(!diff.contains("kind: ServiceAccount"), "{diff}");
+}
+
+#[test]
+fn al201_names_a_waypoint_already_there_instead_of_adding_one() {
+    let dir = scratch("fix_al201_existing_waypoint");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
+        &dir,
+    );
+    std::fs::write(
+        dir.join("waypoint.yaml"),
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: inventory}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n",
+    )
+    .unwrap();
+    let o = run(&dir, &["check", ".", "--no-config", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fix = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AL201")
+        .map(|f| f["fix"].clone())
+        .unwrap();
+    let contents: Vec<&str> = fix["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["content"].as_str().unwrap())
+        .collect();
+    assert!(
+        !contents.iter().any(|c| c.contains("kind: Gateway")),
+        "{contents:?}"
+    );
+    assert!(
+        contents
+            .iter()
+            .any(|c| c.contains("istio.io/use-waypoint: waypoint"))
+    );
+    assert!(fix["title"].as_str().unwrap().contains("is there"), "{fix}");
+}

@@ -365,12 +365,10 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
                 template_documents: opts.template_documents,
                 ..Inputs::default()
             };
-            let encoding = content
-                .as_ref()
-                .map_or(Some(Default::default()), |b| source::Encoding::detect(b));
+            let (content, encoding) = decode_noting_encoding(content);
             part.add_source_limited(
                 display,
-                content.and_then(decode),
+                content,
                 &opts.default_namespace,
                 opts.max_documents,
             );
@@ -724,6 +722,16 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, Unreadable> {
         return Err(too_large(max));
     }
     Ok(buf)
+}
+
+/// [`decode`], and how the bytes encode the decoded text (see [`source::Encoding`]).
+fn decode_noting_encoding(
+    bytes: Result<Vec<u8>, Unreadable>,
+) -> (Result<String, Unreadable>, Option<source::Encoding>) {
+    let encoding = bytes
+        .as_ref()
+        .map_or(Some(Default::default()), |b| source::Encoding::detect(b));
+    (bytes.and_then(decode), encoding)
 }
 
 /// UTF-8 only (as kubectl); a BOM is dropped and CRLF line ends become LF, which keeps every

@@ -133,6 +133,8 @@ pub struct Tree {
     /// Values that are not spelled out in the text, concatenated; `pooled` holds their ranges.
     pub(super) pool: String,
     pub(super) pooled: Vec<(u32, u32)>,
+    /// Nodes copied by aliases so far, across the file's documents.
+    pub(super) copied: usize,
 }
 
 impl Tree {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::kustomize::{self, Forest, Renderer};
 use super::node::{FieldPath, Segment};
 use super::source::{FileId, FileRole, Span};
-use super::{Inputs, LoadOptions, ObjectId, Origin, decode, display, normalize, read_file};
+use super::{Inputs, LoadOptions, ObjectId, Origin, display, normalize, read_file};
 use crate::finding::{Finding, Location, Severity};
 
 /// One kustomization root after rendering: its unit's objects, or why it could not be rendered.
@@ -67,12 +67,13 @@ fn read_source(
         return None;
     }
     let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
-    let content = read_file(abs, opts.max_file_size).and_then(decode);
+    let (content, encoding) = super::decode_noting_encoding(read_file(abs, opts.max_file_size));
     let first = inputs.objects.len();
     // Its own parse errors are reported (kustomize refuses the file too).
     inputs.add_source_limited(shown, content, &opts.default_namespace, opts.max_documents);
     let id = inputs.files.len() - 1;
     inputs.files[id].role = FileRole::Source;
+    inputs.files[id].encoding = encoding;
     index.by_path.insert(abs.to_path_buf(), id);
     index
         .objects_of
@@ -706,12 +707,13 @@ fn template_source(
         return id;
     }
     let shown = display(abs.strip_prefix(cwd).unwrap_or(abs));
-    let text = read_file(abs, opts.max_file_size)
-        .and_then(decode)
-        .unwrap_or_default();
-    inputs.files.push(super::SourceFile::new(shown, text));
+    let (text, encoding) = super::decode_noting_encoding(read_file(abs, opts.max_file_size));
+    inputs
+        .files
+        .push(super::SourceFile::new(shown, text.unwrap_or_default()));
     let id = inputs.files.len() - 1;
     inputs.files[id].role = FileRole::Source;
+    inputs.files[id].encoding = encoding;
     index.by_path.insert(abs.to_path_buf(), id);
     id
 }

@@ -19,6 +19,10 @@ pub const MAX_DEPTH: usize = 256;
 /// Nodes that alias expansion may add to one document. Nodes written out in the text are bounded
 /// by the file size limit; copies made by aliases are not, and an alias bomb multiplies them.
 pub const MAX_ALIAS_NODES: usize = 250_000;
+/// The same for all documents of one file together: one tree holds them all.
+pub const MAX_FILE_ALIAS_NODES: usize = 4 * MAX_ALIAS_NODES;
+/// Node ids are 32-bit.
+const MAX_NODES: usize = u32::MAX as usize - 1;
 
 /// One document of a stream: its byte range in the file and the root it parsed to.
 #[derive(Debug)]
@@ -219,6 +223,18 @@ impl<'a> Offsets<'a> {
     }
 }
 
+/// Mappings of up to this many keys have each key checked against the earlier ones as it is read.
+const EAGER_KEYS: usize = 64;
+
+fn is_merge_key(k: Node<'_>) -> bool {
+    k.scalar().is_some_and(|s| s.plain && s.text == "<<")
+}
+
+/// A key's text for duplicate checks: none for `<<`, null and non-scalar keys.
+fn key_name(k: Node<'_>) -> Option<&str> {
+    if is_merge_key(k) { None } else { k.as_str() }
+}
+
 /// A collection being built: its node is already in the tree, its children follow it.
 struct Frame {
     id: NodeId,
@@ -257,6 +273,15 @@ impl Builder<'_> {
     /// the budget.
     fn spend(&mut self, copied: usize, at: usize) -> Result<(), YamlError> {
         self.alias_nodes += copied;
+        self.tree.copied += copied;
+        if self.tree.copied > MAX_FILE_ALIAS_NODES {
+            return Err(self.err(
+                at,
+                format!(
+                    "aliases expand this file by more than {MAX_FILE_ALIAS_NODES} nodes (an alias bomb?)"
+                ),
+            ));
+        }
         if self.alias_nodes > MAX_ALIAS_NODES {
             return Err(self.err(
                 at,
@@ -268,22 +293,56 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// A finished node joins its parent.
+    /// Refuses a node past what 32-bit ids can name.
+    fn check_room(&self, at: usize) -> Result<(), YamlError> {
+        if self.tree.recs.len() >= MAX_NODES {
+            return Err(self.err(at, "more nodes in one file than can be read"));
+        }
+        Ok(())
+    }
+
+    /// A finished node joins its parent. A key is checked against the mapping's earlier keys
+    /// at once, so that the first duplicate in the text is the one reported (large mappings
+    /// are checked when they close, see [`Builder::check_keys`]).
     fn finish(&mut self, id: NodeId, anchor: usize) -> Result<(), YamlError> {
         if anchor != 0 {
             self.anchors.insert(anchor, id);
         }
-        let end = self.tree.recs[id as usize].end as usize;
-        match self.stack.last_mut() {
-            None => self.root = Some(id),
-            Some(frame) => {
-                frame.count += 1;
-                frame.last_end = Some(end);
-                if frame.count > MAX_AUX {
-                    let at = self.tree.recs[id as usize].start as usize;
-                    return Err(self.err(at, format!("a collection of more than {MAX_AUX} items")));
-                }
+        let r = self.tree.recs[id as usize];
+        self.check_room(r.start as usize)?;
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(id);
+            return Ok(());
+        };
+        frame.count += 1;
+        frame.last_end = Some(r.end as usize);
+        if frame.count > MAX_AUX {
+            let at = r.start as usize;
+            return Err(self.err(at, format!("a collection of more than {MAX_AUX} items")));
+        }
+        let (map, count, first) = (frame.map, frame.count, frame.id + 1);
+        if map && count % 2 == 1 && count <= 2 * EAGER_KEYS {
+            self.check_key(first, id)?;
+        }
+        Ok(())
+    }
+
+    /// The key `key` against the keys before it in the mapping whose first child is `first`.
+    fn check_key(&self, first: NodeId, key: NodeId) -> Result<(), YamlError> {
+        let Some(name) = key_name(self.tree.node(key)) else {
+            return Ok(());
+        };
+        let mut at = first;
+        while at != key {
+            if key_name(self.tree.node(at)) == Some(name) {
+                return Err(YamlError {
+                    help: SYNTAX_HELP,
+                    offset: self.tree.recs[key as usize].start as usize,
+                    message: format!("duplicate key `{name}` in a mapping"),
+                });
             }
+            // Past the key and its value.
+            at = self.tree.recs[self.tree.recs[at as usize].next as usize].next;
         }
         Ok(())
     }
@@ -331,38 +390,23 @@ impl Builder<'_> {
         r.set_aux(count);
     }
 
-    /// Refuses a key written twice in one mapping (as go-yaml does), and says whether the
-    /// mapping holds a `<<` merge key. Small mappings are checked pair by pair, without
-    /// allocating.
+    /// Refuses a key written twice in a large mapping (small ones are checked key by key as they
+    /// are read), and says whether the mapping holds a `<<` merge key.
     fn check_keys(&self, map: NodeId) -> Result<bool, YamlError> {
         let Some(entries) = self.tree.node(map).as_map() else {
             return Ok(false);
         };
-        fn is_merge(k: Node<'_>) -> bool {
-            k.scalar().is_some_and(|s| s.plain && s.text == "<<")
-        }
-        fn key(k: Node<'_>) -> Option<&str> {
-            if is_merge(k) { None } else { k.as_str() }
-        }
-        let duplicate_at = |k: Node<'_>, name: &str| YamlError {
-            help: SYNTAX_HELP,
-            offset: k.span().start,
-            message: format!("duplicate key `{name}` in a mapping"),
-        };
-        let has_merge = entries.iter().any(|e| is_merge(e.key));
-        if entries.len() <= 16 {
-            for (i, e) in entries.iter().enumerate() {
-                let Some(name) = key(e.key) else { continue };
-                if entries.iter().take(i).any(|f| key(f.key) == Some(name)) {
-                    return Err(duplicate_at(e.key, name));
-                }
-            }
-        } else {
+        let has_merge = entries.iter().any(|e| is_merge_key(e.key));
+        if entries.len() > EAGER_KEYS {
             let mut seen = HashSet::with_capacity(entries.len());
             for e in entries.iter() {
-                if let Some(name) = key(e.key) {
+                if let Some(name) = key_name(e.key) {
                     if !seen.insert(name) {
-                        return Err(duplicate_at(e.key, name));
+                        return Err(YamlError {
+                            help: SYNTAX_HELP,
+                            offset: e.key.span().start,
+                            message: format!("duplicate key `{name}` in a mapping"),
+                        });
                     }
                 }
             }
@@ -379,9 +423,8 @@ impl Builder<'_> {
         let Some(entries) = self.tree.node(map).as_map() else {
             return Ok(0);
         };
-        let (merges, own): (Vec<Entry>, Vec<Entry>) = entries
-            .iter()
-            .partition(|e| e.key.scalar().is_some_and(|s| s.plain && s.text == "<<"));
+        let (merges, own): (Vec<Entry>, Vec<Entry>) =
+            entries.iter().partition(|e| is_merge_key(e.key));
         let merges: Vec<(NodeId, NodeId)> =
             merges.iter().map(|e| (e.key.id(), e.value.id())).collect();
         let own_keys: Vec<NodeId> = own.iter().map(|e| e.key.id()).collect();
@@ -389,9 +432,10 @@ impl Builder<'_> {
             return Ok(0);
         }
         self.tree.recs[map as usize].mark_has_merge();
-        let mut taken: Vec<String> = own_keys
+        // Keys by their text (None: null or not a scalar, which match one another, as before).
+        let mut taken: HashSet<Option<String>> = own_keys
             .iter()
-            .filter_map(|&k| self.tree.node(k).as_str().map(str::to_string))
+            .map(|&k| self.tree.node(k).as_str().map(str::to_string))
             .collect();
         let mut added = 0;
         for (key, value) in merges {
@@ -410,18 +454,15 @@ impl Builder<'_> {
                     .map(|e| (e.key.id(), e.value.id(), e.key.as_str().map(str::to_string)))
                     .collect();
                 for (k, v, name) in pairs {
-                    if taken.iter().any(|t| Some(t.as_str()) == name.as_deref()) {
+                    if !taken.insert(name) {
                         continue;
                     }
-                    let weight = (self.tree.recs[v as usize].next - k) as usize;
-                    let at = self.tree.recs[k as usize].start as usize;
-                    self.spend(weight, at)?;
+                    // Not charged to the alias budget: an alias bringing the source was charged
+                    // already, and a mapping written inline is bounded by the text.
+                    self.check_room(self.tree.recs[k as usize].start as usize)?;
                     self.copy_subtree(k, false);
                     self.copy_subtree(v, false);
                     added += 2;
-                    if let Some(name) = name {
-                        taken.push(name);
-                    }
                 }
             }
         }
@@ -454,7 +495,7 @@ impl Builder<'_> {
             rec.set_value_inner();
         } else {
             let index = self.tree.pooled.len();
-            if index >= MAX_AUX {
+            if index >= MAX_AUX || self.tree.pool.len() + value.len() >= u32::MAX as usize {
                 return Err(self.err(span.start, "too many escaped or folded scalars in one file"));
             }
             let a = self.tree.pool.len() as u32;
@@ -565,12 +606,18 @@ fn parse_once(
     base: usize,
     pads: &[(usize, usize)],
 ) -> Result<Option<NodeId>, YamlError> {
-    let marks = (tree.recs.len(), tree.pool.len(), tree.pooled.len());
+    let marks = (
+        tree.recs.len(),
+        tree.pool.len(),
+        tree.pooled.len(),
+        tree.copied,
+    );
     let result = build(tree, chunk, parsed, base, pads);
     if result.is_err() {
         tree.recs.truncate(marks.0);
         tree.pool.truncate(marks.1);
         tree.pooled.truncate(marks.2);
+        tree.copied = marks.3;
     }
     result
 }
@@ -861,5 +908,59 @@ mod tests {
         assert_eq!(roots[1].get("b").unwrap().as_seq().unwrap().len(), 2);
         // Two maps, two keys, four scalar values: eight nodes, 16 bytes each.
         assert_eq!(stream.tree.len(), 8);
+    }
+
+    #[test]
+    fn the_first_duplicate_key_in_the_text_is_the_one_reported() {
+        let docs = parse_stream("a: 1\na: 2\nb:\n  c: 1\n  c: 2\n");
+        let err = docs.documents[0].result.clone().unwrap_err();
+        assert_eq!(err.offset, 5, "{err:?}");
+        // In a large mapping too (checked when it closes).
+        let mut big: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        big.push_str("k7: again\n");
+        let err = parse_stream(&big).documents[0].result.clone().unwrap_err();
+        assert!(err.message.contains("duplicate key `k7`"), "{err:?}");
+    }
+
+    #[test]
+    fn a_merge_from_an_alias_is_charged_once() {
+        // Four merges of a 40,001-item anchor: 160k copies, under the 250k budget (a merge
+        // charged again for what its alias brought would pass it).
+        let items: String = (0..40_001).map(|i| format!("{i},")).collect();
+        let mut text = format!("b: &b {{k: [{items}]}}\n");
+        for m in 0..4 {
+            text.push_str(&format!("m{m}:\n  <<: *b\n  own: 1\n"));
+        }
+        let stream = parse_stream(&text);
+        let root = stream.roots().next().expect("parses");
+        let k = root.get("m3").unwrap().get("k").unwrap();
+        assert_eq!(k.as_seq().unwrap().len(), 40_001);
+        assert!(k.is_copy());
+    }
+
+    #[test]
+    fn aliases_are_budgeted_per_file_too() {
+        // Each document stays under its own budget; together they pass the file's.
+        let items: String = (0..1_000).map(|i| format!("{i},")).collect();
+        let doc = format!("a: &a [{items}]\nb: [{}]\n", vec!["*a"; 200].join(","));
+        let text = vec![doc; 8].join("---\n");
+        let stream = parse_stream(&text);
+        let failed = stream
+            .documents
+            .iter()
+            .filter(|d| d.result.is_err())
+            .count();
+        assert!(stream.documents[0].result.is_ok());
+        assert!(failed >= 3, "{failed} of {} failed", stream.documents.len());
+        let err = stream.documents.last().unwrap().result.clone().unwrap_err();
+        assert!(err.message.contains("this file"), "{err:?}");
+    }
+
+    #[test]
+    fn null_keys_merge_as_before() {
+        // A null key of the mapping's own wins over a merged null key.
+        let stream = one("m: {<<: {~: 1, x: 2}, ~: 3}\n");
+        let m = root(&stream).get("m").unwrap();
+        assert_eq!(m.as_map().unwrap().len(), 2);
     }
 }

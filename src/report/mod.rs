@@ -76,8 +76,10 @@ pub struct EditJson {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    pub start_offset: usize,
-    pub end_offset: usize,
+    /// Byte offsets in the file on disk; null when its line ends mix CRLF and LF, where only
+    /// lines and columns are exact.
+    pub start_offset: Option<usize>,
+    pub end_offset: Option<usize>,
     pub content: String,
 }
 
@@ -431,8 +433,8 @@ impl<'a> Report<'a> {
                         end_column: end.column,
                         // Offsets and text as the file's bytes are (BOM, CRLF), for tools
                         // that apply the edit to the file.
-                        start_offset: file.disk_offset(e.start).unwrap_or(e.start),
-                        end_offset: file.disk_offset(e.end).unwrap_or(e.end),
+                        start_offset: file.disk_offset(e.start),
+                        end_offset: file.disk_offset(e.end),
                         content: match file.encoding {
                             Some(enc) if enc.crlf => with_crlf(&e.content),
                             _ => e.content.clone(),

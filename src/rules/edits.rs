@@ -32,14 +32,16 @@ pub fn node_at<'n>(root: Node<'n>, path: &FieldPath) -> Option<Node<'n>> {
     (!node.is_copy()).then_some(node)
 }
 
-/// The object's tree and file when the object is written in a file as it is linted (not
-/// rendered by kustomize or helm): where edits can be made.
+/// The object's tree and file when the object is written in a YAML file as it is linted (not
+/// rendered by kustomize or helm): where edits that write YAML can be made. A JSON file (kubectl
+/// reads a text that opens with `{` or `[` as JSON) gets none: these edits would not be JSON.
 pub fn editable<'c>(ctx: &'c Context, object: usize) -> Option<(Node<'c>, FileId, &'c str)> {
     let obj = &ctx.inputs.objects[object];
-    if obj.origin.is_some() {
+    let text = &ctx.inputs.files[obj.file].text;
+    if obj.origin.is_some() || text.trim_start().starts_with(['{', '[']) {
         return None;
     }
-    Some((obj.node(), obj.file, &ctx.inputs.files[obj.file].text))
+    Some((obj.node(), obj.file, text))
 }
 
 /// An edit replacing `old` with `new` inside the text a location spans, when `old` occurs there

@@ -86,7 +86,10 @@ fn target_refs_fix(
     };
     let name = &service.meta.name;
     let (root, file, text) = crate::rules::edits::editable(ctx, policy.meta.object)?;
-    let entry = root.get("spec")?.entry("selector")?;
+    let entry = crate::rules::edits::node_at(root, &"spec".into())?.entry("selector")?;
+    if entry.key.is_copy() {
+        return None;
+    }
     let written = text.get(entry.key.span().start..entry.value.span().end)?;
     if written.contains('#') {
         return None; // a comment inside would be lost
@@ -110,8 +113,35 @@ fn target_refs_fix(
             None => ("waypoint".to_string(), service.meta.namespace.clone()),
         };
         if used.is_none() {
-            edits.extend(use_waypoint_label(ctx, service, &waypoint));
+            // The waypoint the label will name: `waypoint`, unless a Gateway of that name that
+            // is not a waypoint is in the way.
+            let existing = model.gateway(&namespace, &waypoint);
+            if existing
+                .is_some_and(|g| g.class_name.value != crate::model::resources::WAYPOINT_CLASS)
+            {
+                return None;
+            }
+            let Some(label) = use_waypoint_label(ctx, service, &waypoint) else {
+                // The Service is not written where it can be edited (rendered, JSON).
+                title.push_str(&format!(
+                    " (it also needs `{USE_WAYPOINT}` on the Service and a waypoint)"
+                ));
+                return Some(Fix {
+                    title,
+                    applicability: crate::finding::Applicability::DisplayOnly,
+                    edits,
+                });
+            };
+            edits.push(label);
             title.push_str(&format!(", label the Service `{USE_WAYPOINT}: {waypoint}`"));
+            if existing.is_some() {
+                title.push_str(&format!(" (waypoint `{namespace}/{waypoint}` is there)"));
+                return Some(Fix {
+                    title,
+                    applicability: crate::finding::Applicability::DisplayOnly,
+                    edits,
+                });
+            }
         }
         let separator = if text.ends_with('\n') || text.is_empty() {
             ""
