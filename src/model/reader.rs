@@ -223,14 +223,19 @@ impl<'a> Reader<'a> {
         let Some(map) = self.map(node, path) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for e in map.as_map().unwrap_or_default() {
+        let entries = map.as_map().unwrap_or_default();
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
             let Some(k) = e.key.as_str() else { continue };
-            let p = path.key(k);
-            if e.value.is_null() {
-                out.push((k.to_string(), String::new()));
-            } else if let Some(v) = self.string(Some(e.value), &p) {
-                out.push((k.to_string(), v.value));
+            match e.value.scalar() {
+                Some(v) if v.is_null() => out.push((k.to_string(), String::new())),
+                Some(v) if !v.plain || v.type_name() == "a string" => {
+                    out.push((k.to_string(), v.text.to_string()))
+                }
+                // Not a string: the path is built only to report it.
+                _ => {
+                    self.string(Some(e.value), &path.key(k));
+                }
             }
         }
         out
