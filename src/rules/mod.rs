@@ -75,6 +75,9 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub inputs: &'a Inputs,
     pub options: &'a RuleOptions,
+    // Shared inputs, built by the first rule that asks. Rules run on rayon's threads, so these
+    // initialisers must not use rayon themselves: a thread waiting inside one could steal
+    // another rule that asks for the same cell, and wait on itself.
     engine: OnceLock<crate::engine::Engine<'a>>,
     flow_verdicts: OnceLock<Vec<crate::flows::verdict::FlowVerdict>>,
     principals: OnceLock<Vec<authz::PrincipalRef<'a>>>,
