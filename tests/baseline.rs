@@ -5,17 +5,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{copy_tree, scratch, write};
+use common::{copy_tree, json, scratch, write};
 use serde_json::Value;
 
 use common::run_in as run;
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
 
 /// A copy of the bookstore of one's own (tests run in parallel).
 fn bookstore(name: &str) -> PathBuf {

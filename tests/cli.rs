@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::{scratch, write};
+use common::{json, scratch, write};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ambient-lint"));
@@ -37,10 +37,6 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
 const AMBIENT_NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {istio.io/dataplane-mode: ambient}\n";

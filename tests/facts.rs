@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod common;
-use common::write;
+use common::{json, write};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = common::scratch(&format!("facts/{name}"));
@@ -33,10 +33,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), stderr(o)))
 }
 
 fn codes(o: &Output) -> Vec<String> {

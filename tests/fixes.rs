@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use ambient_lint::rules::{FixAvailability, RULES};
-use common::{copy_tree, scratch};
+use common::{copy_tree, finding_codes, first_finding, json, scratch};
 
 use common::run_in as run;
 
 fn codes(o: &Output) -> Vec<String> {
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json(o);
     v["findings"]
         .as_array()
         .unwrap()
@@ -86,7 +86,7 @@ fn every_fixable_rule_fixes_its_firing_fixtures() {
         let fired = codes(&before).iter().filter(|c| *c == code).count();
         assert!(fired > 0, "{code} {name} does not fire");
         // A rule fixes some of its findings: a fixture without a fix of it is left alone.
-        let v: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+        let v = json(&before);
         let has_fix = v["findings"]
             .as_array()
             .unwrap()
@@ -177,13 +177,8 @@ fn a_file_with_a_bom_and_crlf_line_ends_keeps_them() {
         &dir,
         &["check", "crlf.yaml", "--no-config", "--format", "json"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "AL308")
-        .unwrap();
+    let v = json(&o);
+    let f = first_finding(&v, "AL308");
     let edit = &f["fix"]["edits"][0];
     let (start, end) = (
         edit["start_offset"].as_u64().unwrap() as usize,
@@ -221,13 +216,8 @@ fn fixes_appear_in_json_and_sarif() {
         &dir,
         &["check", "p.yaml", "--no-config", "--format", "json"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "AL208")
-        .unwrap();
+    let v = json(&o);
+    let f = first_finding(&v, "AL208");
     assert_eq!(f["fix"]["applicability"], "safe");
     assert_eq!(f["fix"]["edits"][0]["content"], "");
     assert_eq!(f["fix"]["edits"][0]["file"], "p.yaml");
@@ -238,7 +228,7 @@ fn fixes_appear_in_json_and_sarif() {
         &dir,
         &["check", "p.yaml", "--no-config", "--format", "sarif"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json(&o);
     let result = v["runs"][0]["results"]
         .as_array()
         .unwrap()
@@ -277,7 +267,7 @@ fn the_readme_diff_is_what_diff_prints_on_the_bookstore() {
 fn a_display_only_fix_is_shown_and_never_applied() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = run(root, &["check", "examples/bookstore", "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json(&o);
     let shown = v["findings"]
         .as_array()
         .unwrap()
@@ -312,18 +302,14 @@ fn the_display_only_waypoint_fix_makes_al201_go_away_when_applied_by_hand() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
         &dir,
     );
-    let json = |dir: &Path| -> serde_json::Value {
-        let o = run(dir, &["check", ".", "--format", "json", "--no-config"]);
-        serde_json::from_slice(&o.stdout).unwrap()
+    let lint = |dir: &Path| {
+        json(&run(
+            dir,
+            &["check", ".", "--format", "json", "--no-config"],
+        ))
     };
-    let v = json(&dir);
-    let fix = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "AL201")
-        .map(|f| f["fix"].clone())
-        .unwrap();
+    let v = lint(&dir);
+    let fix = first_finding(&v, "AL201")["fix"].clone();
     let edits = fix["edits"].as_array().unwrap();
     let contents: Vec<&str> = edits
         .iter()
@@ -362,13 +348,8 @@ fn the_display_only_waypoint_fix_makes_al201_go_away_when_applied_by_hand() {
         }
         std::fs::write(&path, text).unwrap();
     }
-    let after = json(&dir);
-    let codes: Vec<&str> = after["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let after = lint(&dir);
+    let codes = finding_codes(&after);
     let before = v["findings"]
         .as_array()
         .unwrap()
@@ -577,14 +558,8 @@ fn al201_names_a_waypoint_already_there_instead_of_adding_one() {
     )
     .unwrap();
     let o = run(&dir, &["check", ".", "--no-config", "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let fix = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "AL201")
-        .map(|f| f["fix"].clone())
-        .unwrap();
+    let v = json(&o);
+    let fix = first_finding(&v, "AL201")["fix"].clone();
     let contents: Vec<&str> = fix["edits"]
         .as_array()
         .unwrap()

@@ -164,13 +164,6 @@ impl Tree {
         self.recs.is_empty()
     }
 
-    /// Bytes the tree itself holds (the text it shares with its file aside).
-    pub fn heap_bytes(&self) -> usize {
-        self.recs.capacity() * std::mem::size_of::<Rec>()
-            + self.pool.capacity()
-            + self.pooled.capacity() * 8
-    }
-
     pub(super) fn rec(&self, id: NodeId) -> &Rec {
         &self.recs[id as usize]
     }
@@ -466,10 +459,6 @@ impl Scalar<'_> {
 impl<'t> Node<'t> {
     pub fn id(self) -> NodeId {
         self.id
-    }
-
-    pub fn tree(self) -> &'t Tree {
-        self.tree
     }
 
     pub fn span(self) -> Span {

@@ -99,16 +99,17 @@ impl Encoding {
 
     /// The text as the file's bytes: with its BOM, and CRLF line ends.
     pub fn encode(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 3);
-        if self.bom {
-            out.push('\u{feff}');
-        }
+        let bom = if self.bom { "\u{feff}" } else { "" };
+        format!("{bom}{}", self.line_ends(text))
+    }
+
+    /// A piece of the text (an edit's content) with the file's line ends.
+    pub fn line_ends<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         if self.crlf {
-            out.push_str(&text.replace('\n', "\r\n"));
+            text.replace('\n', "\r\n").into()
         } else {
-            out.push_str(text);
+            text.into()
         }
-        out
     }
 }
 

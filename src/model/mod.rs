@@ -327,9 +327,8 @@ impl Model {
                 .map(|&id| joins(id, &inputs.objects[id]).then(|| Self::read_object(inputs, id)))
                 .collect()
         };
-        let mut read = read.into_iter();
-        for (id, obj) in objects() {
-            let read = read.next().flatten();
+        // `read` is Some exactly for the objects that join; the others are shadowed copies.
+        for ((id, obj), read) in objects().zip(read) {
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
                 m.declared.insert(id);
             }
@@ -357,10 +356,9 @@ impl Model {
                     m.findings.push(duplicate_finding(inputs, original, id));
                 }
             }
-            if last[&k] == id {
-                m.insert(read.unwrap_or(ReadObject::Skipped));
-            } else {
-                m.add_shadowed(inputs, id, last[&k]);
+            match read {
+                Some(read) => m.insert(read),
+                None => m.add_shadowed(inputs, id, last[&k]),
             }
         }
         m.index();

@@ -65,10 +65,6 @@ pub struct FixJson {
     pub edits: Vec<EditJson>,
 }
 
-fn with_crlf(text: &str) -> String {
-    text.replace('\n', "\r\n")
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct EditJson {
     pub file: String,
@@ -435,10 +431,9 @@ impl<'a> Report<'a> {
                         // that apply the edit to the file.
                         start_offset: file.disk_offset(e.start),
                         end_offset: file.disk_offset(e.end),
-                        content: match file.encoding {
-                            Some(enc) if enc.crlf => with_crlf(&e.content),
-                            _ => e.content.clone(),
-                        },
+                        content: file.encoding.map_or(e.content.clone(), |enc| {
+                            enc.line_ends(&e.content).into_owned()
+                        }),
                     }
                 })
                 .collect(),

@@ -23,6 +23,37 @@ pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The JSON a run printed (`--format json`); a panic shows what it printed instead.
+pub fn json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// The first finding of rule `code` in a run's JSON.
+pub fn first_finding<'v>(v: &'v Value, code: &str) -> &'v Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {v}"))
+}
+
+/// The codes of a run's JSON findings, in order.
+pub fn finding_codes(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
 /// Copies a folder's files (recursively) below `to`.
 pub fn copy_tree(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {

@@ -116,19 +116,17 @@ fn hbone_rule_fix(
             .iter()
             .any(|t| std::ptr::eq(*t, &model.workloads[w]))
     };
+    // The Services in front of these pods, looked up once: flows name Services by index.
+    let services: std::collections::HashSet<usize> = workloads
+        .iter()
+        .flat_map(|w| model.services_selecting(w))
+        .filter_map(|s| model.service_index_of(s))
+        .collect();
     let mut namespaces = std::collections::BTreeSet::new();
     for flow in ctx.flows().flows.iter().filter(|f| !f.forbidden) {
         let reaches = match &flow.to {
             FlowTarget::Workload { workload, .. } => is_target(*workload),
-            FlowTarget::Service { service, .. } => {
-                let svc = &model.services[*service];
-                (0..model.workloads.len()).any(|w| {
-                    is_target(w)
-                        && model
-                            .services_selecting(&model.workloads[w])
-                            .any(|s| std::ptr::eq(s, svc))
-                })
-            }
+            FlowTarget::Service { service, .. } => services.contains(service),
             FlowTarget::Namespace { .. } | FlowTarget::External { .. } => false,
         };
         if !reaches {
