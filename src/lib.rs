@@ -13,6 +13,8 @@ pub mod finding;
 pub mod fix;
 pub mod flows;
 pub mod graph;
+pub mod hash;
+pub mod intern;
 pub mod load;
 pub mod model;
 pub mod report;

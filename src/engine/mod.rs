@@ -13,10 +13,11 @@ pub mod ports;
 pub mod reach;
 pub mod wire;
 
+use crate::hash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::finding::Location;
+use crate::intern::Atom;
 use crate::model::resources::Workload;
 use crate::model::selector::{GATEWAY_POD_LABELS, Labels};
 use crate::model::{Dataplane, Model, qualified};
@@ -107,14 +108,14 @@ pub struct Engine<'m> {
 
 impl<'m> Engine<'m> {
     pub fn new(model: &'m Model, ip_blocks: IpBlocksAndPods) -> Engine<'m> {
-        let mut network_policies_in: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut network_policies_in: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, p) in model.network_policies.iter().enumerate() {
             network_policies_in
                 .entry(p.meta.namespace.clone())
                 .or_default()
                 .push(i);
         }
-        let mut authz_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut authz_by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
         let mut authz_targeted = Vec::new();
         for (i, p) in model.authorization_policies.iter().enumerate() {
             if p.target_refs.is_empty() {
@@ -126,7 +127,7 @@ impl<'m> Engine<'m> {
                 authz_targeted.push(i);
             }
         }
-        let mut peer_auth_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut peer_auth_by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, p) in model.peer_authentications.iter().enumerate() {
             peer_auth_by_namespace
                 .entry(p.meta.namespace.clone())
@@ -211,7 +212,7 @@ impl<'m> Engine<'m> {
                 let gw = gateway.map(|g| &self.model.gateways[g]);
                 let mut labels = gw.map(|g| g.meta.labels.clone()).unwrap_or_default();
                 for key in GATEWAY_POD_LABELS {
-                    labels.push((key.to_string(), name.clone()));
+                    labels.push((Atom::new(key), Atom::new(name)));
                 }
                 // What Istio's deployment templates add (istio `kube-gateway.yaml`,
                 // `waypoint.yaml`): the class, and the controller that manages the pods.
@@ -219,18 +220,15 @@ impl<'m> Engine<'m> {
                     g.class_name.value.as_str()
                 });
                 labels.push((
-                    "gateway.networking.k8s.io/gateway-class-name".to_string(),
-                    class.to_string(),
+                    Atom::new("gateway.networking.k8s.io/gateway-class-name"),
+                    Atom::new(class),
                 ));
                 let controller = if gw.is_none_or(|g| g.is_waypoint()) {
                     "istio.io-mesh-controller"
                 } else {
                     "istio.io-gateway-controller"
                 };
-                labels.push((
-                    "gateway.istio.io/managed".to_string(),
-                    controller.to_string(),
-                ));
+                labels.push((Atom::new("gateway.istio.io/managed"), Atom::new(controller)));
                 Cow::Owned(labels)
             }
             Endpoint::Ip(_) => Cow::Owned(Vec::new()),

@@ -256,8 +256,8 @@ impl Engine<'_> {
         let only_name = sel
             .match_labels
             .iter()
-            .map(|(k, _)| k)
-            .chain(sel.expressions.iter().map(|r| &r.key))
+            .map(|(k, _)| k.as_str())
+            .chain(sel.expressions.iter().map(|r| r.key.as_str()))
             .all(|k| k == crate::model::METADATA_NAME);
         if !complete && !only_name && !self.name_only_namespaces {
             why.push(format!(

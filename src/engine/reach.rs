@@ -6,7 +6,7 @@
 //! ([`Engine::peer_matches`], [`Engine::namespace_matches`]) and port resolution
 //! ([`Engine::rule_ports`]), gathered the other way round.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use crate::model::resources::Peer;
 
@@ -79,7 +79,7 @@ impl Engine<'_> {
     pub fn reach(&self, dir: Direction) -> Reach {
         let model = self.model;
         let n = model.workloads.len();
-        let mut group_by_key: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut group_by_key: HashMap<Vec<usize>, usize> = HashMap::default();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_of = vec![None; n];
         let mut unisolated = Vec::new();
@@ -112,7 +112,7 @@ impl Engine<'_> {
             groups[g].members.push(w);
             *slot = Some(g);
         }
-        let mut rules: HashMap<RuleId, RuleReach> = HashMap::new();
+        let mut rules: HashMap<RuleId, RuleReach> = HashMap::default();
         for g in &groups {
             for &id in &g.rules {
                 rules.entry(id).or_insert_with(|| self.rule_reach(dir, id));
@@ -121,7 +121,7 @@ impl Engine<'_> {
         let mut named_in: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut open_groups = Vec::new();
         for (gi, g) in groups.iter_mut().enumerate() {
-            let mut seen: HashSet<usize> = HashSet::new();
+            let mut seen: HashSet<usize> = HashSet::default();
             for id in &g.rules {
                 let r = &rules[id];
                 g.open |= r.every.is_some();
@@ -181,7 +181,7 @@ impl Engine<'_> {
                         namespace_selector.as_ref(),
                         pod_selector.as_ref(),
                     );
-                    let mut namespace_ok: HashMap<&str, Option<bool>> = HashMap::new();
+                    let mut namespace_ok: HashMap<&str, Option<bool>> = HashMap::default();
                     for w in candidates {
                         let wl = &model.workloads[w];
                         let wns = wl.meta.namespace.as_str();

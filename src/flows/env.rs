@@ -33,6 +33,8 @@ pub(super) fn flows<'i>(model: &Model, path_of: &dyn Fn(ObjectId) -> &'i str) ->
     let mut out: Vec<Flow> = Vec::new();
     for (wi, w) in model.workloads.iter().enumerate() {
         let file = path_of(w.meta.object);
+        // Flows from this workload start here: only these can repeat one it adds.
+        let own = out.len();
         for c in &w.containers {
             for v in env_values(model, w, c) {
                 for address in service_addresses(&v.value.value, &domains) {
@@ -57,7 +59,7 @@ pub(super) fn flows<'i>(model: &Model, path_of: &dyn Fn(ObjectId) -> &'i str) ->
                     };
                     // One value may name a Service twice (`a.ns:80,a.ns.svc:80`), and two
                     // variables may read one ConfigMap value.
-                    if !out.iter().any(|f| {
+                    if !out[own..].iter().any(|f| {
                         f.from == flow.from && f.to == flow.to && f.origin.at == flow.origin.at
                     }) {
                         out.push(flow);

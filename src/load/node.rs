@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::source::Span;
+use crate::intern::Atom;
 
 /// Index of a node in its [`Tree`].
 pub type NodeId = u32;
@@ -471,52 +472,56 @@ impl<'t> Node<'t> {
 
     pub fn kind(self) -> NodeKind<'t> {
         let r = self.rec();
-        let children = Children {
-            tree: self.tree,
-            at: self.id + 1,
-            left: 0,
-        };
         match r.kind() {
-            KIND_SEQ => NodeKind::Seq(Seq {
-                tree: self.tree,
-                first: children.at,
-                len: r.aux(),
-            }),
-            KIND_MAP => {
-                let mut map = Map {
-                    tree: self.tree,
-                    first: children.at,
-                    children: r.aux(),
-                    len: r.aux() / 2,
-                };
-                if r.info & HAS_MERGE != 0 {
-                    map.len = map.iter().count();
-                }
-                NodeKind::Map(map)
-            }
-            _ => {
-                let style = match (r.info >> STYLE_SHIFT) & 0b111 {
-                    0 => ScalarStyle::Plain,
-                    1 => ScalarStyle::SingleQuoted,
-                    2 => ScalarStyle::DoubleQuoted,
-                    3 => ScalarStyle::Literal,
-                    _ => ScalarStyle::Folded,
-                };
-                NodeKind::Scalar(Scalar {
-                    text: self.tree.value_of(r),
-                    plain: style == ScalarStyle::Plain,
-                    style,
-                })
-            }
+            KIND_SEQ => NodeKind::Seq(self.seq_of(r)),
+            KIND_MAP => NodeKind::Map(self.map_of(r)),
+            _ => NodeKind::Scalar(self.scalar_of(r)),
+        }
+    }
+
+    // Readers ask for one kind at a time, millions of times on a large tree: each accessor
+    // below looks at the record's kind before building anything.
+
+    fn seq_of(self, r: &Rec) -> Seq<'t> {
+        Seq {
+            tree: self.tree,
+            first: self.id + 1,
+            len: r.aux(),
+        }
+    }
+
+    fn map_of(self, r: &Rec) -> Map<'t> {
+        let mut map = Map {
+            tree: self.tree,
+            first: self.id + 1,
+            children: r.aux(),
+            len: r.aux() / 2,
+        };
+        if r.info & HAS_MERGE != 0 {
+            map.len = map.iter().count();
+        }
+        map
+    }
+
+    fn scalar_of(self, r: &Rec) -> Scalar<'t> {
+        let style = match (r.info >> STYLE_SHIFT) & 0b111 {
+            0 => ScalarStyle::Plain,
+            1 => ScalarStyle::SingleQuoted,
+            2 => ScalarStyle::DoubleQuoted,
+            3 => ScalarStyle::Literal,
+            _ => ScalarStyle::Folded,
+        };
+        Scalar {
+            text: self.tree.value_of(r),
+            plain: style == ScalarStyle::Plain,
+            style,
         }
     }
 
     /// The scalar, null included.
     pub fn scalar(self) -> Option<Scalar<'t>> {
-        match self.kind() {
-            NodeKind::Scalar(s) => Some(s),
-            _ => None,
-        }
+        let r = self.rec();
+        (r.kind() == KIND_SCALAR).then(|| self.scalar_of(r))
     }
 
     pub fn is_null(self) -> bool {
@@ -533,17 +538,13 @@ impl<'t> Node<'t> {
     }
 
     pub fn as_seq(self) -> Option<Seq<'t>> {
-        match self.kind() {
-            NodeKind::Seq(s) => Some(s),
-            _ => None,
-        }
+        let r = self.rec();
+        (r.kind() == KIND_SEQ).then(|| self.seq_of(r))
     }
 
     pub fn as_map(self) -> Option<Map<'t>> {
-        match self.kind() {
-            NodeKind::Map(m) => Some(m),
-            _ => None,
-        }
+        let r = self.rec();
+        (r.kind() == KIND_MAP).then(|| self.map_of(r))
     }
 
     /// Written in flow style (`[a, b]`, `{a: 1}`).
@@ -558,9 +559,11 @@ impl<'t> Node<'t> {
     }
 
     pub fn entry(self, key: &str) -> Option<Entry<'t>> {
-        self.as_map()?
-            .iter()
-            .find(|e| e.key.as_str().is_some_and(|k| k == key))
+        // The text first: building the scalar for every key is most of a lookup's cost.
+        self.as_map()?.iter().find(|e| {
+            let r = e.key.rec();
+            r.kind() == KIND_SCALAR && self.tree.value_of(r) == key && !e.key.is_null()
+        })
     }
 
     pub fn get(self, key: &str) -> Option<Node<'t>> {
@@ -623,9 +626,10 @@ impl TreeNode {
 }
 
 /// A field path such as `spec.rules[0].to[0].operation.methods`; keys holding `.` or `[` are
-/// quoted: `metadata.labels["istio.io/dataplane-mode"]`.
+/// quoted: `metadata.labels["istio.io/dataplane-mode"]`. Interned: the model keeps one for
+/// almost every value it reads, and the same paths recur in every object of a kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldPath(Box<str>);
+pub struct FieldPath(Atom);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
@@ -633,44 +637,54 @@ pub enum Segment {
     Index(usize),
 }
 
+/// Builds a path in a reused buffer, so that a path already interned costs no allocation.
+fn build_path(write: impl FnOnce(&mut String)) -> FieldPath {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        write(&mut buffer);
+        FieldPath(Atom::new(&buffer))
+    })
+}
+
 impl FieldPath {
     pub fn root() -> Self {
-        FieldPath(Box::default())
+        FieldPath::default()
     }
 
     /// Parses a dotted path written by a rule; keys in it must not need quoting.
     pub fn new(path: &str) -> Self {
-        FieldPath(path.into())
+        FieldPath(Atom::new(path))
     }
 
-    /// Paths are kept by the model for every field it reads: each is allocated at its exact
-    /// length.
     pub fn key(&self, key: &str) -> Self {
         if key.contains(['.', '[', ']', '"']) || key.is_empty() {
             let quoted = serde_json::to_string(key).unwrap_or_default();
-            let mut s = String::with_capacity(self.0.len() + quoted.len() + 2);
+            return build_path(|s| {
+                s.push_str(&self.0);
+                s.push('[');
+                s.push_str(&quoted);
+                s.push(']');
+            });
+        }
+        build_path(|s| {
             s.push_str(&self.0);
-            s.push('[');
-            s.push_str(&quoted);
-            s.push(']');
-            return FieldPath(s.into_boxed_str());
-        }
-        let mut s = String::with_capacity(self.0.len() + key.len() + 1);
-        s.push_str(&self.0);
-        if !s.is_empty() {
-            s.push('.');
-        }
-        s.push_str(key);
-        FieldPath(s.into_boxed_str())
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(key);
+        })
     }
 
     pub fn index(&self, i: usize) -> Self {
         use std::fmt::Write;
-        let digits = i.checked_ilog10().unwrap_or(0) as usize + 1;
-        let mut s = String::with_capacity(self.0.len() + digits + 2);
-        s.push_str(&self.0);
-        let _ = write!(s, "[{i}]");
-        FieldPath(s.into_boxed_str())
+        build_path(|s| {
+            s.push_str(&self.0);
+            let _ = write!(s, "[{i}]");
+        })
     }
 
     pub fn as_str(&self) -> &str {

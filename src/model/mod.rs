@@ -9,9 +9,12 @@ pub mod resources;
 pub mod selector;
 pub mod waypoints;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::hash::{HashMap, HashSet};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::intern::Atom;
 use crate::load::node::Node;
 use crate::load::{Inputs, ObjectId};
 use reader::Reader;
@@ -103,21 +106,23 @@ pub struct Model {
     pub findings: Vec<Finding>,
 
     namespace_by_name: HashMap<String, usize>,
+    /// For each of `namespaces`, its labels as the cluster has them (see `namespace_labels`).
+    namespace_labels: Vec<selector::Labels>,
     /// Namespaces any input object lives in, plus Namespace objects.
     namespaces_in_input: BTreeSet<String>,
     /// Namespaces whose contents the input shows: a Namespace object, workloads, Services,
     /// ServiceAccounts or Gateways (policies alone do not describe a namespace). Declared
     /// objects do not: declaring one object says nothing of its neighbours.
-    described: std::collections::HashSet<String>,
+    described: HashSet<String>,
     /// Namespaces with a Service, a Gateway, in the manifests (declared ones aside).
-    namespaces_with_services: std::collections::HashSet<String>,
-    namespaces_with_gateways: std::collections::HashSet<String>,
+    namespaces_with_services: HashSet<String>,
+    namespaces_with_gateways: HashSet<String>,
     /// Objects generated from declared facts (config file, command line).
-    declared: std::collections::HashSet<ObjectId>,
+    declared: HashSet<ObjectId>,
     workloads_by_namespace: HashMap<String, Vec<usize>>,
-    workloads_by_label: HashMap<(String, String, String), Vec<usize>>,
+    workloads_by_label: HashMap<(Atom, Atom, Atom), Vec<usize>>,
     /// (key, value) → workloads in every namespace.
-    workloads_by_any_label: HashMap<(String, String), Vec<usize>>,
+    workloads_by_any_label: HashMap<(Atom, Atom), Vec<usize>>,
     workloads_by_account: HashMap<(String, String), Vec<usize>>,
     accounts: HashMap<(String, String), usize>,
     accounts_by_namespace: HashMap<String, Vec<usize>>,
@@ -308,8 +313,8 @@ impl Model {
                 obj.name.as_str(),
             )
         };
-        let mut first: HashMap<_, ObjectId> = HashMap::new();
-        let mut last: HashMap<_, ObjectId> = HashMap::new();
+        let mut first: HashMap<_, ObjectId> = HashMap::default();
+        let mut last: HashMap<_, ObjectId> = HashMap::default();
         let objects = || ids.iter().map(|&id| (id, &inputs.objects[id]));
         for (id, obj) in objects() {
             if !obj.name.is_empty() {
@@ -332,7 +337,9 @@ impl Model {
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
                 m.declared.insert(id);
             }
-            if let Some(ns) = &obj.namespace {
+            if let Some(ns) = &obj.namespace
+                && !m.namespaces_in_input.contains(ns)
+            {
                 m.namespaces_in_input.insert(ns.clone());
             }
             if obj.name.is_empty() {
@@ -361,6 +368,7 @@ impl Model {
                 None => m.add_shadowed(inputs, id, last[&k]),
             }
         }
+        drop((first, last));
         m.index();
         m
     }
@@ -547,19 +555,21 @@ impl Model {
             )
             .chain(self.namespaces_with_gateways.iter().cloned());
         self.described = described.collect();
+        self.namespace_labels = self.namespaces.iter().map(Self::cluster_labels).collect();
         for (i, ns) in self.namespaces.iter().enumerate() {
             self.namespace_by_name.insert(ns.name.clone(), i);
             self.namespaces_in_input.insert(ns.name.clone());
         }
         for (i, w) in self.workloads.iter().enumerate() {
             let ns = w.meta.namespace.clone();
+            let ns_atom = Atom::new(&ns);
             self.workloads_by_namespace
                 .entry(ns.clone())
                 .or_default()
                 .push(i);
             for (k, v) in &w.pod_labels {
                 self.workloads_by_label
-                    .entry((ns.clone(), k.clone(), v.clone()))
+                    .entry((ns_atom.clone(), k.clone(), v.clone()))
                     .or_default()
                     .push(i);
                 self.workloads_by_any_label
@@ -608,9 +618,11 @@ impl Model {
     // ------------------------------------------------------------ lookups
 
     pub fn namespace(&self, name: &str) -> Option<&Meta> {
-        self.namespace_by_name
-            .get(name)
-            .map(|&i| &self.namespaces[i])
+        self.namespace_index(name).map(|i| &self.namespaces[i])
+    }
+
+    fn namespace_index(&self, name: &str) -> Option<usize> {
+        self.namespace_by_name.get(name).copied()
     }
 
     /// Whether a namespace is known to exist: a Namespace object, any input object in it, a
@@ -688,7 +700,7 @@ impl Model {
                 .iter()
                 .map(|(k, v)| {
                     self.workloads_by_label
-                        .get(&(ns.to_string(), k.clone(), v.clone()))
+                        .get(&(Atom::new(ns), k.clone(), v.clone()))
                         .map_or(&[][..], |v| v.as_slice())
                 })
                 .min_by_key(|c| c.len())
@@ -833,7 +845,7 @@ impl Model {
                 namespace.is_none_or(|ns| ns == g.meta.namespace) && {
                     let mut labels = g.meta.labels.clone();
                     for key in selector::GATEWAY_POD_LABELS {
-                        labels.push((key.to_string(), g.meta.name.clone()));
+                        labels.push((Atom::new(key), Atom::new(&g.meta.name)));
                     }
                     sel.matches(&labels)
                 }

@@ -2,9 +2,11 @@
 //! AL002 finding at its path and read as absent, so one bad field never hides the rest.
 
 use crate::finding::{Finding, Location, Severity};
+use crate::intern::Atom;
 use crate::load::ObjectId;
 use crate::load::node::Seq;
 use crate::load::node::{FieldPath, Node};
+use crate::model::selector::Labels;
 
 /// A string read from the input, with the path it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,11 +217,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A map of strings to strings (labels, annotations, matchLabels).
-    pub fn string_map(
-        &mut self,
-        node: Option<Node<'_>>,
-        path: &FieldPath,
-    ) -> Vec<(String, String)> {
+    pub fn string_map(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Labels {
         let Some(map) = self.map(node, path) else {
             return Vec::new();
         };
@@ -228,9 +226,9 @@ impl<'a> Reader<'a> {
         for e in entries {
             let Some(k) = e.key.as_str() else { continue };
             match e.value.scalar() {
-                Some(v) if v.is_null() => out.push((k.to_string(), String::new())),
+                Some(v) if v.is_null() => out.push((Atom::new(k), Atom::default())),
                 Some(v) if !v.plain || v.type_name() == "a string" => {
-                    out.push((k.to_string(), v.text.to_string()))
+                    out.push((Atom::new(k), Atom::new(v.text)))
                 }
                 // Not a string: the path is built only to report it.
                 _ => {

@@ -1,10 +1,11 @@
 //! Kubernetes label selectors: `matchLabels` plus `matchExpressions`.
 
+use crate::intern::Atom;
 use crate::load::node::{FieldPath, Node};
 
 use super::reader::Reader;
 
-pub type Labels = Vec<(String, String)>;
+pub type Labels = Vec<(Atom, Atom)>;
 
 pub fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
     labels
@@ -63,7 +64,7 @@ impl LabelSelector {
             .match_labels
             .iter()
             .filter(|(k, _)| k == key)
-            .map(|(_, v)| (v.clone(), self.path.key("matchLabels").key(key)))
+            .map(|(_, v)| (v.to_string(), self.path.key("matchLabels").key(key)))
             .collect();
         for r in &self.expressions {
             if r.key == key && r.operator == Operator::In {
@@ -175,7 +176,7 @@ mod tests {
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (Atom::new(k), Atom::new(v)))
             .collect()
     }
 

@@ -2,7 +2,10 @@
 //! the object wins over its namespace's; `none` opts out; `istio.io/use-waypoint-namespace` points
 //! elsewhere.
 
+use std::borrow::Cow;
+
 use crate::finding::Location;
+use crate::intern::Atom;
 use crate::load::node::FieldPath;
 
 use super::resources::{Gateway, Meta, Service, Workload};
@@ -139,19 +142,29 @@ impl Model {
     /// Labels of a namespace as the cluster has them: its Namespace object's, plus
     /// `kubernetes.io/metadata.name`, which every namespace carries. Without a Namespace object
     /// only that label is known, and `complete` is false.
-    pub fn namespace_labels(&self, namespace: &str) -> (Labels, bool) {
-        let mut labels = vec![(super::METADATA_NAME.to_string(), namespace.to_string())];
-        match self.namespace(namespace) {
-            Some(ns) => {
-                labels.extend(
-                    ns.labels
-                        .iter()
-                        .filter(|(k, _)| k != super::METADATA_NAME)
-                        .cloned(),
-                );
-                (labels, true)
-            }
-            None => (labels, false),
+    pub fn namespace_labels(&self, namespace: &str) -> (Cow<'_, Labels>, bool) {
+        match self.namespace_index(namespace) {
+            Some(i) => (Cow::Borrowed(&self.namespace_labels[i]), true),
+            None => (
+                Cow::Owned(vec![(
+                    Atom::new(super::METADATA_NAME),
+                    Atom::new(namespace),
+                )]),
+                false,
+            ),
         }
+    }
+
+    /// What [`Model::namespace_labels`] says of a Namespace object, worked out once: the engine
+    /// asks for every pair of pods it judges.
+    pub(super) fn cluster_labels(ns: &Meta) -> Labels {
+        let mut labels = vec![(Atom::new(super::METADATA_NAME), Atom::new(&ns.name))];
+        labels.extend(
+            ns.labels
+                .iter()
+                .filter(|(k, _)| k != super::METADATA_NAME)
+                .cloned(),
+        );
+        labels
     }
 }
