@@ -170,7 +170,7 @@ pub fn judge(engine: &Engine, flow: &Flow) -> FlowVerdict {
             };
         }
     };
-    let mut pairs = Vec::new();
+    let mut pairs = Vec::with_capacity(srcs.len() * dsts.len());
     for src in &srcs {
         for (dst, port, service) in &dsts {
             if src == dst {

@@ -378,6 +378,13 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         })
         .collect();
     let mut inputs = Inputs::default();
+    // Sized once: grown by doubling, the objects of a large tree would hold a third more.
+    inputs
+        .files
+        .reserve_exact(parts.iter().map(|p| p.files.len()).sum());
+    inputs
+        .objects
+        .reserve_exact(parts.iter().map(|p| p.objects.len()).sum());
     for part in parts {
         inputs.absorb(part);
     }

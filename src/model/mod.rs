@@ -569,11 +569,11 @@ impl Model {
                 .push(i);
             for (k, v) in &w.pod_labels {
                 self.workloads_by_label
-                    .entry((ns_atom.clone(), k.clone(), v.clone()))
+                    .entry((ns_atom, *k, *v))
                     .or_default()
                     .push(i);
                 self.workloads_by_any_label
-                    .entry((k.clone(), v.clone()))
+                    .entry((*k, *v))
                     .or_default()
                     .push(i);
             }
@@ -700,7 +700,7 @@ impl Model {
                 .iter()
                 .map(|(k, v)| {
                     self.workloads_by_label
-                        .get(&(Atom::new(ns), k.clone(), v.clone()))
+                        .get(&(Atom::new(ns), *k, *v))
                         .map_or(&[][..], |v| v.as_slice())
                 })
                 .min_by_key(|c| c.len())
@@ -716,7 +716,7 @@ impl Model {
                 .iter()
                 .map(|(k, v)| {
                     self.workloads_by_any_label
-                        .get(&(k.clone(), v.clone()))
+                        .get(&(*k, *v))
                         .map_or(&[][..], |v| v.as_slice())
                 })
                 .min_by_key(|c| c.len())

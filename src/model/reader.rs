@@ -6,7 +6,7 @@ use crate::intern::Atom;
 use crate::load::ObjectId;
 use crate::load::node::Seq;
 use crate::load::node::{FieldPath, Node};
-use crate::model::selector::Labels;
+use crate::model::selector::{Annotations, Labels};
 
 /// A string read from the input, with the path it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,10 +145,15 @@ impl<'a> Reader<'a> {
 
     /// A list of strings.
     pub fn strings(&mut self, parent: Node<'_>, key: &str, path: &FieldPath) -> Vec<Str> {
-        self.items(parent, key, path)
-            .into_iter()
-            .filter_map(|(n, p)| self.string(Some(n), &p))
-            .collect()
+        let items = self.items(parent, key, path);
+        // Sized from the list: most lists hold one or two strings.
+        let mut out = Vec::with_capacity(items.len());
+        out.extend(
+            items
+                .into_iter()
+                .filter_map(|(n, p)| self.string(Some(n), &p)),
+        );
+        out
     }
 
     pub fn int(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Option<i64> {
@@ -216,8 +221,22 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A map of strings to strings (labels, annotations, matchLabels).
+    /// A map of strings to strings: labels, matchLabels, a Service's selector.
     pub fn string_map(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Labels {
+        self.entries_of_strings(node, path, Atom::new)
+    }
+
+    /// Annotations: free text, not interned.
+    pub fn annotation_map(&mut self, node: Option<Node<'_>>, path: &FieldPath) -> Annotations {
+        self.entries_of_strings(node, path, str::to_string)
+    }
+
+    fn entries_of_strings<V>(
+        &mut self,
+        node: Option<Node<'_>>,
+        path: &FieldPath,
+        value: impl Fn(&str) -> V,
+    ) -> Vec<(Atom, V)> {
         let Some(map) = self.map(node, path) else {
             return Vec::new();
         };
@@ -226,9 +245,9 @@ impl<'a> Reader<'a> {
         for e in entries {
             let Some(k) = e.key.as_str() else { continue };
             match e.value.scalar() {
-                Some(v) if v.is_null() => out.push((Atom::new(k), Atom::default())),
+                Some(v) if v.is_null() => out.push((Atom::new(k), value(""))),
                 Some(v) if !v.plain || v.type_name() == "a string" => {
-                    out.push((Atom::new(k), Atom::new(v.text)))
+                    out.push((Atom::new(k), value(v.text)))
                 }
                 // Not a string: the path is built only to report it.
                 _ => {

@@ -4,7 +4,7 @@ use crate::load::node::{FieldPath, Node};
 use crate::load::{Object, ObjectId};
 
 use super::reader::{IntOrString, Reader, Str};
-use super::selector::{LabelSelector, Labels};
+use super::selector::{Annotations, LabelSelector, Labels};
 
 fn p(s: &str) -> FieldPath {
     FieldPath::new(s)
@@ -16,7 +16,7 @@ pub struct Meta {
     pub name: String,
     pub namespace: String,
     pub labels: Labels,
-    pub annotations: Labels,
+    pub annotations: Annotations,
 }
 
 impl Meta {
@@ -41,7 +41,7 @@ impl Meta {
             name: obj.name.clone(),
             namespace: obj.namespace_or_empty().to_string(),
             labels: r.string_map(meta.and_then(|m| m.get("labels")), &p("metadata.labels")),
-            annotations: r.string_map(
+            annotations: r.annotation_map(
                 meta.and_then(|m| m.get("annotations")),
                 &p("metadata.annotations"),
             ),
@@ -121,7 +121,7 @@ pub struct Workload {
     /// Path of the pod spec: `spec.template.spec`, `spec` for a Pod, ...
     pub pod_spec: FieldPath,
     pub pod_labels: Labels,
-    pub pod_annotations: Labels,
+    pub pod_annotations: Annotations,
     /// `serviceAccountName` as written; None means `default`.
     pub service_account: Option<Str>,
     pub host_network: bool,
@@ -213,7 +213,7 @@ impl Workload {
                     tmeta.and_then(|m| m.get("labels")),
                     &tpath.key("metadata").key("labels"),
                 ),
-                r.string_map(
+                r.annotation_map(
                     tmeta.and_then(|m| m.get("annotations")),
                     &tpath.key("metadata").key("annotations"),
                 ),
@@ -633,8 +633,11 @@ fn read_netpol_rules(
     list: &str,
     peers_key: &str,
 ) -> Vec<NetPolRule> {
-    let mut rules = Vec::new();
-    for (rule, rp) in r.items(spec, list, &p("spec")) {
+    // Vectors are sized from the list they are read from: grown from empty, a vector of one
+    // holds room for four, and a large tree has tens of thousands of them.
+    let items = r.items(spec, list, &p("spec"));
+    let mut rules = Vec::with_capacity(items.len());
+    for (rule, rp) in items {
         if rule.is_null() {
             // `- {}` written as `-`: allows everything.
             rules.push(NetPolRule {
@@ -647,8 +650,9 @@ fn read_netpol_rules(
         if r.map(Some(rule), &rp).is_none() {
             continue;
         }
-        let mut peers = Vec::new();
-        for (peer, pp) in r.items(rule, peers_key, &rp) {
+        let items = r.items(rule, peers_key, &rp);
+        let mut peers = Vec::with_capacity(items.len());
+        for (peer, pp) in items {
             if r.map(Some(peer), &pp).is_none() {
                 continue;
             }
@@ -702,8 +706,9 @@ fn read_netpol_rules(
                 path: pp,
             });
         }
-        let mut ports = Vec::new();
-        for (port, pp) in r.items(rule, "ports", &rp) {
+        let items = r.items(rule, "ports", &rp);
+        let mut ports = Vec::with_capacity(items.len());
+        for (port, pp) in items {
             if r.map(Some(port), &pp).is_none() {
                 continue;
             }
@@ -933,8 +938,9 @@ fn read_clauses(
     inner: &str,
 ) -> Option<Vec<Clause>> {
     rule.get(list).filter(|n| !n.is_null())?;
-    let mut out = Vec::new();
-    for (item, ip) in r.items(rule, list, rp) {
+    let items = r.items(rule, list, rp);
+    let mut out = Vec::with_capacity(items.len());
+    for (item, ip) in items {
         if r.map(Some(item), &ip).is_none() {
             continue;
         }
@@ -943,8 +949,9 @@ fn read_clauses(
             r.invalid(&ip, format!("each `{list}` entry needs `{inner}`"));
             continue;
         };
-        let mut fields = Vec::new();
-        for e in clause.as_map().unwrap_or_default() {
+        let entries = clause.as_map().unwrap_or_default();
+        let mut fields = Vec::with_capacity(entries.len());
+        for e in entries {
             let Some(name) = e.key.as_str() else { continue };
             let fp = cp.key(name);
             let values = r.strings(clause, name, &cp);

@@ -5,13 +5,17 @@ use crate::load::node::{FieldPath, Node};
 
 use super::reader::Reader;
 
+/// Labels are short (63 characters at most) and recur across objects: interned.
 pub type Labels = Vec<(Atom, Atom)>;
 
-pub fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
+/// Annotation values are free text, some of it long (a JSON document): kept as read.
+pub type Annotations = Vec<(Atom, String)>;
+
+pub fn label<'a, V: AsRef<str>>(labels: &'a [(Atom, V)], key: &str) -> Option<&'a str> {
     labels
         .iter()
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

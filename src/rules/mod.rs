@@ -178,6 +178,25 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// Judges every flow on every core before the rules run, when a rule will read the
+    /// verdicts: they are the longest of the shared inputs, and built inside a rule they would
+    /// take one core. Outside any cell's initialiser, so rayon may be used here.
+    fn judge_flows_in_parallel(&self) {
+        use rayon::prelude::*;
+        if self.flow_verdicts.get().is_some() {
+            return;
+        }
+        let engine = self.engine();
+        let verdicts: Vec<_> = self
+            .flows()
+            .flows
+            .par_iter()
+            .map(|f| crate::flows::verdict::judge(engine, f))
+            .collect();
+        // Only this function sets the cell before the rules run, so it cannot be set already.
+        let _ = self.flow_verdicts.set(verdicts);
+    }
+
     /// The engine's verdict on each of [`Context::flows`], in the same order.
     pub fn flow_verdicts(&self) -> &[crate::flows::verdict::FlowVerdict] {
         self.flow_verdicts.get_or_init(|| {
@@ -342,10 +361,20 @@ pub fn find(code: &str) -> Option<&'static Rule> {
 
 /// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
 /// specific rule reported the same field.
+/// The rules that read [`Context::flow_verdicts`] (one missing here still gets them, built on
+/// one core).
+const FLOW_RULES: [&str; 3] = ["AL501", "AL502", "AL503"];
+
 pub fn run(ctx: &Context) -> Vec<Finding> {
     use rayon::prelude::*;
     // Rules are pure functions of the context: they run on every core, and their findings are
     // joined in the registry's order, so the output is the same whatever ran first.
+    if FLOW_RULES
+        .iter()
+        .any(|code| ctx.options.selection.enabled(code))
+    {
+        ctx.judge_flows_in_parallel();
+    }
     let per_rule: Vec<Vec<Finding>> = RULES
         .par_iter()
         .map(|rule| {
