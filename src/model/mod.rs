@@ -369,6 +369,7 @@ impl Model {
             }
         }
         drop((first, last));
+        m.trim();
         m.index();
         m
     }
@@ -522,6 +523,30 @@ impl Model {
             Some(Typed::ConfigMap(c)) => self.config_maps.push(c),
             None => {}
         }
+    }
+
+    /// Gives back what the resource vectors grew beyond their length while objects were added:
+    /// up to half of each, held until the rules have run otherwise.
+    fn trim(&mut self) {
+        self.namespaces.shrink_to_fit();
+        self.workloads.shrink_to_fit();
+        self.service_accounts.shrink_to_fit();
+        self.services.shrink_to_fit();
+        self.network_policies.shrink_to_fit();
+        self.authorization_policies.shrink_to_fit();
+        self.peer_authentications.shrink_to_fit();
+        self.request_authentications.shrink_to_fit();
+        self.gateways.shrink_to_fit();
+        self.gateway_classes.shrink_to_fit();
+        self.http_routes.shrink_to_fit();
+        self.grpc_routes.shrink_to_fit();
+        self.l4_routes.shrink_to_fit();
+        self.listener_sets.shrink_to_fit();
+        self.service_entries.shrink_to_fit();
+        self.x_backends.shrink_to_fit();
+        self.inference_pools.shrink_to_fit();
+        self.reference_grants.shrink_to_fit();
+        self.config_maps.shrink_to_fit();
     }
 
     fn index(&mut self) {

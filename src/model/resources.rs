@@ -228,14 +228,14 @@ impl Workload {
         let host_network = r
             .bool(spec.get("hostNetwork"), &pod_spec.key("hostNetwork"))
             .unwrap_or(false);
-        let mut containers = Vec::new();
-        for list in ["initContainers", "containers"] {
-            for (c, cp) in r.items(spec, list, &pod_spec) {
-                if r.map(Some(c), &cp).is_none() {
-                    continue;
-                }
-                containers.push(read_container(r, c, &cp));
+        let mut listed = r.items(spec, "initContainers", &pod_spec);
+        listed.extend(r.items(spec, "containers", &pod_spec));
+        let mut containers = Vec::with_capacity(listed.len());
+        for (c, cp) in listed {
+            if r.map(Some(c), &cp).is_none() {
+                continue;
             }
+            containers.push(read_container(r, c, &cp));
         }
         let owner = if obj.kind == "Pod" {
             controller_owner(obj.node())
@@ -276,8 +276,9 @@ fn read_container(r: &mut Reader, c: Node<'_>, cp: &FieldPath) -> Container {
         .field_string(c, "name", cp)
         .map(|s| s.value)
         .unwrap_or_default();
-    let mut ports = Vec::new();
-    for (port, pp) in r.items(c, "ports", cp) {
+    let listed = r.items(c, "ports", cp);
+    let mut ports = Vec::with_capacity(listed.len());
+    for (port, pp) in listed {
         if r.map(Some(port), &pp).is_none() {
             continue;
         }
@@ -320,8 +321,9 @@ fn read_container(r: &mut Reader, c: Node<'_>, cp: &FieldPath) -> Container {
         }
     }
     let mut env = Vec::new();
-    let mut env_from_config_map_keys = Vec::new();
-    for (e, ep) in r.items(c, "env", cp) {
+    let listed = r.items(c, "env", cp);
+    let mut env_from_config_map_keys = Vec::with_capacity(listed.len());
+    for (e, ep) in listed {
         if r.map(Some(e), &ep).is_none() {
             continue;
         }
@@ -354,8 +356,9 @@ fn read_container(r: &mut Reader, c: Node<'_>, cp: &FieldPath) -> Container {
             });
         }
     }
-    let mut env_from_config_maps = Vec::new();
-    for (e, ep) in r.items(c, "envFrom", cp) {
+    let listed = r.items(c, "envFrom", cp);
+    let mut env_from_config_maps = Vec::with_capacity(listed.len());
+    for (e, ep) in listed {
         if r.map(Some(e), &ep).is_none() {
             continue;
         }
@@ -862,8 +865,9 @@ impl AuthorizationPolicy {
                 return None;
             }
         };
-        let mut rules = Vec::new();
-        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+        let listed = r.items(spec, "rules", &p("spec"));
+        let mut rules = Vec::with_capacity(listed.len());
+        for (rule, rp) in listed {
             if rule.is_null() {
                 rules.push(AuthzRule {
                     path: rp,
@@ -878,8 +882,9 @@ impl AuthorizationPolicy {
             }
             let from = read_clauses(r, rule, &rp, "from", "source");
             let to = read_clauses(r, rule, &rp, "to", "operation");
-            let mut when = Vec::new();
-            for (c, cp) in r.items(rule, "when", &rp) {
+            let listed = r.items(rule, "when", &rp);
+            let mut when = Vec::with_capacity(listed.len());
+            for (c, cp) in listed {
                 if r.map(Some(c), &cp).is_none() {
                     continue;
                 }
@@ -1219,8 +1224,9 @@ impl Gateway {
 
 /// The `listeners` of a Gateway or a ListenerSet.
 fn read_listeners(r: &mut Reader, spec: Node<'_>, base: &FieldPath) -> Vec<Listener> {
-    let mut listeners = Vec::new();
-    for (l, lp) in r.items(spec, "listeners", base) {
+    let listed = r.items(spec, "listeners", base);
+    let mut listeners = Vec::with_capacity(listed.len());
+    for (l, lp) in listed {
         if r.map(Some(l), &lp).is_none() {
             continue;
         }
@@ -1559,13 +1565,15 @@ pub struct HttpRoute {
 impl HttpRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<HttpRoute> {
         let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
-        let mut rules = Vec::new();
-        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+        let listed = r.items(spec, "rules", &p("spec"));
+        let mut rules = Vec::with_capacity(listed.len());
+        for (rule, rp) in listed {
             if r.map(Some(rule), &rp).is_none() {
                 continue;
             }
-            let mut matches = Vec::new();
-            for (m, mp) in r.items(rule, "matches", &rp) {
+            let listed = r.items(rule, "matches", &rp);
+            let mut matches = Vec::with_capacity(listed.len());
+            for (m, mp) in listed {
                 if r.map(Some(m), &mp).is_none() {
                     continue;
                 }
@@ -1656,13 +1664,15 @@ pub struct GrpcRoute {
 impl GrpcRoute {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<GrpcRoute> {
         let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
-        let mut rules = Vec::new();
-        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+        let listed = r.items(spec, "rules", &p("spec"));
+        let mut rules = Vec::with_capacity(listed.len());
+        for (rule, rp) in listed {
             if r.map(Some(rule), &rp).is_none() {
                 continue;
             }
-            let mut matches = Vec::new();
-            for (m, mp) in r.items(rule, "matches", &rp) {
+            let listed = r.items(rule, "matches", &rp);
+            let mut matches = Vec::with_capacity(listed.len());
+            for (m, mp) in listed {
                 if r.map(Some(m), &mp).is_none() {
                     continue;
                 }
@@ -1702,8 +1712,9 @@ pub const HTTP_METHODS: [&str; 9] = [
 ];
 
 fn read_parent_refs(r: &mut Reader, spec: Node<'_>, meta: &Meta) -> Vec<ParentRef> {
-    let mut out = Vec::new();
-    for (n, pp) in r.items(spec, "parentRefs", &p("spec")) {
+    let listed = r.items(spec, "parentRefs", &p("spec"));
+    let mut out = Vec::with_capacity(listed.len());
+    for (n, pp) in listed {
         if r.map(Some(n), &pp).is_none() {
             continue;
         }
@@ -1846,8 +1857,9 @@ impl L4Route {
             _ => "UDPRoute",
         };
         let (spec, parent_refs, hostnames) = read_route_head(r, obj, &meta)?;
-        let mut rules = Vec::new();
-        for (rule, rp) in r.items(spec, "rules", &p("spec")) {
+        let listed = r.items(spec, "rules", &p("spec"));
+        let mut rules = Vec::with_capacity(listed.len());
+        for (rule, rp) in listed {
             if r.map(Some(rule), &rp).is_none() {
                 continue;
             }
@@ -1899,8 +1911,9 @@ pub struct ReferenceGrant {
 impl ReferenceGrant {
     pub fn read(r: &mut Reader, obj: &Object, meta: Meta) -> Option<ReferenceGrant> {
         let spec = r.map(obj.node().get("spec"), &p("spec"))?;
-        let mut from = Vec::new();
-        for (n, fp) in r.items(spec, "from", &p("spec")) {
+        let listed = r.items(spec, "from", &p("spec"));
+        let mut from = Vec::with_capacity(listed.len());
+        for (n, fp) in listed {
             if r.map(Some(n), &fp).is_none() {
                 continue;
             }
@@ -1919,8 +1932,9 @@ impl ReferenceGrant {
                     .unwrap_or_default(),
             });
         }
-        let mut to = Vec::new();
-        for (n, tp) in r.items(spec, "to", &p("spec")) {
+        let listed = r.items(spec, "to", &p("spec"));
+        let mut to = Vec::with_capacity(listed.len());
+        for (n, tp) in listed {
             if r.map(Some(n), &tp).is_none() {
                 continue;
             }
