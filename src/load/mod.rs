@@ -356,6 +356,8 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         .map(|(display, content, role)| {
             let content = match content {
                 Content::Read(c) => c,
+                // Only `--diff` and an editor hold texts in place of files.
+                Content::File(p) if opts.overlay.is_empty() => read_file(&p, opts.max_file_size),
                 Content::File(p) => match opts.overlay.get(&normalize(&cwd.join(&p))) {
                     Some(text) => Ok(text.clone().into_bytes()),
                     None => read_file(&p, opts.max_file_size),
@@ -841,29 +843,55 @@ fn walk(
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
     };
-    let mut found: Vec<PathBuf> = Vec::new();
-    for e in ignore::WalkBuilder::new(dir)
+    // Walked on every core (a large tree has thousands of folders, each with its ignore files
+    // to look for); what is found is sorted below, so the order of the walk does not show.
+    let found: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::default();
+    let skipped_links: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::default();
+    ignore::WalkBuilder::new(dir)
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
         .follow_links(false)
-        .build()
-        .filter_map(Result::ok)
-    {
-        let Some(t) = e.file_type() else { continue };
-        if t.is_symlink() {
-            // Links are not followed (a link can leave the tree, or loop): say so when it
-            // points at what would have been read.
-            let p = e.path();
-            if (has_extension(p) || p.is_dir()) && !excludes.is_excluded(p) {
-                warnings.push(format!(
-                    "{}: symbolic link skipped (links are not followed); pass its target as a path to lint it",
-                    display(p)
-                ));
-            }
-        } else if t.is_file() && has_extension(e.path()) && !excludes.is_excluded(e.path()) {
-            found.push(e.into_path());
-        }
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                let Ok(e) = entry else {
+                    return ignore::WalkState::Continue;
+                };
+                let Some(t) = e.file_type() else {
+                    return ignore::WalkState::Continue;
+                };
+                let keep = |list: &std::sync::Mutex<Vec<PathBuf>>, path: PathBuf| {
+                    list.lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(path)
+                };
+                if t.is_symlink() {
+                    // Links are not followed (a link can leave the tree, or loop): say so when
+                    // it points at what would have been read.
+                    let p = e.path();
+                    if (has_extension(p) || p.is_dir()) && !excludes.is_excluded(p) {
+                        keep(&skipped_links, e.into_path());
+                    }
+                } else if t.is_file() && has_extension(e.path()) && !excludes.is_excluded(e.path())
+                {
+                    keep(&found, e.into_path());
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let found = found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut skipped_links = skipped_links
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    skipped_links.sort();
+    for p in skipped_links {
+        warnings.push(format!(
+            "{}: symbolic link skipped (links are not followed); pass its target as a path to lint it",
+            display(&p)
+        ));
     }
     let mut kustomizations: Vec<PathBuf> = found
         .iter()
