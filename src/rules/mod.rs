@@ -359,12 +359,12 @@ pub fn find(code: &str) -> Option<&'static Rule> {
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
-/// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
-/// specific rule reported the same field.
 /// The rules that read [`Context::flow_verdicts`] (one missing here still gets them, built on
 /// one core).
 const FLOW_RULES: [&str; 3] = ["AL501", "AL502", "AL503"];
 
+/// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
+/// specific rule reported the same field.
 pub fn run(ctx: &Context) -> Vec<Finding> {
     use rayon::prelude::*;
     // Rules are pure functions of the context: they run on every core, and their findings are
