@@ -178,6 +178,7 @@ impl Settings {
                     flows: file.flows.clone(),
                 }),
                 overlay: Default::default(),
+                stdin_bytes: None,
             },
             model: ModelOptions {
                 incomplete: false,
@@ -359,6 +360,13 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
     let mut fixed = Fixed::default();
     // Without writing, the fixed texts stand in for the files when linting again.
     let mut options = options.clone();
+    // Each pass lints again, and standard input can be read only once: every pass gets the
+    // text read here (fixes never edit it, so it stays what the user piped in).
+    if options.load.stdin_bytes.is_none() && options.load.paths.iter().any(|p| p.as_os_str() == "-")
+    {
+        options.load.stdin_bytes =
+            Some(load::read_stdin(options.load.max_file_size).map_err(RunError::Load)?);
+    }
     for _ in 0..fix::MAX_PASSES {
         let (inputs, findings) = lint(&options)?;
         let pass = fix::plan(&inputs, &findings, unsafe_fixes, &options);
@@ -382,10 +390,9 @@ pub fn fix(options: &LintOptions, unsafe_fixes: bool, write: bool) -> Result<Fix
                 None => fixed.files.push((path, old, new)),
             }
         }
-        // kustomize renders from the disk, and standard input is read once: without writing, a
-        // second pass would judge the old text.
-        let stdin = options.load.paths.iter().any(|p| p.as_os_str() == "-");
-        if !write && (pass.through_render || stdin) {
+        // kustomize renders from the disk: without writing, a second pass would judge the old
+        // text.
+        if !write && pass.through_render {
             break;
         }
     }
@@ -662,6 +669,7 @@ impl Default for LintOptions {
                 template_documents: false,
                 config: None,
                 overlay: Default::default(),
+                stdin_bytes: None,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

@@ -503,14 +503,16 @@ fn a_json_manifest_gets_no_yaml_written_into_it() {
 }
 
 #[test]
-fn diff_with_standard_input_stops_after_one_pass() {
-    // Standard input is read once: a second pass would lint without it and find fixes for a
-    // world where its objects are missing.
+fn diff_with_standard_input_keeps_it_for_every_pass() {
+    // Standard input can be read only once, and every pass lints again: each pass must see the
+    // text piped in, or the second would find fixes for a world where its objects are missing
+    // (here: append the ServiceAccount that standard input holds).
     let dir = scratch("fix_diff_stdin");
     let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
+    // Two passes: `spiffe://` dropped first (AL208), then the namespace's did-you-mean (AL210).
     let policy = WEB_ON_DEFAULT.replace(
         "cluster.local/ns/shop/sa/web",
-        "spiffe://cluster.local/ns/shop/sa/web",
+        "spiffe://cluster.local/ns/shopp/sa/web",
     );
     std::fs::write(dir.join("p.yaml"), &policy).unwrap();
     std::fs::write(dir.join("web.yaml"), WEB_DEPLOYMENT).unwrap();
@@ -539,7 +541,11 @@ fn diff_with_standard_input_stops_after_one_pass() {
     let o = child.wait_with_output().unwrap();
     let diff = String::from_utf8_lossy(&o.stdout);
     assert!(
-        diff.contains("-            principals: [\"spiffe://"),
+        diff.contains("-            principals: [\"spiffe://cluster.local/ns/shopp/sa/web\"]"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+            principals: [\"cluster.local/ns/shop/sa/web\"]"),
         "{diff}"
     );
     assert!(!diff.contains("kind: ServiceAccount"), "{diff}");

@@ -145,6 +145,20 @@ pub struct LoadOptions {
     /// Texts that stand for files on disk (absolute, normalised paths): the fixed texts
     /// `--diff` lints again without writing them. Renderers still read the disk.
     pub overlay: std::collections::HashMap<PathBuf, String>,
+    /// Standard input, when it was read before loading: the fix loop lints several times, and
+    /// standard input can be read only once.
+    pub stdin_bytes: Option<Vec<u8>>,
+}
+
+/// Reads standard input, stopping one byte past `max_file_size` so that the loader can refuse it
+/// as too large.
+pub fn read_stdin(max_file_size: u64) -> Result<Vec<u8>, LoadError> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(max_file_size + 1)
+        .read_to_end(&mut buf)
+        .map_err(LoadError::Stdin)?;
+    Ok(buf)
 }
 
 /// The config file as the inputs need it: where findings about its declared flows point.
@@ -221,11 +235,10 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         let first = sources.len();
         let mut read_already = false;
         if path.as_os_str() == STDIN {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(opts.max_file_size + 1)
-                .read_to_end(&mut buf)
-                .map_err(LoadError::Stdin)?;
+            let buf = match &opts.stdin_bytes {
+                Some(bytes) => bytes.clone(),
+                None => read_stdin(opts.max_file_size)?,
+            };
             let content = if buf.len() as u64 > opts.max_file_size {
                 Err(too_large(opts.max_file_size))
             } else {
