@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the language server over standard input and output, for editors: diagnostics as
+    /// you type, for the workspace folder linted as `check .` there.
+    Server,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]

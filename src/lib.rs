@@ -19,6 +19,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod suppress;
 
 use finding::{Finding, Location, Severity};

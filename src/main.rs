@@ -27,6 +27,13 @@ fn main() -> ExitCode {
         Some(Command::Explain { rule }) => explain(&rule),
         Some(Command::Graph(args)) => graph(&args),
         Some(Command::Init { force }) => init(force),
+        Some(Command::Server) => match ambient_lint::server::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("ambient-lint: error: the language server stopped: {e}");
+                CANNOT_RUN
+            }
+        },
         Some(Command::Completions { shell }) => {
             // The generator panics when its writer fails, so it writes to memory first.
             let mut script = Vec::new();

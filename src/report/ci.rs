@@ -11,7 +11,6 @@ use crate::finding::Severity;
 use crate::rules;
 
 const TOOL: &str = "ambient-lint";
-const HELP_BASE: &str = "https://github.com/ambient-lint/ambient-lint/blob/main/rules/";
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -89,7 +88,7 @@ impl Report<'_> {
                     "shortDescription": {"text": r.summary},
                     "fullDescription": {"text": section(r.doc, "What it does")},
                     "help": {"text": section(r.doc, "Why it breaks"), "markdown": r.doc},
-                    "helpUri": format!("{HELP_BASE}{}-{}.md", r.code, r.name),
+                    "helpUri": crate::rules::doc_url(r),
                     "defaultConfiguration": {"level": level(r.severity)},
                     "properties": {"tags": [area(r.code)]},
                 })

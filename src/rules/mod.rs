@@ -404,6 +404,14 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     findings
 }
 
+/// Where a rule's document is read online: SARIF's `helpUri`, the editor's link on a code.
+pub fn doc_url(rule: &Rule) -> String {
+    format!(
+        "https://github.com/ambient-lint/ambient-lint/blob/main/rules/{}-{}.md",
+        rule.code, rule.name
+    )
+}
+
 /// Shorthand for a rule file: the finding constructor bound to the rule's code and severity.
 pub fn finding(
     rule: &Rule,

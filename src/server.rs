@@ -1,0 +1,423 @@
+//! `ambient-lint server`: a language server over standard input and output. The workspace
+//! folder is the context, linted as `ambient-lint check .` would lint it there (its config file,
+//! units and kustomize handling included); the editor's unsaved texts stand in for the files
+//! they edit. After every change the whole workspace is linted again, so that a Namespace label
+//! edited in one file moves findings in the others: diagnostics are published for every file
+//! that has findings, and cleared for every file that no longer has any.
+//!
+//! This first version publishes diagnostics; code actions, navigation and hover come next
+//! (issue 12).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::{
+    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
+    InitializeParams, Location as LspLocation, NumberOrString, Position, PositionEncodingKind,
+    PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::load::Inputs;
+
+/// Runs the server until the editor says `exit`. An error is a broken protocol (the editor went
+/// away mid-message), not a finding.
+pub fn run() -> Result<(), String> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(&connection)?;
+    drop(connection);
+    io_threads.join().map_err(|e| e.to_string())
+}
+
+fn serve(connection: &Connection) -> Result<(), String> {
+    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+    let params: InitializeParams = serde_json::from_value(params).map_err(|e| e.to_string())?;
+    // Columns in UTF-8 bytes when the editor can take them (no conversion), else UTF-16, the
+    // protocol's default.
+    let utf8 = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(if utf8 {
+            PositionEncodingKind::UTF8
+        } else {
+            PositionEncodingKind::UTF16
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::FULL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        ..Default::default()
+    };
+    let result = serde_json::json!({
+        "capabilities": capabilities,
+        "serverInfo": {"name": "ambient-lint", "version": env!("CARGO_PKG_VERSION")},
+    });
+    connection
+        .initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+
+    let root = workspace_root(&params).or_else(|| std::env::current_dir().ok());
+    let Some(root) = root else {
+        return Err("no workspace folder, and no current directory".to_string());
+    };
+    // The workspace is linted as `check .` run there: the config file is found from it.
+    std::env::set_current_dir(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut workspace = Workspace {
+        root,
+        utf8,
+        open: HashMap::new(),
+        published: Vec::new(),
+    };
+    workspace.lint_and_publish(connection)?;
+
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection
+                    .handle_shutdown(&request)
+                    .map_err(|e| e.to_string())?
+                {
+                    return Ok(());
+                }
+                reply_unsupported(connection, &request)?;
+            }
+            Message::Notification(notification) => {
+                if workspace.apply(&notification) {
+                    workspace.lint_and_publish(connection)?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn reply_unsupported(connection: &Connection, request: &Request) -> Result<(), String> {
+    // -32601: MethodNotFound in JSON-RPC.
+    let response = Response::new_err(
+        request.id.clone(),
+        -32601,
+        format!("ambient-lint does not answer `{}` yet", request.method),
+    );
+    connection
+        .sender
+        .send(response.into())
+        .map_err(|e| e.to_string())
+}
+
+fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
+    let from_folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+        .map(|f| &f.uri);
+    #[allow(deprecated)] // Older editors send only `rootUri`.
+    let uri = from_folder.or(params.root_uri.as_ref())?;
+    uri_to_path(uri)
+}
+
+struct Workspace {
+    root: PathBuf,
+    utf8: bool,
+    /// The editor's texts of open files, by absolute path: they stand in for the disk.
+    open: HashMap<PathBuf, String>,
+    /// Files that have diagnostics in the editor now.
+    published: Vec<Uri>,
+}
+
+impl Workspace {
+    /// Takes in a document notification; true when the workspace must be linted again.
+    fn apply(&mut self, notification: &Notification) -> bool {
+        use lsp_types::notification::{
+            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
+            DidOpenTextDocument, DidSaveTextDocument, Notification as _,
+        };
+        let params = notification.params.clone();
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(params)
+                else {
+                    return false;
+                };
+                self.set_text(&p.text_document.uri, Some(p.text_document.text))
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(params)
+                else {
+                    return false;
+                };
+                // Full sync: the last change holds the whole text.
+                let text = p.content_changes.into_iter().last().map(|c| c.text);
+                text.is_some() && self.set_text(&p.text_document.uri, text)
+            }
+            DidCloseTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(params)
+                else {
+                    return false;
+                };
+                self.set_text(&p.text_document.uri, None)
+            }
+            // The disk changed: a save, or a file written by another program.
+            DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => true,
+            _ => false,
+        }
+    }
+
+    fn set_text(&mut self, uri: &Uri, text: Option<String>) -> bool {
+        let Some(path) = uri_to_path(uri) else {
+            return false;
+        };
+        let key = crate::fix::overlay_key(&path);
+        match text {
+            Some(text) => self.open.insert(key, text),
+            None => self.open.remove(&key),
+        };
+        true
+    }
+
+    fn lint_and_publish(&mut self, connection: &Connection) -> Result<(), String> {
+        let by_file = match self.lint() {
+            Ok(by_file) => by_file,
+            Err(message) => {
+                show_error(connection, &message)?;
+                return Ok(());
+            }
+        };
+        let mut now = Vec::with_capacity(by_file.len());
+        for (uri, diagnostics) in by_file.into_values() {
+            now.push(uri.clone());
+            publish(connection, uri, diagnostics)?;
+        }
+        for uri in std::mem::take(&mut self.published) {
+            if !now.contains(&uri) {
+                publish(connection, uri, Vec::new())?;
+            }
+        }
+        self.published = now;
+        Ok(())
+    }
+
+    /// Lints the workspace as `check .` there, with the open texts over the disk; the
+    /// diagnostics of each file, by URI.
+    fn lint(&self) -> Result<BTreeMap<String, (Uri, Vec<Diagnostic>)>, String> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["ambient-lint", "check", "."])
+            .map_err(|e| e.to_string())?;
+        let Some(crate::cli::Command::Check(args)) = cli.command else {
+            return Err("`check .` did not parse as a check".to_string());
+        };
+        let mut settings = crate::Settings::from_args(&args.lint).map_err(|e| e.to_string())?;
+        settings.lint.load.overlay = self.open.clone();
+        let (inputs, findings) = crate::lint(&settings.lint).map_err(|e| e.to_string())?;
+        let mut out: BTreeMap<String, (Uri, Vec<Diagnostic>)> = BTreeMap::new();
+        for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+            let Some((uri, range)) = self.place(&inputs, &f.location) else {
+                continue;
+            };
+            let diagnostic = self.diagnostic(&inputs, f, range);
+            out.entry(uri.as_str().to_string())
+                .or_insert_with(|| (uri, Vec::new()))
+                .1
+                .push(diagnostic);
+        }
+        Ok(out)
+    }
+
+    fn diagnostic(&self, inputs: &Inputs, f: &Finding, range: Range) -> Diagnostic {
+        let rule = crate::rules::find(f.code);
+        let related: Vec<DiagnosticRelatedInformation> = f
+            .related
+            .iter()
+            .filter_map(|r| {
+                let (uri, range) = self.place(inputs, &r.location)?;
+                Some(DiagnosticRelatedInformation {
+                    location: LspLocation { uri, range },
+                    message: r.message.clone(),
+                })
+            })
+            .collect();
+        let message = if f.help.is_empty() {
+            f.message.clone()
+        } else {
+            format!("{}\nhelp: {}", f.message, f.help)
+        };
+        Diagnostic {
+            range,
+            severity: Some(match f.severity {
+                Severity::Error => DiagnosticSeverity::ERROR,
+                Severity::Warning => DiagnosticSeverity::WARNING,
+                Severity::Info => DiagnosticSeverity::INFORMATION,
+            }),
+            code: Some(NumberOrString::String(f.code.to_string())),
+            code_description: rule.and_then(|r| {
+                crate::rules::doc_url(r)
+                    .parse()
+                    .ok()
+                    .map(|href| CodeDescription { href })
+            }),
+            source: Some("ambient-lint".to_string()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            ..Default::default()
+        }
+    }
+
+    /// The file and range of a location, in the editor's terms.
+    fn place(&self, inputs: &Inputs, location: &Location) -> Option<(Uri, Range)> {
+        let resolved = inputs.resolve(location);
+        let file = &inputs.files[resolved.file];
+        let path = Path::new(&file.path);
+        if file.path == crate::load::STDIN_NAME || !path_is_real(&self.root, path) {
+            return None;
+        }
+        let uri = path_to_uri(&self.root.join(path))?;
+        let range = Range {
+            start: self.position(&file.text, resolved.span.start),
+            end: self.position(&file.text, resolved.span.end),
+        };
+        Some((uri, range))
+    }
+
+    /// A byte offset as a line and a column in the encoding agreed at initialisation.
+    fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = crate::load::source::floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
+        let line = before.matches('\n').count();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = &text[line_start..offset];
+        let character = if self.utf8 {
+            column.len()
+        } else {
+            column.encode_utf16().count()
+        };
+        Position {
+            line: line as u32,
+            character: character as u32,
+        }
+    }
+}
+
+/// Generated files (declared facts) have no place on disk.
+fn path_is_real(root: &Path, path: &Path) -> bool {
+    root.join(path).exists()
+}
+
+fn publish(connection: &Connection, uri: Uri, diagnostics: Vec<Diagnostic>) -> Result<(), String> {
+    use lsp_types::notification::{Notification as _, PublishDiagnostics};
+    let params = PublishDiagnosticsParams {
+        uri,
+        diagnostics,
+        version: None,
+    };
+    connection
+        .sender
+        .send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into())
+        .map_err(|e| e.to_string())
+}
+
+fn show_error(connection: &Connection, message: &str) -> Result<(), String> {
+    use lsp_types::notification::{Notification as _, ShowMessage};
+    let params = lsp_types::ShowMessageParams {
+        typ: lsp_types::MessageType::ERROR,
+        message: format!("ambient-lint: {message}"),
+    };
+    connection
+        .sender
+        .send(Notification::new(ShowMessage::METHOD.to_string(), params).into())
+        .map_err(|e| e.to_string())
+}
+
+/// `file:///a%20b/c.yaml` → `/a b/c.yaml`.
+fn uri_to_path(uri: &Uri) -> Option<PathBuf> {
+    let text = uri.as_str();
+    let rest = text.strip_prefix("file://")?;
+    // `file://host/path` names another machine; only the local form is a path here.
+    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !path.starts_with('/') {
+        return None;
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = path.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok().map(PathBuf::from)
+}
+
+/// `/a b/c.yaml` → `file:///a%20b/c.yaml`.
+fn path_to_uri(path: &Path) -> Option<Uri> {
+    let path = crate::load::normalize(path);
+    let text = path.to_str()?;
+    let mut out = String::from("file://");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_uris_round_trip() {
+        let path = Path::new("/work/a b/ü.yaml");
+        let uri = path_to_uri(path).unwrap();
+        assert_eq!(uri.as_str(), "file:///work/a%20b/%C3%BC.yaml");
+        assert_eq!(uri_to_path(&uri).unwrap(), path);
+        let not_local: Uri = "https://example.com/x".parse().unwrap();
+        assert_eq!(uri_to_path(&not_local), None);
+    }
+
+    #[test]
+    fn columns_count_in_the_agreed_encoding() {
+        let workspace = |utf8| Workspace {
+            root: PathBuf::from("/"),
+            utf8,
+            open: HashMap::new(),
+            published: Vec::new(),
+        };
+        // `é` is two bytes and one UTF-16 unit, `𝄞` four bytes and two units.
+        let text = "a: 1\nb: é𝄞x\n";
+        let at_x = text.find('x').unwrap();
+        assert_eq!(
+            workspace(false).position(text, at_x),
+            Position {
+                line: 1,
+                character: 6
+            }
+        );
+        assert_eq!(
+            workspace(true).position(text, at_x),
+            Position {
+                line: 1,
+                character: 9
+            }
+        );
+    }
+}
