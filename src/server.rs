@@ -5,21 +5,23 @@
 //! edited in one file moves findings in the others: diagnostics are published for every file
 //! that has findings, and cleared for every file that no longer has any.
 //!
-//! This first version publishes diagnostics; code actions, navigation and hover come next
-//! (issue 12).
+//! Code actions offer each finding's fix (safe ones preferred; display-only ones shown, not
+//! applied) and a suppression with a `TODO` reason. Navigation and hover come next (issue 12).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::{
-    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
-    InitializeParams, Location as LspLocation, NumberOrString, Position, PositionEncodingKind,
-    PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOrCommand, CodeActionParams,
+    CodeActionProviderCapability, CodeDescription, Diagnostic, DiagnosticRelatedInformation,
+    DiagnosticSeverity, InitializeParams, Location as LspLocation, NumberOrString, Position,
+    PositionEncodingKind, PublishDiagnosticsParams, Range, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
 };
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Applicability, Edit, Finding, Fix, Location, Severity};
 use crate::load::Inputs;
 
 /// Runs the server until the editor says `exit`. An error is a broken protocol (the editor went
@@ -56,6 +58,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
                 ..Default::default()
             },
         )),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..Default::default()
     };
     let result = serde_json::json!({
@@ -77,6 +80,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         utf8,
         open: HashMap::new(),
         published: Vec::new(),
+        last: None,
     };
     workspace.lint_and_publish(connection)?;
 
@@ -88,6 +92,17 @@ fn serve(connection: &Connection) -> Result<(), String> {
                     .map_err(|e| e.to_string())?
                 {
                     return Ok(());
+                }
+                if request.method == "textDocument/codeAction" {
+                    let actions = serde_json::from_value::<CodeActionParams>(request.params)
+                        .map(|p| workspace.code_actions(&p))
+                        .unwrap_or_default();
+                    let response = Response::new_ok(request.id, actions);
+                    connection
+                        .sender
+                        .send(response.into())
+                        .map_err(|e| e.to_string())?;
+                    continue;
                 }
                 reply_unsupported(connection, &request)?;
             }
@@ -133,6 +148,8 @@ struct Workspace {
     open: HashMap<PathBuf, String>,
     /// Files that have diagnostics in the editor now.
     published: Vec<Uri>,
+    /// The last lint's inputs and unsuppressed findings, which code actions answer from.
+    last: Option<(Inputs, Vec<Finding>)>,
 }
 
 impl Workspace {
@@ -210,7 +227,7 @@ impl Workspace {
 
     /// Lints the workspace as `check .` there, with the open texts over the disk; the
     /// diagnostics of each file, by URI.
-    fn lint(&self) -> Result<BTreeMap<String, (Uri, Vec<Diagnostic>)>, String> {
+    fn lint(&mut self) -> Result<BTreeMap<String, (Uri, Vec<Diagnostic>)>, String> {
         use clap::Parser;
         let cli = crate::cli::Cli::try_parse_from(["ambient-lint", "check", "."])
             .map_err(|e| e.to_string())?;
@@ -219,9 +236,10 @@ impl Workspace {
         };
         let mut settings = crate::Settings::from_args(&args.lint).map_err(|e| e.to_string())?;
         settings.lint.load.overlay = self.open.clone();
-        let (inputs, findings) = crate::lint(&settings.lint).map_err(|e| e.to_string())?;
+        let (inputs, mut findings) = crate::lint(&settings.lint).map_err(|e| e.to_string())?;
+        findings.retain(|f| f.suppressed.is_none());
         let mut out: BTreeMap<String, (Uri, Vec<Diagnostic>)> = BTreeMap::new();
-        for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+        for f in &findings {
             let Some((uri, range)) = self.place(&inputs, &f.location) else {
                 continue;
             };
@@ -231,7 +249,92 @@ impl Workspace {
                 .1
                 .push(diagnostic);
         }
+        self.last = Some((inputs, findings));
         Ok(out)
+    }
+
+    /// For each finding whose range meets the one asked about: its fix, and a suppression.
+    fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let Some((inputs, findings)) = &self.last else {
+            return Vec::new();
+        };
+        let mut fixes = Vec::new();
+        let mut suppressions = Vec::new();
+        for f in findings {
+            let Some((uri, range)) = self.place(inputs, &f.location) else {
+                continue;
+            };
+            if uri != params.text_document.uri || !overlaps(range, params.range) {
+                continue;
+            }
+            if let Some(fix) = &f.fix {
+                fixes.push(self.fix_action(inputs, f, fix));
+            }
+            // An annotation on the resource, edited as a fix is.
+            let (with_edit, _) = crate::fix::suppressions(inputs, std::slice::from_ref(f));
+            if let Some(edit) = with_edit.into_iter().find_map(|s| s.fix) {
+                suppressions.push(CodeAction {
+                    title: format!("suppress {} on this resource (reason: TODO)", f.code),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(self.workspace_edit(inputs, &edit.edits)),
+                    ..Default::default()
+                });
+            }
+        }
+        // Safe fixes first, then the others, then suppressions.
+        fixes.sort_by_key(|a| std::cmp::Reverse(a.is_preferred.unwrap_or(false)));
+        fixes
+            .into_iter()
+            .chain(suppressions)
+            .map(CodeActionOrCommand::CodeAction)
+            .collect()
+    }
+
+    fn fix_action(&self, inputs: &Inputs, f: &Finding, fix: &Fix) -> CodeAction {
+        let (suffix, disabled) = match fix.applicability {
+            Applicability::Safe => ("", None),
+            Applicability::Unsafe => (" (unsafe: review what it admits or refuses)", None),
+            Applicability::DisplayOnly => (
+                "",
+                Some(CodeActionDisabled {
+                    reason:
+                        "shown only: a decision the manifests cannot make for you; apply it by hand"
+                            .to_string(),
+                }),
+            ),
+        };
+        CodeAction {
+            title: format!("{} ({}){suffix}", fix.title, f.code),
+            kind: Some(CodeActionKind::QUICKFIX),
+            is_preferred: Some(fix.applicability == Applicability::Safe),
+            edit: Some(self.workspace_edit(inputs, &fix.edits)),
+            disabled,
+            ..Default::default()
+        }
+    }
+
+    // lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose lazily parsed parts clippy sees
+    // as mutable; a URI never changes once built. `changes` is the form every editor applies.
+    #[allow(clippy::mutable_key_type)]
+    fn workspace_edit(&self, inputs: &Inputs, edits: &[Edit]) -> WorkspaceEdit {
+        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+        for e in edits {
+            let file = &inputs.files[e.file];
+            let Some(uri) = path_to_uri(&self.root.join(&file.path)) else {
+                continue;
+            };
+            changes.entry(uri).or_default().push(TextEdit {
+                range: Range {
+                    start: self.position(&file.text, e.start),
+                    end: self.position(&file.text, e.end),
+                },
+                new_text: e.content.clone(),
+            });
+        }
+        WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }
     }
 
     fn diagnostic(&self, inputs: &Inputs, f: &Finding, range: Range) -> Diagnostic {
@@ -306,6 +409,12 @@ impl Workspace {
             character: character as u32,
         }
     }
+}
+
+/// Whether two ranges meet (an empty range at a finding's edge counts).
+fn overlaps(a: Range, b: Range) -> bool {
+    let key = |p: Position| (p.line, p.character);
+    key(a.start) <= key(b.end) && key(b.start) <= key(a.end)
 }
 
 /// Generated files (declared facts) have no place on disk.
@@ -401,6 +510,7 @@ mod tests {
             utf8,
             open: HashMap::new(),
             published: Vec::new(),
+            last: None,
         };
         // `é` is two bytes and one UTF-16 unit, `𝄞` four bytes and two units.
         let text = "a: 1\nb: é𝄞x\n";

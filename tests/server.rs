@@ -188,3 +188,124 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
     let status = editor.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Replaces each edit's range (lines and UTF-16 columns; ASCII here) with its text.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, content) in spans {
+        out.replace_range(start..end, content);
+    }
+    out
+}
+
+#[test]
+fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding() {
+    let dir = scratch("server_code_actions");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
+        &dir,
+    );
+    let dir = dir.canonicalize().unwrap();
+    let cli = common::run_in(&dir, &["check", ".", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    // The first finding with a fix that may be applied and edits only its own file.
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            let fix = &f["fix"];
+            fix.is_object()
+                && fix["applicability"] != "display-only"
+                && fix["edits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["file"] == f["file"])
+        })
+        .expect("the bookstore has a fixable finding");
+    let file = dir.join(finding["file"].as_str().unwrap());
+    let uri = uri_of(&file);
+    let line = finding["line"].as_u64().unwrap() - 1;
+    let column = finding["column"].as_u64().unwrap() - 1;
+
+    let mut editor = Editor::start(&dir);
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": null, "rootUri": uri_of(&dir), "capabilities": {},
+        }}),
+    );
+    let initialized = editor.expect("initialize result", |m| m["id"] == 1);
+    assert_eq!(
+        initialized["result"]["capabilities"]["codeActionProvider"],
+        true
+    );
+    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let before = editor.diagnostics_of(&uri);
+    let at_finding = |diagnostics: &[Value]| {
+        diagnostics.iter().any(|d| {
+            d["code"] == finding["code"] && d["range"]["start"]["line"].as_u64() == Some(line)
+        })
+    };
+    assert!(at_finding(&before), "{before:#?}");
+
+    let position = json!({"line": line, "character": column});
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri},
+            "range": {"start": position, "end": position},
+            "context": {"diagnostics": []},
+        }}),
+    );
+    let answer = editor.expect("code actions", |m| m["id"] == 2);
+    let actions = answer["result"].as_array().unwrap();
+    let title = finding["fix"]["title"].as_str().unwrap();
+    let fix = actions
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with(title))
+        .unwrap_or_else(|| panic!("no `{title}` among {actions:#?}"));
+    assert_eq!(fix["kind"], "quickfix");
+    let code = finding["code"].as_str().unwrap();
+    assert!(
+        actions.iter().any(|a| a["title"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("suppress {code}"))),
+        "{actions:#?}"
+    );
+
+    // Applied as an editor applies it, the finding is gone from the next diagnostics.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edits = fix["edit"]["changes"][&uri].as_array().unwrap();
+    let fixed = apply(&text, edits);
+    assert_ne!(fixed, text);
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": fixed},
+        }}),
+    );
+    // The lint after opening is of the fixed text (an empty list if nothing is left).
+    let after = editor.diagnostics_of(&uri);
+    assert!(!at_finding(&after), "{after:#?}");
+
+    editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
+    editor.expect("shutdown answer", |m| m["id"] == 3);
+    editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    assert!(editor.child.wait().unwrap().success());
+}
