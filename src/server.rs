@@ -6,7 +6,9 @@
 //! that has findings, and cleared for every file that no longer has any.
 //!
 //! Code actions offer each finding's fix (safe ones preferred; display-only ones shown, not
-//! applied) and a suppression with a `TODO` reason. Navigation and hover come next (issue 12).
+//! applied) and a suppression with a `TODO` reason. Go to definition leads from a principal to
+//! its ServiceAccount, from a `backendRef` to its Service, from a `parentRef` to its Gateway,
+//! and from `istio.io/use-waypoint` to the waypoint. Hover comes next (issue 12).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -59,6 +61,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
             },
         )),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        definition_provider: Some(lsp_types::OneOf::Left(true)),
         ..Default::default()
     };
     let result = serde_json::json!({
@@ -98,6 +101,18 @@ fn serve(connection: &Connection) -> Result<(), String> {
                         .map(|p| workspace.code_actions(&p))
                         .unwrap_or_default();
                     let response = Response::new_ok(request.id, actions);
+                    connection
+                        .sender
+                        .send(response.into())
+                        .map_err(|e| e.to_string())?;
+                    continue;
+                }
+                if request.method == "textDocument/definition" {
+                    let target =
+                        serde_json::from_value::<lsp_types::GotoDefinitionParams>(request.params)
+                            .ok()
+                            .and_then(|p| workspace.definition(&p.text_document_position_params));
+                    let response = Response::new_ok(request.id, target);
                     connection
                         .sender
                         .send(response.into())
@@ -290,6 +305,87 @@ impl Workspace {
             .collect()
     }
 
+    /// Where the reference under the cursor leads: the `metadata.name` of the object it names.
+    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<LspLocation> {
+        let (inputs, _) = self.last.as_ref()?;
+        let path = uri_to_path(&at.text_document.uri)?;
+        let key = crate::fix::overlay_key(&path);
+        let file = inputs
+            .files
+            .iter()
+            .position(|f| crate::fix::overlay_key(Path::new(&f.path)) == key)?;
+        let offset = self.offset(&inputs.files[file].text, at.position);
+        let (object, trail) = inputs
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.file == file && o.origin.is_none())
+            .find_map(|(id, o)| {
+                let root = o.node();
+                root.span()
+                    .contains(offset)
+                    .then(|| (id, trail_to(root, offset)))
+            })?;
+        let source = &inputs.objects[object];
+        let namespace = source.namespace_or_empty();
+        let keys: Vec<&str> = trail.iter().map(|(k, _)| k.as_str()).collect();
+        let value = trail.last().map(|(_, n)| *n)?;
+        let target = if keys.contains(&"principals") {
+            let p = crate::model::identity::parse_principal(value.as_str()?)?;
+            find_object(inputs, "ServiceAccount", p.namespace, p.service_account)
+        } else if let Some(at) = keys
+            .iter()
+            .position(|k| *k == "backendRefs" || *k == "parentRefs")
+        {
+            // The reference is the mapping right below the list: its index's node.
+            let reference = trail.get(at + 1).map(|(_, n)| *n)?;
+            let name = reference.get("name")?.as_str()?;
+            let ns = reference
+                .get("namespace")
+                .and_then(|n| n.as_str())
+                .unwrap_or(namespace);
+            let kind = reference.get("kind").and_then(|k| k.as_str());
+            let kind = match (keys[at], kind) {
+                (_, Some(kind)) => kind,
+                ("backendRefs", None) => "Service",
+                _ => "Gateway",
+            };
+            find_object(inputs, kind, ns, name)
+        } else if keys.last() == Some(&"istio.io/use-waypoint") {
+            find_object(inputs, "Gateway", namespace, value.as_str()?)
+        } else {
+            None
+        }?;
+        let name_at = Location::field(target, crate::load::node::FieldPath::new("metadata.name"));
+        let (uri, range) = self.place(inputs, &name_at)?;
+        Some(LspLocation { uri, range })
+    }
+
+    /// A position in the agreed encoding as a byte offset of `text`.
+    fn offset(&self, text: &str, position: Position) -> usize {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(position.line as usize)
+            .map(str::len)
+            .sum();
+        let line = text[line_start.min(text.len())..]
+            .split('\n')
+            .next()
+            .unwrap_or("");
+        let mut units = 0;
+        for (i, c) in line.char_indices() {
+            if units >= position.character as usize {
+                return line_start + i;
+            }
+            units += if self.utf8 {
+                c.len_utf8()
+            } else {
+                c.len_utf16()
+            };
+        }
+        line_start + line.len()
+    }
+
     fn fix_action(&self, inputs: &Inputs, f: &Finding, fix: &Fix) -> CodeAction {
         let (suffix, disabled) = match fix.applicability {
             Applicability::Safe => ("", None),
@@ -409,6 +505,49 @@ impl Workspace {
             character: character as u32,
         }
     }
+}
+
+/// The keys from `node` down to the deepest node whose text holds `offset`, each with its node
+/// (a list item's key is its index).
+fn trail_to(
+    node: crate::load::node::Node<'_>,
+    offset: usize,
+) -> Vec<(String, crate::load::node::Node<'_>)> {
+    let mut trail = Vec::new();
+    let mut at = node;
+    loop {
+        let next = if let Some(map) = at.as_map() {
+            map.iter().find_map(|e| {
+                (e.key.span().contains(offset) || e.value.span().contains(offset))
+                    .then(|| (e.key.as_str().unwrap_or("").to_string(), e.value))
+            })
+        } else if let Some(seq) = at.as_seq() {
+            seq.iter()
+                .enumerate()
+                .find(|(_, n)| n.span().contains(offset))
+                .map(|(i, n)| (i.to_string(), n))
+        } else {
+            None
+        };
+        match next {
+            Some((key, child)) => {
+                trail.push((key, child));
+                at = child;
+            }
+            None => return trail,
+        }
+    }
+}
+
+/// The object of a kind, namespace and name, as written in a manifest (a cluster-scoped kind's
+/// namespace is not compared).
+fn find_object(inputs: &Inputs, kind: &str, namespace: &str, name: &str) -> Option<usize> {
+    inputs.objects.iter().position(|o| {
+        o.kind == kind
+            && o.name == name
+            && (o.namespace.is_none() || o.namespace_or_empty() == namespace)
+            && o.origin.is_none()
+    })
 }
 
 /// Whether two ranges meet (an empty range at a finding's edge counts).

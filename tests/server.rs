@@ -309,3 +309,93 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
     editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
     assert!(editor.child.wait().unwrap().success());
 }
+
+#[test]
+fn definition_leads_from_a_reference_to_what_it_names() {
+    let dir = scratch("server_definition");
+    let files = [
+        (
+            "accounts.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n",
+        ),
+        (
+            "service.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  labels:\n    istio.io/use-waypoint: waypoint\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+        ),
+        (
+            "waypoint.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: waypoint\n  namespace: shop\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n",
+        ),
+        (
+            "gateway.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: infra\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]\n",
+        ),
+        (
+            "policy.yaml",
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  rules:\n    - from:\n        - source:\n            principals: [\"cluster.local/ns/shop/sa/web\"]\n",
+        ),
+        (
+            "route.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs:\n    - name: edge\n      namespace: infra\n  rules:\n    - backendRefs:\n        - name: web\n          port: 80\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let dir = dir.canonicalize().unwrap();
+    let mut editor = Editor::start(&dir);
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": null, "rootUri": uri_of(&dir), "capabilities": {},
+        }}),
+    );
+    let initialized = editor.expect("initialize result", |m| m["id"] == 1);
+    assert_eq!(
+        initialized["result"]["capabilities"]["definitionProvider"],
+        true
+    );
+    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+
+    // (file, line, character of the cursor) → (file, line) of the `name:` it leads to.
+    let cases = [
+        (("policy.yaml", 8, 30), ("accounts.yaml", 3)),
+        (("route.yaml", 9, 18), ("service.yaml", 3)),
+        (("route.yaml", 5, 14), ("gateway.yaml", 3)),
+        (("service.yaml", 6, 30), ("waypoint.yaml", 3)),
+    ];
+    for (id, ((from, line, character), (to, to_line))) in cases.into_iter().enumerate() {
+        let id = 10 + id;
+        editor.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/definition",
+            "params": {
+                "textDocument": {"uri": uri_of(&dir.join(from))},
+                "position": {"line": line, "character": character},
+            }}),
+        );
+        let answer = editor.expect("definition", |m| m["id"] == id);
+        assert_eq!(
+            answer["result"]["uri"],
+            uri_of(&dir.join(to)),
+            "{from}:{line}:{character}: {answer}"
+        );
+        assert_eq!(
+            answer["result"]["range"]["start"]["line"], to_line,
+            "{answer}"
+        );
+    }
+    // Nothing to follow: a null answer, not an error.
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 20, "method": "textDocument/definition",
+        "params": {
+            "textDocument": {"uri": uri_of(&dir.join("policy.yaml"))},
+            "position": {"line": 0, "character": 3},
+        }}),
+    );
+    let nothing = editor.expect("empty definition", |m| m["id"] == 20);
+    assert!(nothing["result"].is_null(), "{nothing}");
+
+    editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
+    editor.expect("shutdown answer", |m| m["id"] == 3);
+    editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    assert!(editor.child.wait().unwrap().success());
+}

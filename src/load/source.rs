@@ -26,6 +26,11 @@ impl Span {
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
+
+    /// Whether `offset` is in the span, its end included (a cursor just after a word is on it).
+    pub fn contains(&self, offset: usize) -> bool {
+        (self.start..=self.end).contains(&offset)
+    }
 }
 
 /// A 1-based line and column; columns count characters, not bytes.
