@@ -8,7 +8,8 @@
 //! Code actions offer each finding's fix (safe ones preferred; display-only ones shown, not
 //! applied) and a suppression with a `TODO` reason. Go to definition leads from a principal to
 //! its ServiceAccount, from a `backendRef` to its Service, from a `parentRef` to its Gateway,
-//! and from `istio.io/use-waypoint` to the waypoint. Hover comes next (issue 12).
+//! and from `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists
+//! the workloads it selects, and on a principal the workloads that run as its ServiceAccount.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         )),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
+        hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
         ..Default::default()
     };
     let result = serde_json::json!({
@@ -84,6 +86,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         open: HashMap::new(),
         published: Vec::new(),
         last: None,
+        model_options: Default::default(),
     };
     workspace.lint_and_publish(connection)?;
 
@@ -96,30 +99,24 @@ fn serve(connection: &Connection) -> Result<(), String> {
                 {
                     return Ok(());
                 }
-                if request.method == "textDocument/codeAction" {
-                    let actions = serde_json::from_value::<CodeActionParams>(request.params)
-                        .map(|p| workspace.code_actions(&p))
-                        .unwrap_or_default();
-                    let response = Response::new_ok(request.id, actions);
-                    connection
-                        .sender
-                        .send(response.into())
-                        .map_err(|e| e.to_string())?;
-                    continue;
-                }
-                if request.method == "textDocument/definition" {
-                    let target =
-                        serde_json::from_value::<lsp_types::GotoDefinitionParams>(request.params)
-                            .ok()
-                            .and_then(|p| workspace.definition(&p.text_document_position_params));
-                    let response = Response::new_ok(request.id, target);
-                    connection
-                        .sender
-                        .send(response.into())
-                        .map_err(|e| e.to_string())?;
-                    continue;
-                }
-                reply_unsupported(connection, &request)?;
+                let response = match request.method.as_str() {
+                    "textDocument/codeAction" => {
+                        answer(&request, |p: CodeActionParams| workspace.code_actions(&p))
+                    }
+                    "textDocument/hover" => answer(&request, |p: lsp_types::HoverParams| {
+                        workspace.hover(&p.text_document_position_params)
+                    }),
+                    "textDocument/definition" => {
+                        answer(&request, |p: lsp_types::GotoDefinitionParams| {
+                            workspace.definition(&p.text_document_position_params)
+                        })
+                    }
+                    _ => unsupported(&request),
+                };
+                connection
+                    .sender
+                    .send(response.into())
+                    .map_err(|e| e.to_string())?;
             }
             Message::Notification(notification) => {
                 if workspace.apply(&notification) {
@@ -132,17 +129,25 @@ fn serve(connection: &Connection) -> Result<(), String> {
     Ok(())
 }
 
-fn reply_unsupported(connection: &Connection, request: &Request) -> Result<(), String> {
+/// The answer to a request: `handle` applied to its parameters; parameters that do not parse
+/// are the JSON-RPC error InvalidParams (-32602).
+fn answer<P: serde::de::DeserializeOwned, R: serde::Serialize>(
+    request: &Request,
+    handle: impl FnOnce(P) -> R,
+) -> Response {
+    match serde_json::from_value::<P>(request.params.clone()) {
+        Ok(params) => Response::new_ok(request.id.clone(), handle(params)),
+        Err(e) => Response::new_err(request.id.clone(), -32602, e.to_string()),
+    }
+}
+
+fn unsupported(request: &Request) -> Response {
     // -32601: MethodNotFound in JSON-RPC.
-    let response = Response::new_err(
+    Response::new_err(
         request.id.clone(),
         -32601,
         format!("ambient-lint does not answer `{}` yet", request.method),
-    );
-    connection
-        .sender
-        .send(response.into())
-        .map_err(|e| e.to_string())
+    )
 }
 
 fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
@@ -165,6 +170,8 @@ struct Workspace {
     published: Vec<Uri>,
     /// The last lint's inputs and unsuppressed findings, which code actions answer from.
     last: Option<(Inputs, Vec<Finding>)>,
+    /// The model options of the last lint, for hovers that need the model.
+    model_options: crate::model::ModelOptions,
 }
 
 impl Workspace {
@@ -251,6 +258,7 @@ impl Workspace {
         };
         let mut settings = crate::Settings::from_args(&args.lint).map_err(|e| e.to_string())?;
         settings.lint.load.overlay = self.open.clone();
+        self.model_options = settings.lint.model.clone();
         let (inputs, mut findings) = crate::lint(&settings.lint).map_err(|e| e.to_string())?;
         findings.retain(|f| f.suppressed.is_none());
         let mut out: BTreeMap<String, (Uri, Vec<Diagnostic>)> = BTreeMap::new();
@@ -305,9 +313,13 @@ impl Workspace {
             .collect()
     }
 
-    /// Where the reference under the cursor leads: the `metadata.name` of the object it names.
-    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<LspLocation> {
-        let (inputs, _) = self.last.as_ref()?;
+    /// The object under the cursor, and the keys and nodes from its root down to the cursor.
+    #[allow(clippy::type_complexity)]
+    fn under_cursor<'i>(
+        &self,
+        inputs: &'i Inputs,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<(usize, Vec<(String, crate::load::node::Node<'i>)>)> {
         let path = uri_to_path(&at.text_document.uri)?;
         let key = crate::fix::overlay_key(&path);
         let file = inputs
@@ -315,7 +327,7 @@ impl Workspace {
             .iter()
             .position(|f| crate::fix::overlay_key(Path::new(&f.path)) == key)?;
         let offset = self.offset(&inputs.files[file].text, at.position);
-        let (object, trail) = inputs
+        inputs
             .objects
             .iter()
             .enumerate()
@@ -325,7 +337,13 @@ impl Workspace {
                 root.span()
                     .contains(offset)
                     .then(|| (id, trail_to(root, offset)))
-            })?;
+            })
+    }
+
+    /// Where the reference under the cursor leads: the `metadata.name` of the object it names.
+    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<LspLocation> {
+        let (inputs, _) = self.last.as_ref()?;
+        let (object, trail) = self.under_cursor(inputs, at)?;
         let source = &inputs.objects[object];
         let namespace = source.namespace_or_empty();
         let keys: Vec<&str> = trail.iter().map(|(k, _)| k.as_str()).collect();
@@ -359,6 +377,79 @@ impl Workspace {
         let name_at = Location::field(target, crate::load::node::FieldPath::new("metadata.name"));
         let (uri, range) = self.place(inputs, &name_at)?;
         Some(LspLocation { uri, range })
+    }
+
+    /// What the model says of the selector or principal under the cursor: the workloads it
+    /// selects, or the workloads that run as the account it names.
+    fn hover(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<lsp_types::Hover> {
+        use crate::load::node::FieldPath;
+        use crate::model::selector::LabelSelector;
+        let (inputs, _) = self.last.as_ref()?;
+        let (object, trail) = self.under_cursor(inputs, at)?;
+        let source = &inputs.objects[object];
+        let namespace = source.namespace_or_empty();
+        let keys: Vec<&str> = trail.iter().map(|(k, _)| k.as_str()).collect();
+        let units = crate::units_of(inputs);
+        let unit = units.iter().find(|u| u.objects.contains(&object))?;
+        let model = crate::model::Model::of_unit(inputs, unit, &self.model_options);
+        let names = |ids: &[usize]| -> String {
+            if ids.is_empty() {
+                return "no workload in the input".to_string();
+            }
+            ids.iter()
+                .map(|&i| {
+                    let w = &model.workloads[i];
+                    format!("- {} `{}/{}`", w.kind, w.meta.namespace, w.meta.name)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let text = if keys.contains(&"principals") {
+            let value = trail.last()?.1.as_str()?;
+            let p = crate::model::identity::parse_principal(value)?;
+            let running: Vec<usize> = model
+                .workloads
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| {
+                    w.meta.namespace == p.namespace && w.service_account_name() == p.service_account
+                })
+                .map(|(i, _)| i)
+                .collect();
+            format!(
+                "**Pods that present `{value}`** (ServiceAccount `{}/{}`):\n\n{}",
+                p.namespace,
+                p.service_account,
+                names(&running)
+            )
+        } else {
+            // The object's own selector: `spec.selector` (a policy's, or a Service's map) or
+            // `spec.podSelector`.
+            let at = keys
+                .iter()
+                .position(|k| *k == "selector" || *k == "podSelector")
+                .filter(|&i| i == 1 && keys[0] == "spec")?;
+            let node = trail[at].1;
+            let mut reader = crate::model::reader::Reader::new(object, &source.kind);
+            let selector = if source.kind == "Service" {
+                let labels = reader.string_map(Some(node), &FieldPath::root());
+                LabelSelector::from_labels(labels, FieldPath::root())
+            } else {
+                LabelSelector::read(&mut reader, Some(node), &FieldPath::root())?
+            };
+            let selected = model.select_workloads(Some(namespace), &selector);
+            format!(
+                "**Workloads this selector matches** in `{namespace}`:\n\n{}",
+                names(&selected)
+            )
+        };
+        Some(lsp_types::Hover {
+            contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
+                kind: lsp_types::MarkupKind::Markdown,
+                value: text,
+            }),
+            range: None,
+        })
     }
 
     /// A position in the agreed encoding as a byte offset of `text`.
@@ -650,6 +741,7 @@ mod tests {
             open: HashMap::new(),
             published: Vec::new(),
             last: None,
+            model_options: Default::default(),
         };
         // `é` is two bytes and one UTF-16 unit, `𝄞` four bytes and two units.
         let text = "a: 1\nb: é𝄞x\n";

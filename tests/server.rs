@@ -175,11 +175,12 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
 
     // A request the server does not answer yet gets an error, not silence.
     editor.send(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/references", "params": {
             "textDocument": {"uri": uri}, "position": {"line": 0, "character": 0},
+            "context": {"includeDeclaration": true},
         }}),
     );
-    let refused = editor.expect("hover answer", |m| m["id"] == 2);
+    let refused = editor.expect("references answer", |m| m["id"] == 2);
     assert_eq!(refused["error"]["code"], -32601);
 
     editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
@@ -311,7 +312,7 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
 }
 
 #[test]
-fn definition_leads_from_a_reference_to_what_it_names() {
+fn definition_and_hover_follow_references_across_files() {
     let dir = scratch("server_definition");
     let files = [
         (
@@ -329,6 +330,10 @@ fn definition_leads_from_a_reference_to_what_it_names() {
         (
             "gateway.yaml",
             "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: infra\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]\n",
+        ),
+        (
+            "deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      serviceAccountName: web\n      containers: [{name: web, image: web}]\n",
         ),
         (
             "policy.yaml",
@@ -382,6 +387,22 @@ fn definition_leads_from_a_reference_to_what_it_names() {
             answer["result"]["range"]["start"]["line"], to_line,
             "{answer}"
         );
+    }
+    // Hover: what a selector selects, and who presents a principal.
+    for (id, (line, character)) in [(4, 30), (8, 30)].into_iter().enumerate() {
+        let id = 30 + id;
+        editor.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+            "params": {
+                "textDocument": {"uri": uri_of(&dir.join("policy.yaml"))},
+                "position": {"line": line, "character": character},
+            }}),
+        );
+        let answer = editor.expect("hover", |m| m["id"] == id);
+        let text = answer["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains("Deployment `shop/web`"), "{answer}");
     }
     // Nothing to follow: a null answer, not an error.
     editor.send(
