@@ -8,7 +8,7 @@
 //! Code actions offer each finding's fix (safe ones preferred; display-only ones shown, not
 //! applied) and a suppression with a `TODO` reason. Go to definition leads from a principal to
 //! its ServiceAccount, from a `backendRef` to its Service, from a `parentRef` to its Gateway,
-//! and from `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists
+//! from a `targetRef` to its target, and from `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists
 //! the workloads it selects, and on a principal the workloads that run as its ServiceAccount.
 
 use std::collections::{BTreeMap, HashMap};
@@ -369,6 +369,16 @@ impl Workspace {
                 _ => "Gateway",
             };
             find_object(inputs, kind, ns, name)
+        } else if let Some(at) = keys
+            .iter()
+            .position(|k| *k == "targetRef" || *k == "targetRefs")
+        {
+            // `targetRef` is the reference; `targetRefs` holds them, one per item.
+            let step = if keys[at] == "targetRefs" { 1 } else { 0 };
+            let reference = trail.get(at + step).map(|(_, n)| *n)?;
+            let name = reference.get("name")?.as_str()?;
+            let kind = reference.get("kind")?.as_str()?;
+            find_object(inputs, kind, namespace, name)
         } else if keys.last() == Some(&"istio.io/use-waypoint") {
             find_object(inputs, "Gateway", namespace, value.as_str()?)
         } else {

@@ -340,6 +340,10 @@ fn definition_and_hover_follow_references_across_files() {
             "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  rules:\n    - from:\n        - source:\n            principals: [\"cluster.local/ns/shop/sa/web\"]\n",
         ),
         (
+            "l7-policy.yaml",
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: web-l7, namespace: shop}\nspec:\n  targetRefs:\n    - {kind: Service, group: \"\", name: web}\n  rules: [{to: [{operation: {methods: [GET]}}]}]\n",
+        ),
+        (
             "route.yaml",
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs:\n    - name: edge\n      namespace: infra\n  rules:\n    - backendRefs:\n        - name: web\n          port: 80\n",
         ),
@@ -367,6 +371,7 @@ fn definition_and_hover_follow_references_across_files() {
         (("route.yaml", 9, 18), ("service.yaml", 3)),
         (("route.yaml", 5, 14), ("gateway.yaml", 3)),
         (("service.yaml", 6, 30), ("waypoint.yaml", 3)),
+        (("l7-policy.yaml", 5, 40), ("service.yaml", 3)),
     ];
     for (id, ((from, line, character), (to, to_line))) in cases.into_iter().enumerate() {
         let id = 10 + id;
