@@ -6,20 +6,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{copy_tree, json, scratch, write};
+use common::{bookstore, json, write};
 use serde_json::Value;
 
 use common::run_in as run;
-
-/// A copy of the bookstore of one's own (tests run in parallel).
-fn bookstore(name: &str) -> PathBuf {
-    let dir = scratch(name);
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
-        &dir,
-    );
-    dir
-}
 
 #[test]
 fn a_baseline_lets_recorded_findings_pass_and_catches_only_new_ones() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use ambient_lint::rules::{FixAvailability, RULES};
-use common::{copy_tree, finding_codes, first_finding, json, scratch};
+use common::{bookstore, finding_codes, first_finding, json, run_in_with_stdin, scratch};
 
 use common::run_in as run;
 
@@ -297,11 +297,7 @@ fn a_display_only_fix_is_shown_and_never_applied() {
 fn the_display_only_waypoint_fix_makes_al201_go_away_when_applied_by_hand() {
     // What AL201 shows (targetRefs, the Service's use-waypoint label, the waypoint) is a whole
     // change: applied by hand in a copy of the bookstore, the policy is enforced by a waypoint.
-    let dir = scratch("fix_al201_by_hand");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
-        &dir,
-    );
+    let dir = bookstore("fix_al201_by_hand");
     let lint = |dir: &Path| {
         json(&run(
             dir,
@@ -516,9 +512,9 @@ fn diff_with_standard_input_keeps_it_for_every_pass() {
     );
     std::fs::write(dir.join("p.yaml"), &policy).unwrap();
     std::fs::write(dir.join("web.yaml"), WEB_DEPLOYMENT).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
-        .current_dir(&dir)
-        .args([
+    let o = run_in_with_stdin(
+        &dir,
+        &[
             "check",
             "-",
             "p.yaml",
@@ -526,19 +522,9 @@ fn diff_with_standard_input_keeps_it_for_every_pass() {
             "--no-config",
             "--diff",
             "--unsafe-fixes",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(account.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+        ],
+        account,
+    );
     let diff = String::from_utf8_lossy(&o.stdout);
     assert!(
         diff.contains("-            principals: [\"spiffe://cluster.local/ns/shopp/sa/web\"]"),
@@ -553,11 +539,7 @@ fn diff_with_standard_input_keeps_it_for_every_pass() {
 
 #[test]
 fn al201_names_a_waypoint_already_there_instead_of_adding_one() {
-    let dir = scratch("fix_al201_existing_waypoint");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
-        &dir,
-    );
+    let dir = bookstore("fix_al201_existing_waypoint");
     std::fs::write(
         dir.join("waypoint.yaml"),
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: inventory}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n",

@@ -334,21 +334,8 @@ fn without_a_renderer_the_root_is_linted_as_written_and_said_so() {
 }
 
 fn pipe(dir: &Path, args: &[&str], input: &str) -> serde_json::Value {
-    let mut child = bin()
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let args: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+    let o = common::run_in_with_stdin(dir, &args, input);
     serde_json::from_slice(&o.stdout).unwrap()
 }
 

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{copy_tree, scratch};
+use common::{bookstore, scratch};
 use serde_json::{Value, json};
 
 struct Editor {
@@ -62,6 +62,29 @@ impl Editor {
         }
     }
 
+    /// Starts the server on `dir` and shakes hands, offering `capabilities`: the editor and
+    /// the server's capabilities.
+    fn initialized(dir: &Path, capabilities: Value) -> (Editor, Value) {
+        let mut editor = Editor::start(dir);
+        editor.send(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "processId": null, "rootUri": uri_of(dir), "capabilities": capabilities,
+            }}),
+        );
+        let answer = editor.expect("initialize result", |m| m["id"] == 1);
+        editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+        (editor, answer["result"]["capabilities"].clone())
+    }
+
+    /// Shuts the server down as an editor does; it must exit with status 0.
+    fn shut_down(mut self) {
+        self.send(json!({"jsonrpc": "2.0", "id": 999, "method": "shutdown"}));
+        self.expect("shutdown answer", |m| m["id"] == 999);
+        self.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+
     fn send(&mut self, message: Value) {
         let body = message.to_string();
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
@@ -97,11 +120,7 @@ fn uri_of(path: &Path) -> String {
 
 #[test]
 fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
-    let dir = scratch("server_bookstore");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
-        &dir,
-    );
+    let dir = bookstore("server_bookstore");
     let dir = dir.canonicalize().unwrap();
     // What the command line reports, to compare the editor's view with.
     let cli = common::run_in(&dir, &["check", ".", "--format", "json"]);
@@ -110,19 +129,10 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
     let file = dir.join(first["file"].as_str().unwrap());
     let uri = uri_of(&file);
 
-    let mut editor = Editor::start(&dir);
-    editor.send(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "processId": null,
-            "rootUri": uri_of(&dir),
-            "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
-        }}),
-    );
-    let initialized = editor.expect("initialize result", |m| m["id"] == 1);
-    let capabilities = &initialized["result"]["capabilities"];
+    let (mut editor, capabilities) =
+        Editor::initialized(&dir, json!({"general": {"positionEncodings": ["utf-16"]}}));
     assert_eq!(capabilities["positionEncoding"], "utf-16");
     assert_eq!(capabilities["textDocumentSync"]["change"], 1);
-    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
 
     // The workspace is linted at once: the file of the first finding has its diagnostics,
     // placed where the command line places them (lines and columns from 0 there).
@@ -183,11 +193,7 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
     let refused = editor.expect("references answer", |m| m["id"] == 2);
     assert_eq!(refused["error"]["code"], -32601);
 
-    editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
-    editor.expect("shutdown answer", |m| m["id"] == 3);
-    editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
-    let status = editor.child.wait().unwrap();
-    assert!(status.success(), "{status}");
+    editor.shut_down();
 }
 
 /// Replaces each edit's range (lines and UTF-16 columns; ASCII here) with its text.
@@ -217,11 +223,7 @@ fn apply(text: &str, edits: &[Value]) -> String {
 
 #[test]
 fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding() {
-    let dir = scratch("server_code_actions");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
-        &dir,
-    );
+    let dir = bookstore("server_code_actions");
     let dir = dir.canonicalize().unwrap();
     let cli = common::run_in(&dir, &["check", ".", "--format", "json"]);
     let report: Value = serde_json::from_slice(&cli.stdout).unwrap();
@@ -246,18 +248,8 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
     let line = finding["line"].as_u64().unwrap() - 1;
     let column = finding["column"].as_u64().unwrap() - 1;
 
-    let mut editor = Editor::start(&dir);
-    editor.send(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "processId": null, "rootUri": uri_of(&dir), "capabilities": {},
-        }}),
-    );
-    let initialized = editor.expect("initialize result", |m| m["id"] == 1);
-    assert_eq!(
-        initialized["result"]["capabilities"]["codeActionProvider"],
-        true
-    );
-    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let (mut editor, capabilities) = Editor::initialized(&dir, json!({}));
+    assert_eq!(capabilities["codeActionProvider"], true);
     let before = editor.diagnostics_of(&uri);
     let at_finding = |diagnostics: &[Value]| {
         diagnostics.iter().any(|d| {
@@ -305,10 +297,7 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
     let after = editor.diagnostics_of(&uri);
     assert!(!at_finding(&after), "{after:#?}");
 
-    editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
-    editor.expect("shutdown answer", |m| m["id"] == 3);
-    editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
-    assert!(editor.child.wait().unwrap().success());
+    editor.shut_down();
 }
 
 #[test]
@@ -352,18 +341,8 @@ fn definition_and_hover_follow_references_across_files() {
         std::fs::write(dir.join(name), text).unwrap();
     }
     let dir = dir.canonicalize().unwrap();
-    let mut editor = Editor::start(&dir);
-    editor.send(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "processId": null, "rootUri": uri_of(&dir), "capabilities": {},
-        }}),
-    );
-    let initialized = editor.expect("initialize result", |m| m["id"] == 1);
-    assert_eq!(
-        initialized["result"]["capabilities"]["definitionProvider"],
-        true
-    );
-    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let (mut editor, capabilities) = Editor::initialized(&dir, json!({}));
+    assert_eq!(capabilities["definitionProvider"], true);
 
     // (file, line, character of the cursor) → (file, line) of the `name:` it leads to.
     let cases = [
@@ -420,8 +399,5 @@ fn definition_and_hover_follow_references_across_files() {
     let nothing = editor.expect("empty definition", |m| m["id"] == 20);
     assert!(nothing["result"].is_null(), "{nothing}");
 
-    editor.send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}));
-    editor.expect("shutdown answer", |m| m["id"] == 3);
-    editor.send(json!({"jsonrpc": "2.0", "method": "exit"}));
-    assert!(editor.child.wait().unwrap().success());
+    editor.shut_down();
 }

@@ -23,6 +23,36 @@ pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the binary from `dir` with `input` on its standard input.
+pub fn run_in_with_stdin(dir: &Path, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ambient-lint"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A copy of the bookstore of one's own, for tests that edit it (tests run in parallel).
+pub fn bookstore(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bookstore"),
+        &dir,
+    );
+    dir
+}
+
 /// The JSON a run printed (`--format json`); a panic shows what it printed instead.
 pub fn json(o: &std::process::Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
