@@ -26,19 +26,46 @@ use lsp_types::{
 
 use crate::finding::{Applicability, Edit, Finding, Fix, Location, Severity};
 use crate::load::Inputs;
+use crate::load::source::{FileRole, SourceFile};
 
 /// Runs the server until the editor says `exit`. An error is a broken protocol (the editor went
-/// away mid-message), not a finding.
+/// away, or sent what is not an LSP message), not a finding.
 pub fn run() -> Result<(), String> {
     let (connection, io_threads) = Connection::stdio();
-    serve(&connection)?;
+    let served = serve(&connection);
     drop(connection);
-    io_threads.join().map_err(|e| e.to_string())
+    match served {
+        Ok(()) => io_threads.join().map_err(|e| e.to_string()),
+        Err(Stop::Failed(why)) => Err(why),
+        // The reader has stopped, so joining cannot wait on the editor: it says why it stopped.
+        Err(Stop::Disconnected) => match io_threads.join() {
+            Err(e) => Err(format!("reading the editor's messages: {e}")),
+            Ok(()) => Err("the editor closed the connection before `exit`".to_string()),
+        },
+    }
 }
 
-fn serve(connection: &Connection) -> Result<(), String> {
-    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
-    let params: InitializeParams = serde_json::from_value(params).map_err(|e| e.to_string())?;
+/// Why the server stopped before `exit`.
+enum Stop {
+    /// The connection to the editor is gone: its reader can say why.
+    Disconnected,
+    Failed(String),
+}
+
+impl From<lsp_server::ProtocolError> for Stop {
+    fn from(e: lsp_server::ProtocolError) -> Stop {
+        if e.channel_is_disconnected() {
+            Stop::Disconnected
+        } else {
+            Stop::Failed(e.to_string())
+        }
+    }
+}
+
+fn serve(connection: &Connection) -> Result<(), Stop> {
+    let (id, params) = connection.initialize_start()?;
+    let params: InitializeParams = serde_json::from_value(params)
+        .map_err(|e| Stop::Failed(format!("the editor's `initialize` parameters: {e}")))?;
     // Columns in UTF-8 bytes when the editor can take them (no conversion), else UTF-16, the
     // protocol's default.
     let utf8 = params
@@ -70,16 +97,17 @@ fn serve(connection: &Connection) -> Result<(), String> {
         "capabilities": capabilities,
         "serverInfo": {"name": "ambient-lint", "version": env!("CARGO_PKG_VERSION")},
     });
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+    connection.initialize_finish(id, result)?;
 
     let root = workspace_root(&params).or_else(|| std::env::current_dir().ok());
     let Some(root) = root else {
-        return Err("no workspace folder, and no current directory".to_string());
+        return Err(Stop::Failed(
+            "no workspace folder, and no current directory".to_string(),
+        ));
     };
     // The workspace is linted as `check .` run there: the config file is found from it.
-    std::env::set_current_dir(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    std::env::set_current_dir(&root)
+        .map_err(|e| Stop::Failed(format!("{}: {e}", root.display())))?;
     let mut workspace = Workspace {
         root,
         utf8,
@@ -93,10 +121,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
     for message in &connection.receiver {
         match message {
             Message::Request(request) => {
-                if connection
-                    .handle_shutdown(&request)
-                    .map_err(|e| e.to_string())?
-                {
+                if connection.handle_shutdown(&request)? {
                     return Ok(());
                 }
                 let response = match request.method.as_str() {
@@ -113,10 +138,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
                     }
                     _ => unsupported(&request),
                 };
-                connection
-                    .sender
-                    .send(response.into())
-                    .map_err(|e| e.to_string())?;
+                send(connection, response.into())?;
             }
             Message::Notification(notification) => {
                 if workspace.apply(&notification) {
@@ -225,7 +247,7 @@ impl Workspace {
         true
     }
 
-    fn lint_and_publish(&mut self, connection: &Connection) -> Result<(), String> {
+    fn lint_and_publish(&mut self, connection: &Connection) -> Result<(), Stop> {
         let by_file = match self.lint() {
             Ok(by_file) => by_file,
             Err(message) => {
@@ -326,7 +348,7 @@ impl Workspace {
             .files
             .iter()
             .position(|f| crate::fix::overlay_key(Path::new(&f.path)) == key)?;
-        let offset = self.offset(&inputs.files[file].text, at.position);
+        let offset = self.offset(&inputs.files[file], at.position);
         inputs
             .objects
             .iter()
@@ -417,20 +439,12 @@ impl Workspace {
         let text = if keys.contains(&"principals") {
             let value = trail.last()?.1.as_str()?;
             let p = crate::model::identity::parse_principal(value)?;
-            let running: Vec<usize> = model
-                .workloads
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| {
-                    w.meta.namespace == p.namespace && w.service_account_name() == p.service_account
-                })
-                .map(|(i, _)| i)
-                .collect();
+            let running = model.workloads_running_as(p.namespace, p.service_account);
             format!(
                 "**Pods that present `{value}`** (ServiceAccount `{}/{}`):\n\n{}",
                 p.namespace,
                 p.service_account,
-                names(&running)
+                names(running)
             )
         } else {
             // The object's own selector: `spec.selector` (a policy's, or a Service's map) or
@@ -463,16 +477,11 @@ impl Workspace {
     }
 
     /// A position in the agreed encoding as a byte offset of `text`.
-    fn offset(&self, text: &str, position: Position) -> usize {
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(position.line as usize)
-            .map(str::len)
-            .sum();
-        let line = text[line_start.min(text.len())..]
-            .split('\n')
-            .next()
-            .unwrap_or("");
+    fn offset(&self, file: &SourceFile, position: Position) -> usize {
+        let text = &*file.text;
+        // Past the last line is the end of the text.
+        let line_start = file.line_start(position.line as usize);
+        let line = text[line_start..].split('\n').next().unwrap_or("");
         let mut units = 0;
         for (i, c) in line.char_indices() {
             if units >= position.character as usize {
@@ -522,8 +531,8 @@ impl Workspace {
             };
             changes.entry(uri).or_default().push(TextEdit {
                 range: Range {
-                    start: self.position(&file.text, e.start),
-                    end: self.position(&file.text, e.end),
+                    start: self.position(file, e.start),
+                    end: self.position(file, e.end),
                 },
                 new_text: e.content.clone(),
             });
@@ -577,24 +586,25 @@ impl Workspace {
     fn place(&self, inputs: &Inputs, location: &Location) -> Option<(Uri, Range)> {
         let resolved = inputs.resolve(location);
         let file = &inputs.files[resolved.file];
-        let path = Path::new(&file.path);
-        if file.path == crate::load::STDIN_NAME || !path_is_real(&self.root, path) {
+        // Standard input and generated files (declared facts) have no place on disk.
+        if file.path == crate::load::STDIN_NAME || file.role == FileRole::Declared {
             return None;
         }
-        let uri = path_to_uri(&self.root.join(path))?;
+        let uri = path_to_uri(&self.root.join(&file.path))?;
         let range = Range {
-            start: self.position(&file.text, resolved.span.start),
-            end: self.position(&file.text, resolved.span.end),
+            start: self.position(file, resolved.span.start),
+            end: self.position(file, resolved.span.end),
         };
         Some((uri, range))
     }
 
     /// A byte offset as a line and a column in the encoding agreed at initialisation.
-    fn position(&self, text: &str, offset: usize) -> Position {
+    fn position(&self, file: &SourceFile, offset: usize) -> Position {
+        let text = &*file.text;
         let offset = crate::load::source::floor_char_boundary(text, offset.min(text.len()));
-        let before = &text[..offset];
-        let line = before.matches('\n').count();
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // The loader's line index finds the line; the column is counted within it.
+        let line = file.line_col(offset).line.saturating_sub(1);
+        let line_start = file.line_start(line);
         let column = &text[line_start..offset];
         let character = if self.utf8 {
             column.len()
@@ -657,34 +667,37 @@ fn overlaps(a: Range, b: Range) -> bool {
     key(a.start) <= key(b.end) && key(b.start) <= key(a.end)
 }
 
-/// Generated files (declared facts) have no place on disk.
-fn path_is_real(root: &Path, path: &Path) -> bool {
-    root.join(path).exists()
+/// A message to the editor; failing only when the connection is gone.
+fn send(connection: &Connection, message: Message) -> Result<(), Stop> {
+    connection
+        .sender
+        .send(message)
+        .map_err(|_| Stop::Disconnected)
 }
 
-fn publish(connection: &Connection, uri: Uri, diagnostics: Vec<Diagnostic>) -> Result<(), String> {
+fn publish(connection: &Connection, uri: Uri, diagnostics: Vec<Diagnostic>) -> Result<(), Stop> {
     use lsp_types::notification::{Notification as _, PublishDiagnostics};
     let params = PublishDiagnosticsParams {
         uri,
         diagnostics,
         version: None,
     };
-    connection
-        .sender
-        .send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into())
-        .map_err(|e| e.to_string())
+    send(
+        connection,
+        Notification::new(PublishDiagnostics::METHOD.to_string(), params).into(),
+    )
 }
 
-fn show_error(connection: &Connection, message: &str) -> Result<(), String> {
+fn show_error(connection: &Connection, message: &str) -> Result<(), Stop> {
     use lsp_types::notification::{Notification as _, ShowMessage};
     let params = lsp_types::ShowMessageParams {
         typ: lsp_types::MessageType::ERROR,
         message: format!("ambient-lint: {message}"),
     };
-    connection
-        .sender
-        .send(Notification::new(ShowMessage::METHOD.to_string(), params).into())
-        .map_err(|e| e.to_string())
+    send(
+        connection,
+        Notification::new(ShowMessage::METHOD.to_string(), params).into(),
+    )
 }
 
 /// `file:///a%20b/c.yaml` → `/a b/c.yaml`.
@@ -756,15 +769,16 @@ mod tests {
         // `é` is two bytes and one UTF-16 unit, `𝄞` four bytes and two units.
         let text = "a: 1\nb: é𝄞x\n";
         let at_x = text.find('x').unwrap();
+        let text = SourceFile::new("t.yaml".to_string(), text);
         assert_eq!(
-            workspace(false).position(text, at_x),
+            workspace(false).position(&text, at_x),
             Position {
                 line: 1,
                 character: 6
             }
         );
         assert_eq!(
-            workspace(true).position(text, at_x),
+            workspace(true).position(&text, at_x),
             Position {
                 line: 1,
                 character: 9
