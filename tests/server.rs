@@ -227,22 +227,7 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
     let dir = dir.canonicalize().unwrap();
     let cli = common::run_in(&dir, &["check", ".", "--format", "json"]);
     let report: Value = serde_json::from_slice(&cli.stdout).unwrap();
-    // The first finding with a fix that may be applied and edits only its own file.
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            let fix = &f["fix"];
-            fix.is_object()
-                && fix["applicability"] != "display-only"
-                && fix["edits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|e| e["file"] == f["file"])
-        })
-        .expect("the bookstore has a fixable finding");
+    let finding = common::fixable_finding(&report);
     let file = dir.join(finding["file"].as_str().unwrap());
     let uri = uri_of(&file);
     let line = finding["line"].as_u64().unwrap() - 1;

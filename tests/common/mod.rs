@@ -253,3 +253,23 @@ pub fn assert_house_style(f: &ambient_lint::finding::Finding, context: &str) {
         f.code
     );
 }
+
+/// The first finding of a `--format json` report with a fix that may be applied and that
+/// edits only the finding's own file.
+pub fn fixable_finding(report: &Value) -> &Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            let fix = &f["fix"];
+            fix.is_object()
+                && fix["applicability"] != "display-only"
+                && fix["edits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["file"] == f["file"])
+        })
+        .expect("the report has a fixable finding")
+}
