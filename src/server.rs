@@ -6,10 +6,13 @@
 //! that has findings, and cleared for every file that no longer has any.
 //!
 //! Code actions offer each finding's fix (safe ones preferred; display-only ones shown, not
-//! applied) and a suppression with a `TODO` reason. Go to definition leads from a principal to
-//! its ServiceAccount, from a `backendRef` to its Service, from a `parentRef` to its Gateway,
-//! from a `targetRef` to its target, and from `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists
-//! the workloads it selects, and on a principal the workloads that run as its ServiceAccount.
+//! applied) and a suppression with a `TODO` reason, as the annotation or as a comment. Go to
+//! definition leads from a principal or a `serviceAccounts` entry to its ServiceAccount (or, when
+//! the input holds none, to the workloads that run as it), from a `backendRef` to its Service,
+//! from a `parentRef` to its Gateway, from a `targetRef` to its target, and from
+//! `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists the
+//! workloads it selects; on an identity, the workloads that present it; on a NetworkPolicy rule,
+//! whom it admits on which ports, and whether it lets ambient's HBONE traffic through.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -319,9 +322,24 @@ impl Workspace {
             let (with_edit, _) = crate::fix::suppressions(inputs, std::slice::from_ref(f));
             if let Some(edit) = with_edit.into_iter().find_map(|s| s.fix) {
                 suppressions.push(CodeAction {
-                    title: format!("suppress {} on this resource (reason: TODO)", f.code),
+                    title: format!(
+                        "suppress {} on this resource with an annotation (reason: TODO)",
+                        f.code
+                    ),
                     kind: Some(CodeActionKind::QUICKFIX),
                     edit: Some(self.workspace_edit(inputs, &edit.edits)),
+                    ..Default::default()
+                });
+            }
+            // Or a comment above the line, which suppresses only what starts on that line.
+            if let Some(edit) = crate::suppress::comment_edit(inputs, f) {
+                suppressions.push(CodeAction {
+                    title: format!(
+                        "suppress {} on this line with a comment (reason: TODO)",
+                        f.code
+                    ),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(self.workspace_edit(inputs, &[edit])),
                     ..Default::default()
                 });
             }
@@ -362,57 +380,101 @@ impl Workspace {
             })
     }
 
-    /// Where the reference under the cursor leads: the `metadata.name` of the object it names.
-    fn definition(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<LspLocation> {
+    /// Where the reference under the cursor leads: the `metadata.name` of the object it names;
+    /// for an identity whose ServiceAccount the input does not hold, the workloads that run as
+    /// it.
+    fn definition(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<lsp_types::GotoDefinitionResponse> {
         let (inputs, _) = self.last.as_ref()?;
         let (object, trail) = self.under_cursor(inputs, at)?;
         let source = &inputs.objects[object];
         let namespace = source.namespace_or_empty();
         let keys: Vec<&str> = trail.iter().map(|(k, _)| k.as_str()).collect();
         let value = trail.last().map(|(_, n)| *n)?;
-        let target = if keys.contains(&"principals") {
-            let p = crate::model::identity::parse_principal(value.as_str()?)?;
-            find_object(inputs, "ServiceAccount", p.namespace, p.service_account)
-        } else if let Some(at) = keys
-            .iter()
-            .position(|k| *k == "backendRefs" || *k == "parentRefs")
-        {
-            // The reference is the mapping right below the list: its index's node.
-            let reference = trail.get(at + 1).map(|(_, n)| *n)?;
-            let name = reference.get("name")?.as_str()?;
-            let ns = reference
-                .get("namespace")
-                .and_then(|n| n.as_str())
-                .unwrap_or(namespace);
-            let kind = reference.get("kind").and_then(|k| k.as_str());
-            let kind = match (keys[at], kind) {
-                (_, Some(kind)) => kind,
-                ("backendRefs", None) => "Service",
-                _ => "Gateway",
+        let name_of = |target: usize| {
+            Location::field(target, crate::load::node::FieldPath::new("metadata.name"))
+        };
+        let targets: Vec<Location> =
+            if let Some((ns, account)) = identity_at(&keys, value, namespace) {
+                match find_object(inputs, "ServiceAccount", ns, account) {
+                    Some(target) => vec![name_of(target)],
+                    None => {
+                        let model = self.model_of(inputs, object)?;
+                        model
+                            .workloads_running_as(ns, account)
+                            .iter()
+                            .map(|&w| model.workloads[w].account_location())
+                            .collect()
+                    }
+                }
+            } else if let Some(at) = keys
+                .iter()
+                .position(|k| *k == "backendRefs" || *k == "parentRefs")
+            {
+                // The reference is the mapping right below the list: its index's node.
+                let reference = trail.get(at + 1).map(|(_, n)| *n)?;
+                let name = reference.get("name")?.as_str()?;
+                let ns = reference
+                    .get("namespace")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or(namespace);
+                let kind = reference.get("kind").and_then(|k| k.as_str());
+                let kind = match (keys[at], kind) {
+                    (_, Some(kind)) => kind,
+                    ("backendRefs", None) => "Service",
+                    _ => "Gateway",
+                };
+                vec![name_of(find_object(inputs, kind, ns, name)?)]
+            } else if let Some(at) = keys
+                .iter()
+                .position(|k| *k == "targetRef" || *k == "targetRefs")
+            {
+                // `targetRef` is the reference; `targetRefs` holds them, one per item.
+                let step = if keys[at] == "targetRefs" { 1 } else { 0 };
+                let reference = trail.get(at + step).map(|(_, n)| *n)?;
+                let name = reference.get("name")?.as_str()?;
+                let kind = reference.get("kind")?.as_str()?;
+                vec![name_of(find_object(inputs, kind, namespace, name)?)]
+            } else if keys.last() == Some(&"istio.io/use-waypoint") {
+                vec![name_of(find_object(
+                    inputs,
+                    "Gateway",
+                    namespace,
+                    value.as_str()?,
+                )?)]
+            } else {
+                Vec::new()
             };
-            find_object(inputs, kind, ns, name)
-        } else if let Some(at) = keys
+        let mut places: Vec<LspLocation> = targets
             .iter()
-            .position(|k| *k == "targetRef" || *k == "targetRefs")
-        {
-            // `targetRef` is the reference; `targetRefs` holds them, one per item.
-            let step = if keys[at] == "targetRefs" { 1 } else { 0 };
-            let reference = trail.get(at + step).map(|(_, n)| *n)?;
-            let name = reference.get("name")?.as_str()?;
-            let kind = reference.get("kind")?.as_str()?;
-            find_object(inputs, kind, namespace, name)
-        } else if keys.last() == Some(&"istio.io/use-waypoint") {
-            find_object(inputs, "Gateway", namespace, value.as_str()?)
-        } else {
-            None
-        }?;
-        let name_at = Location::field(target, crate::load::node::FieldPath::new("metadata.name"));
-        let (uri, range) = self.place(inputs, &name_at)?;
-        Some(LspLocation { uri, range })
+            .filter_map(|t| {
+                let (uri, range) = self.place(inputs, t)?;
+                Some(LspLocation { uri, range })
+            })
+            .collect();
+        match places.len() {
+            0 => None,
+            1 => places.pop().map(lsp_types::GotoDefinitionResponse::Scalar),
+            _ => Some(lsp_types::GotoDefinitionResponse::Array(places)),
+        }
     }
 
-    /// What the model says of the selector or principal under the cursor: the workloads it
-    /// selects, or the workloads that run as the account it names.
+    /// The model of the unit that holds `object`, as the last lint built it.
+    fn model_of(&self, inputs: &Inputs, object: usize) -> Option<crate::model::Model> {
+        let units = crate::units_of(inputs);
+        let unit = units.iter().find(|u| u.objects.contains(&object))?;
+        Some(crate::model::Model::of_unit(
+            inputs,
+            unit,
+            &self.model_options,
+        ))
+    }
+
+    /// What the model says of what is under the cursor: the workloads a selector selects, the
+    /// workloads that run as the account an identity names, or what a NetworkPolicy rule
+    /// admits.
     fn hover(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<lsp_types::Hover> {
         use crate::load::node::FieldPath;
         use crate::model::selector::LabelSelector;
@@ -421,31 +483,20 @@ impl Workspace {
         let source = &inputs.objects[object];
         let namespace = source.namespace_or_empty();
         let keys: Vec<&str> = trail.iter().map(|(k, _)| k.as_str()).collect();
-        let units = crate::units_of(inputs);
-        let unit = units.iter().find(|u| u.objects.contains(&object))?;
-        let model = crate::model::Model::of_unit(inputs, unit, &self.model_options);
-        let names = |ids: &[usize]| -> String {
-            if ids.is_empty() {
-                return "no workload in the input".to_string();
-            }
-            ids.iter()
-                .map(|&i| {
-                    let w = &model.workloads[i];
-                    format!("- {} `{}/{}`", w.kind, w.meta.namespace, w.meta.name)
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let text = if keys.contains(&"principals") {
+        let model = self.model_of(inputs, object)?;
+        let text = if let Some((ns, account)) = identity_at(&keys, trail.last()?.1, namespace) {
             let value = trail.last()?.1.as_str()?;
-            let p = crate::model::identity::parse_principal(value)?;
-            let running = model.workloads_running_as(p.namespace, p.service_account);
+            let running = model.workloads_running_as(ns, account);
             format!(
-                "**Pods that present `{value}`** (ServiceAccount `{}/{}`):\n\n{}",
-                p.namespace,
-                p.service_account,
-                names(running)
+                "**Pods that present `{value}`** (ServiceAccount `{ns}/{account}`):\n\n{}",
+                workload_list(&model, running)
             )
+        } else if source.kind == "NetworkPolicy"
+            && keys.len() >= 3
+            && keys[0] == "spec"
+            && (keys[1] == "ingress" || keys[1] == "egress")
+        {
+            network_policy_rule(&model, object, keys[1], keys[2].parse().ok()?)?
         } else {
             // The object's own selector: `spec.selector` (a policy's, or a Service's map) or
             // `spec.podSelector`.
@@ -464,7 +515,7 @@ impl Workspace {
             let selected = model.select_workloads(Some(namespace), &selector);
             format!(
                 "**Workloads this selector matches** in `{namespace}`:\n\n{}",
-                names(&selected)
+                workload_list(&model, &selected)
             )
         };
         Some(lsp_types::Hover {
@@ -616,6 +667,154 @@ impl Workspace {
             character: character as u32,
         }
     }
+}
+
+/// The ServiceAccount an identity under the cursor names: an item of `principals`
+/// (`<trust domain>/ns/<ns>/sa/<sa>`) or of `serviceAccounts` (`<ns>/<sa>`, or `<sa>` in the
+/// policy's namespace).
+fn identity_at<'n>(
+    keys: &[&str],
+    value: crate::load::node::Node<'n>,
+    namespace: &'n str,
+) -> Option<(&'n str, &'n str)> {
+    let text = value.as_str()?;
+    if keys.contains(&"principals") {
+        let p = crate::model::identity::parse_principal(text)?;
+        Some((p.namespace, p.service_account))
+    } else if keys.contains(&"serviceAccounts") {
+        Some(text.split_once('/').unwrap_or((namespace, text)))
+    } else {
+        None
+    }
+}
+
+/// Workloads as a Markdown list.
+fn workload_list(model: &crate::model::Model, ids: &[usize]) -> String {
+    if ids.is_empty() {
+        return "no workload in the input".to_string();
+    }
+    ids.iter()
+        .map(|&i| {
+            let w = &model.workloads[i];
+            format!("- {} `{}/{}`", w.kind, w.meta.namespace, w.meta.name)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What rule `index` of a NetworkPolicy's `ingress` or `egress` admits, as the engine reads it,
+/// and whether it lets ambient's mesh traffic through: ztunnel carries every connection between
+/// ambient pods over HBONE to port 15008 of the destination pod (docs/platform.md §1, §8), so a
+/// rule that admits only the application's port admits no mesh traffic.
+fn network_policy_rule(
+    model: &crate::model::Model,
+    object: usize,
+    direction: &str,
+    index: usize,
+) -> Option<String> {
+    use crate::engine::{Endpoint, Engine, netpol::Direction};
+    use crate::model::Dataplane;
+    use crate::model::reader::IntOrString;
+    use crate::model::resources::Peer;
+    let policy = model
+        .network_policies
+        .iter()
+        .find(|p| p.meta.object == object)?;
+    let dir = if direction == "ingress" {
+        Direction::Ingress
+    } else {
+        Direction::Egress
+    };
+    let rule = dir.rules(policy).get(index)?;
+    let engine = Engine::plain(model);
+    let ns = policy.meta.namespace.as_str();
+    let selected = model.select_workloads(Some(ns), &policy.pod_selector);
+    let (peers_word, towards) = match dir {
+        Direction::Ingress => ("from", "to"),
+        Direction::Egress => ("to", "from"),
+    };
+    let mut out = format!(
+        "**{direction}[{index}] of NetworkPolicy `{ns}/{}`**\n\n",
+        policy.meta.name
+    );
+    out.push_str(&format!(
+        "Applies {towards} the pods it selects:\n\n{}\n\n",
+        workload_list(model, &selected)
+    ));
+    if !dir.restricts(policy) {
+        out.push_str(&format!(
+            "`policyTypes` does not list `{}`: this rule is ignored.\n",
+            if dir == Direction::Ingress {
+                "Ingress"
+            } else {
+                "Egress"
+            }
+        ));
+        return Some(out);
+    }
+    // Ports as the engine resolves them: named ports on the pods that receive.
+    let ports = match (dir, selected.first()) {
+        (Direction::Ingress, Some(&w)) => {
+            let (sure, maybe) = engine.rule_ports(rule, &Endpoint::Workload(w));
+            if maybe.is_empty() {
+                sure.to_string()
+            } else {
+                format!("{sure}, and named ports the input cannot resolve")
+            }
+        }
+        _ if rule.ports.is_empty() => "all".to_string(),
+        // Egress: a named port is resolved on each destination's pods.
+        _ => rule
+            .ports
+            .iter()
+            .map(|p| match (&p.port, p.end_port) {
+                (None, _) => format!("{} all", p.protocol),
+                (Some(IntOrString::Int(n)), Some(end)) => format!("{} {n}-{end}", p.protocol),
+                (Some(IntOrString::Int(n)), None) => format!("{} {n}", p.protocol),
+                (Some(IntOrString::String(name)), _) => {
+                    format!("{} named port `{name}` of each destination", p.protocol)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    out.push_str(&format!("Ports: {ports}\n\n"));
+    if rule.peers.is_empty() {
+        out.push_str(&format!(
+            "Peers: every pod and address ({peers_word} anywhere)\n\n"
+        ));
+    } else {
+        out.push_str(&format!("Peers ({peers_word}):\n\n"));
+        for peer in &rule.peers {
+            match peer {
+                Peer::Pods { path, .. } => {
+                    let workloads = engine.peer_workloads(ns, peer);
+                    let list = workload_list(model, &workloads).replace("\n", "\n  ");
+                    out.push_str(&format!("- pods of `{path}`:\n  {list}\n"));
+                }
+                Peer::IpBlock { cidr, except, .. } => {
+                    let except = if except.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" except {}", except.join(", "))
+                    };
+                    out.push_str(&format!("- addresses `{cidr}`{except}\n"));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let ambient = selected
+        .iter()
+        .any(|&w| model.workload_dataplane(&model.workloads[w]) == Dataplane::Ambient);
+    let hbone = rule.admits_port("TCP", 15008);
+    out.push_str(&match (ambient, hbone) {
+        (true, true) => "Under ambient: admits TCP 15008, the HBONE port mesh traffic uses, for these peers.".to_string(),
+        (true, false) if dir == Direction::Ingress => "Under ambient: does **not** admit TCP 15008. Mesh clients reach these pods over HBONE on port 15008, so this rule admits none of them; only plaintext from clients outside the mesh, on the ports above.".to_string(),
+        (true, false) => "Under ambient: does **not** admit TCP 15008. ztunnel carries these pods' connections to mesh destinations over HBONE to port 15008, so this rule admits none of them; only connections to destinations outside the mesh, on the ports above.".to_string(),
+        (false, _) => "Under ambient: none of the pods it selects is known to be in ambient mode; the rule applies to the application's ports as written.".to_string(),
+    });
+    Some(out)
 }
 
 /// The keys from `node` down to the deepest node whose text holds `offset`, each with its node

@@ -264,6 +264,46 @@ pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>, selection: &crate::co
     }
 }
 
+/// A comment on a line of its own above the finding's line, indented as that line, suppressing
+/// the finding's code with a `TODO` reason. None where no comment can be written: a file nobody
+/// edits (rendered text, declared facts, standard input), or a place where the comment would
+/// change what the YAML says (inside a multi-line scalar): the text with the comment must parse
+/// to the same documents.
+pub fn comment_edit(inputs: &Inputs, finding: &Finding) -> Option<Edit> {
+    use crate::load::source::FileRole;
+    let at = inputs.resolve(&finding.location);
+    let file = &inputs.files[at.file];
+    if !matches!(file.role, FileRole::Lint | FileRole::Source)
+        || file.path == crate::load::STDIN_NAME
+    {
+        return None;
+    }
+    let text = &*file.text;
+    let start = file.line_start(at.start.line - 1);
+    let indent =
+        &text[start..start + text[start..].len() - text[start..].trim_start_matches(' ').len()];
+    let content = format!("{indent}# {COMMENT_MARK}{}] TODO\n", finding.code);
+    let commented = format!("{}{content}{}", &text[..start], &text[start..]);
+    let (before, after) = (
+        crate::load::yaml::parse_stream(text),
+        crate::load::yaml::parse_stream(&commented),
+    );
+    let same = before.documents.len() == after.documents.len()
+        && before.documents.iter().zip(&after.documents).all(|(b, a)| {
+            match (&b.result, &a.result) {
+                (Ok(Some(x)), Ok(Some(y))) => before.tree.node(*x).same_as(after.tree.node(*y)),
+                (Ok(None), Ok(None)) | (Err(_), Err(_)) => true,
+                _ => false,
+            }
+        });
+    same.then_some(Edit {
+        file: at.file,
+        start,
+        end: start,
+        content,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +317,30 @@ mod tests {
                 ("AL304".to_string(), String::new())
             ]
         );
+    }
+
+    #[test]
+    fn a_comment_suppression_goes_above_the_line_unless_it_would_change_a_value() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: \"multi\n    line\", b: c}\ndata:\n  key: v\n";
+        let inputs = Inputs::from_texts([("x.yaml", text)]);
+        let at = |path: &str| {
+            Finding::new(
+                "AL401",
+                Severity::Warning,
+                Location::field(0, FieldPath::new(path)),
+                "m".to_string(),
+            )
+        };
+        let edit = comment_edit(&inputs, &at("data.key")).unwrap();
+        let mut edited = text.to_string();
+        edited.replace_range(edit.start..edit.end, &edit.content);
+        assert!(
+            edited.contains("data:\n  # ambient-lint: ignore[AL401] TODO\n  key: v\n"),
+            "{edited}"
+        );
+        // `b` starts on the second line of a quoted scalar: a line above it is inside the
+        // string.
+        assert_eq!(comment_edit(&inputs, &at("metadata.labels.b")), None);
     }
 
     #[test]

@@ -268,6 +268,31 @@ fn code_actions_offer_the_fix_and_a_suppression_and_the_fix_clears_the_finding()
         "{actions:#?}"
     );
 
+    // The comment suppression, applied, suppresses the finding and only it.
+    let comment = actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("suppress {code} on this line with a comment"))
+        })
+        .unwrap_or_else(|| panic!("no comment suppression among {actions:#?}"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let commented = apply(&text, comment["edit"]["changes"][&uri].as_array().unwrap());
+    let comment_line = commented.lines().nth(line as usize).unwrap();
+    assert!(
+        comment_line
+            .trim_start()
+            .starts_with(&format!("# ambient-lint: ignore[{code}] TODO")),
+        "{commented}"
+    );
+    std::fs::write(&file, &commented).unwrap();
+    let cli_after = common::json(&common::run_in(&dir, &["check", ".", "--format", "json"]));
+    let findings_of = |report: &Value| -> usize { report["findings"].as_array().unwrap().len() };
+    assert_eq!(findings_of(&cli_after), findings_of(&report) - 1);
+    std::fs::write(&file, &text).unwrap();
+
     // Applied as an editor applies it, the finding is gone from the next diagnostics.
     let text = std::fs::read_to_string(&file).unwrap();
     let edits = fix["edit"]["changes"][&uri].as_array().unwrap();
@@ -321,6 +346,22 @@ fn definition_and_hover_follow_references_across_files() {
             "route.yaml",
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs:\n    - name: edge\n      namespace: infra\n  rules:\n    - backendRefs:\n        - name: web\n          port: 80\n",
         ),
+        (
+            "sa-policy.yaml",
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: web-sa, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  rules:\n    - from:\n        - source:\n            serviceAccounts: [\"web\", \"shop/default\"]\n",
+        ),
+        (
+            "worker.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: shop}\nspec:\n  selector: {matchLabels: {app: worker}}\n  template:\n    metadata: {labels: {app: worker}}\n    spec:\n      containers: [{name: worker, image: worker}]\n",
+        ),
+        (
+            "namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {istio.io/dataplane-mode: ambient}\n",
+        ),
+        (
+            "netpol.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-ingress, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - podSelector: {matchLabels: {app: worker}}\n      ports: [{port: 8080}]\n",
+        ),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
@@ -336,6 +377,9 @@ fn definition_and_hover_follow_references_across_files() {
         (("route.yaml", 5, 14), ("gateway.yaml", 3)),
         (("service.yaml", 6, 30), ("waypoint.yaml", 3)),
         (("l7-policy.yaml", 5, 40), ("service.yaml", 3)),
+        (("sa-policy.yaml", 8, 31), ("accounts.yaml", 3)),
+        // No ServiceAccount `default` in the input: the workloads that run as it.
+        (("sa-policy.yaml", 8, 40), ("worker.yaml", 7)),
     ];
     for (id, ((from, line, character), (to, to_line))) in cases.into_iter().enumerate() {
         let id = 10 + id;
@@ -372,6 +416,42 @@ fn definition_and_hover_follow_references_across_files() {
             .as_str()
             .unwrap_or_default();
         assert!(text.contains("Deployment `shop/web`"), "{answer}");
+    }
+    // A NetworkPolicy rule: whom it admits, and that it lets no mesh traffic through.
+    let hovers = [
+        (
+            ("netpol.yaml", 8, 30),
+            vec![
+                "Deployment `shop/worker`",
+                "Applies to the pods it selects:\n\n- Deployment `shop/web`",
+                "TCP 8080",
+                "does **not** admit TCP 15008",
+            ],
+        ),
+        (
+            ("sa-policy.yaml", 8, 40),
+            vec![
+                "Pods that present `shop/default`",
+                "Deployment `shop/worker`",
+            ],
+        ),
+    ];
+    for (id, ((file, line, character), wanted)) in hovers.into_iter().enumerate() {
+        let id = 40 + id;
+        editor.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+            "params": {
+                "textDocument": {"uri": uri_of(&dir.join(file))},
+                "position": {"line": line, "character": character},
+            }}),
+        );
+        let answer = editor.expect("hover", |m| m["id"] == id);
+        let text = answer["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default();
+        for part in wanted {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
     }
     // Nothing to follow: a null answer, not an error.
     editor.send(

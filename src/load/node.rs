@@ -458,6 +458,26 @@ impl Scalar<'_> {
 }
 
 impl<'t> Node<'t> {
+    /// Structural equality of two trees, spans aside.
+    pub fn same_as(self, b: Node<'_>) -> bool {
+        match (self.kind(), b.kind()) {
+            (NodeKind::Scalar(x), NodeKind::Scalar(y)) => {
+                x.text == y.text && (x.plain == y.plain || x.is_null() == y.is_null())
+            }
+            (NodeKind::Seq(x), NodeKind::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_as(q))
+            }
+            (NodeKind::Map(x), NodeKind::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter().all(|e| {
+                        y.iter()
+                            .any(|f| e.key.same_as(f.key) && e.value.same_as(f.value))
+                    })
+            }
+            _ => false,
+        }
+    }
+
     pub fn id(self) -> NodeId {
         self.id
     }

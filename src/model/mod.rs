@@ -15,7 +15,6 @@ use crate::hash::{HashMap, HashSet};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::intern::Atom;
-use crate::load::node::Node;
 use crate::load::{Inputs, ObjectId};
 use reader::Reader;
 use resources::*;
@@ -199,7 +198,7 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
             .unwrap_or_default()
     };
     let same_folder = folder(where_) == folder(here);
-    let (severity, message, help) = if same_tree(first.node(), obj.node()) {
+    let (severity, message, help) = if first.node().same_as(obj.node()) {
         (
             Severity::Info,
             format!(
@@ -252,27 +251,6 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
         Location::field(original, "metadata.name"),
         "first defined here",
     )
-}
-
-/// Structural equality of two trees, spans aside.
-fn same_tree(a: Node<'_>, b: Node<'_>) -> bool {
-    use crate::load::node::NodeKind;
-    match (a.kind(), b.kind()) {
-        (NodeKind::Scalar(x), NodeKind::Scalar(y)) => {
-            x.text == y.text && (x.plain == y.plain || x.is_null() == y.is_null())
-        }
-        (NodeKind::Seq(x), NodeKind::Seq(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_tree(p, q))
-        }
-        (NodeKind::Map(x), NodeKind::Map(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|e| {
-                    y.iter()
-                        .any(|f| same_tree(e.key, f.key) && same_tree(e.value, f.value))
-                })
-        }
-        _ => false,
-    }
 }
 
 fn group_of(api_version: &str) -> &str {
