@@ -101,6 +101,18 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
         "serverInfo": {"name": "ambient-lint", "version": env!("CARGO_PKG_VERSION")},
     });
     connection.initialize_finish(id, result)?;
+    // Files changed outside the editor (a branch switched, the config file edited elsewhere)
+    // are linted again when the editor tells: ask it to watch them, where it can be asked.
+    let can_watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false);
+    if can_watch {
+        send(connection, watch_request().into())?;
+    }
 
     let root = workspace_root(&params).or_else(|| std::env::current_dir().ok());
     let Some(root) = root else {
@@ -164,6 +176,38 @@ fn answer<P: serde::de::DeserializeOwned, R: serde::Serialize>(
         Ok(params) => Response::new_ok(request.id.clone(), handle(params)),
         Err(e) => Response::new_err(request.id.clone(), -32602, e.to_string()),
     }
+}
+
+/// The request that asks the editor to report changes to manifests, the config file and the
+/// ignore files that decide what a walk reads.
+fn watch_request() -> Request {
+    use lsp_types::request::{RegisterCapability, Request as _};
+    let watchers: Vec<lsp_types::FileSystemWatcher> = [
+        "**/*.{yaml,yml,json}",
+        &format!("**/{}", crate::config::FILE_NAME),
+        "**/{.gitignore,.ignore}",
+    ]
+    .into_iter()
+    .map(|glob| lsp_types::FileSystemWatcher {
+        glob_pattern: lsp_types::GlobPattern::String(glob.to_string()),
+        kind: None,
+    })
+    .collect();
+    let params = lsp_types::RegistrationParams {
+        registrations: vec![lsp_types::Registration {
+            id: "ambient-lint-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(
+                lsp_types::DidChangeWatchedFilesRegistrationOptions { watchers },
+            )
+            .ok(),
+        }],
+    };
+    Request::new(
+        lsp_server::RequestId::from("ambient-lint/watch".to_string()),
+        RegisterCapability::METHOD.to_string(),
+        params,
+    )
 }
 
 fn unsupported(request: &Request) -> Response {

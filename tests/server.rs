@@ -129,10 +129,29 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
     let file = dir.join(first["file"].as_str().unwrap());
     let uri = uri_of(&file);
 
-    let (mut editor, capabilities) =
-        Editor::initialized(&dir, json!({"general": {"positionEncodings": ["utf-16"]}}));
+    let (mut editor, capabilities) = Editor::initialized(
+        &dir,
+        json!({
+            "general": {"positionEncodings": ["utf-16"]},
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+        }),
+    );
     assert_eq!(capabilities["positionEncoding"], "utf-16");
     assert_eq!(capabilities["textDocumentSync"]["change"], 1);
+    // The editor is asked to watch the manifests and the config file, and says yes.
+    let register = editor.expect("file watchers", |m| {
+        m["method"] == "client/registerCapability"
+    });
+    let watchers = &register["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert!(
+        watchers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["globPattern"] == "**/.ambient-lint.yaml"),
+        "{register}"
+    );
+    editor.send(json!({"jsonrpc": "2.0", "id": register["id"], "result": null}));
 
     // The workspace is linted at once: the file of the first finding has its diagnostics,
     // placed where the command line places them (lines and columns from 0 there).
@@ -182,6 +201,41 @@ fn an_editor_gets_diagnostics_and_sees_them_move_with_unsaved_text() {
         }}),
     );
     assert!(!editor.diagnostics_of(&uri).is_empty());
+
+    // A new file the editor holds and the disk does not yet: linted as if saved, and gone with
+    // its diagnostics when closed unsaved.
+    let new_file = dir.join("ecom-service/k8s/new-policy.yaml");
+    let new_uri = uri_of(&new_file);
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": new_uri, "languageId": "yaml", "version": 1,
+                "text": "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: new, namespace: ecom}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/ecom/sa/ui\"]}}]}]\n"},
+        }}),
+    );
+    let unsaved = editor.diagnostics_of(&new_uri);
+    assert!(unsaved.iter().any(|d| d["code"] == "AL208"), "{unsaved:#?}");
+    assert!(!new_file.exists());
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {
+            "textDocument": {"uri": new_uri},
+        }}),
+    );
+    assert_eq!(editor.diagnostics_of(&new_uri), Vec::<Value>::new());
+
+    // The config file changed on disk: picked up at the editor's word, without a restart.
+    let code = first["code"].as_str().unwrap();
+    std::fs::write(
+        dir.join(".ambient-lint.yaml"),
+        format!("ignore: [{code}]\n"),
+    )
+    .unwrap();
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {
+            "changes": [{"uri": uri_of(&dir.join(".ambient-lint.yaml")), "type": 1}],
+        }}),
+    );
+    let ignored = editor.diagnostics_of(&uri);
+    assert!(!ignored.iter().any(|d| d["code"] == code), "{ignored:#?}");
 
     // A request the server does not answer yet gets an error, not silence.
     editor.send(

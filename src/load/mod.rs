@@ -255,8 +255,11 @@ pub fn load(opts: &LoadOptions) -> Result<Inputs, LoadError> {
         }
         let meta = std::fs::metadata(path).map_err(|_| LoadError::PathNotFound(path.clone()))?;
         if meta.is_dir() {
-            let (files, found) = walk(path, &excludes, &mut warnings);
+            let (mut files, found) = walk(path, &excludes, &mut warnings);
             kustomizations.extend(found.iter().map(|k| normalize(&cwd.join(k))));
+            if !opts.overlay.is_empty() {
+                files.extend(unsaved_below(path, &cwd, &opts.overlay, &excludes));
+            }
             for file in files {
                 if seen_file(&file) {
                     walked.insert(sources.len());
@@ -850,12 +853,7 @@ fn walk(
     excludes: &Excludes,
     warnings: &mut Vec<String>,
 ) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let has_extension = |p: &Path| {
-        kustomize::is_kustomization(p)
-            || p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-    };
+    let has_extension = has_manifest_name;
     // Walked on every core (a large tree has thousands of folders, each with its ignore files
     // to look for); what is found is sorted below, so the order of the walk does not show.
     let found: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::default();
@@ -918,6 +916,43 @@ fn walk(
         .collect();
     files.sort();
     (files, kustomizations)
+}
+
+/// Whether a walk reads a file of this name: a manifest extension, or a kustomization.
+fn has_manifest_name(p: &Path) -> bool {
+    kustomize::is_kustomization(p)
+        || p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Texts an editor holds for files below `dir` that are not on disk yet (a new file not saved):
+/// read as a walk of `dir` would read them once saved, hidden entries and excluded paths aside.
+fn unsaved_below(
+    dir: &Path,
+    cwd: &Path,
+    overlay: &std::collections::HashMap<PathBuf, String>,
+    excludes: &Excludes,
+) -> Vec<PathBuf> {
+    let base = normalize(&cwd.join(dir));
+    let mut out: Vec<PathBuf> = overlay
+        .keys()
+        .filter_map(|key| {
+            let below = key.strip_prefix(&base).ok()?;
+            let hidden = below
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+            let path = dir.join(below);
+            (!hidden
+                && has_manifest_name(key)
+                && !is_known_non_manifest(key)
+                && !excludes.is_excluded(&path)
+                && !key.exists())
+            .then_some(path)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.
