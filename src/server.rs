@@ -94,6 +94,13 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
+        workspace: Some(lsp_types::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp_types::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp_types::OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         ..Default::default()
     };
     let result = serde_json::json!({
@@ -114,22 +121,23 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
         send(connection, watch_request().into())?;
     }
 
-    let root = workspace_root(&params).or_else(|| std::env::current_dir().ok());
-    let Some(root) = root else {
+    let mut roots = workspace_roots(&params);
+    if roots.is_empty() {
+        roots.extend(std::env::current_dir().ok());
+    }
+    if roots.is_empty() {
         return Err(Stop::Failed(
             "no workspace folder, and no current directory".to_string(),
         ));
-    };
-    // The workspace is linted as `check .` run there: the config file is found from it.
-    std::env::set_current_dir(&root)
-        .map_err(|e| Stop::Failed(format!("{}: {e}", root.display())))?;
+    }
     let mut workspace = Workspace {
-        root,
+        folders: roots
+            .into_iter()
+            .map(|root| Folder::new(root, utf8))
+            .collect(),
         utf8,
         open: HashMap::new(),
         published: Vec::new(),
-        last: None,
-        model_options: Default::default(),
     };
     workspace.lint_and_publish(connection)?;
 
@@ -140,15 +148,24 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
                     return Ok(());
                 }
                 let response = match request.method.as_str() {
-                    "textDocument/codeAction" => {
-                        answer(&request, |p: CodeActionParams| workspace.code_actions(&p))
-                    }
+                    "textDocument/codeAction" => answer(&request, |p: CodeActionParams| {
+                        workspace
+                            .folder_of(&p.text_document.uri)
+                            .map(|f| f.code_actions(&p))
+                            .unwrap_or_default()
+                    }),
                     "textDocument/hover" => answer(&request, |p: lsp_types::HoverParams| {
-                        workspace.hover(&p.text_document_position_params)
+                        let at = &p.text_document_position_params;
+                        workspace
+                            .folder_of(&at.text_document.uri)
+                            .and_then(|f| f.hover(at))
                     }),
                     "textDocument/definition" => {
                         answer(&request, |p: lsp_types::GotoDefinitionParams| {
-                            workspace.definition(&p.text_document_position_params)
+                            let at = &p.text_document_position_params;
+                            workspace
+                                .folder_of(&at.text_document.uri)
+                                .and_then(|f| f.definition(at))
                         })
                     }
                     _ => unsupported(&request),
@@ -219,25 +236,41 @@ fn unsupported(request: &Request) -> Response {
     )
 }
 
-fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
-    let from_folder = params
+/// The workspace folders the editor opened, or its root for editors that send only that.
+fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = params
         .workspace_folders
-        .as_ref()
-        .and_then(|folders| folders.first())
-        .map(|f| &f.uri);
+        .iter()
+        .flatten()
+        .filter_map(|f| uri_to_path(&f.uri))
+        .collect();
+    if !folders.is_empty() {
+        return folders;
+    }
     #[allow(deprecated)] // Older editors send only `rootUri`.
-    let uri = from_folder.or(params.root_uri.as_ref())?;
-    uri_to_path(uri)
+    params
+        .root_uri
+        .as_ref()
+        .and_then(uri_to_path)
+        .into_iter()
+        .collect()
 }
 
+/// What the editor has open: its folders, each linted on its own, and its unsaved texts.
 struct Workspace {
-    root: PathBuf,
+    folders: Vec<Folder>,
     utf8: bool,
     /// The editor's texts of open files, by absolute path: they stand in for the disk.
     open: HashMap<PathBuf, String>,
     /// Files that have diagnostics in the editor now.
     published: Vec<Uri>,
-    /// The last lint's inputs and unsuppressed findings, which code actions answer from.
+}
+
+/// One workspace folder, linted as `ambient-lint check .` run in it (its config file included).
+struct Folder {
+    root: PathBuf,
+    utf8: bool,
+    /// The last lint's inputs and unsuppressed findings, which requests answer from.
     last: Option<(Inputs, Vec<Finding>)>,
     /// The model options of the last lint, for hovers that need the model.
     model_options: crate::model::ModelOptions,
@@ -247,8 +280,8 @@ impl Workspace {
     /// Takes in a document notification; true when the workspace must be linted again.
     fn apply(&mut self, notification: &Notification) -> bool {
         use lsp_types::notification::{
-            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
-            DidOpenTextDocument, DidSaveTextDocument, Notification as _,
+            DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders,
+            DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, Notification as _,
         };
         let params = notification.params.clone();
         match notification.method.as_str() {
@@ -278,6 +311,26 @@ impl Workspace {
             }
             // The disk changed: a save, or a file written by another program.
             DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => true,
+            DidChangeWorkspaceFolders::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeWorkspaceFoldersParams>(params)
+                else {
+                    return false;
+                };
+                let gone: Vec<PathBuf> = p
+                    .event
+                    .removed
+                    .iter()
+                    .filter_map(|f| uri_to_path(&f.uri))
+                    .collect();
+                self.folders.retain(|f| !gone.contains(&f.root));
+                for root in p.event.added.iter().filter_map(|f| uri_to_path(&f.uri)) {
+                    if !self.folders.iter().any(|f| f.root == root) {
+                        self.folders.push(Folder::new(root, self.utf8));
+                    }
+                }
+                true
+            }
             _ => false,
         }
     }
@@ -294,14 +347,30 @@ impl Workspace {
         true
     }
 
+    /// The folder a document belongs to: the innermost that holds it.
+    fn folder_of(&self, uri: &Uri) -> Option<&Folder> {
+        let path = uri_to_path(uri)?;
+        owner(&self.folders, &path).map(|i| &self.folders[i])
+    }
+
     fn lint_and_publish(&mut self, connection: &Connection) -> Result<(), Stop> {
-        let by_file = match self.lint() {
-            Ok(by_file) => by_file,
-            Err(message) => {
-                show_error(connection, &message)?;
-                return Ok(());
+        let mut by_file: BTreeMap<String, (Uri, Vec<Diagnostic>)> = BTreeMap::new();
+        for i in 0..self.folders.len() {
+            let diagnostics = match self.folders[i].lint(&self.open) {
+                Ok(d) => d,
+                Err(message) => {
+                    show_error(connection, &message)?;
+                    continue;
+                }
+            };
+            // A file in a folder nested in another is the inner folder's (its config applies).
+            for (key, (uri, list)) in diagnostics {
+                let mine = uri_to_path(&uri).and_then(|p| owner(&self.folders, &p)) == Some(i);
+                if mine {
+                    by_file.insert(key, (uri, list));
+                }
             }
-        };
+        }
         let mut now = Vec::with_capacity(by_file.len());
         for (uri, diagnostics) in by_file.into_values() {
             now.push(uri.clone());
@@ -315,20 +384,50 @@ impl Workspace {
         self.published = now;
         Ok(())
     }
+}
 
-    /// Lints the workspace as `check .` there, with the open texts over the disk; the
+/// Of `folders`, the innermost that holds `path`.
+fn owner(folders: &[Folder], path: &Path) -> Option<usize> {
+    folders
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| path.starts_with(&f.root))
+        .max_by_key(|(_, f)| f.root.components().count())
+        .map(|(i, _)| i)
+}
+
+impl Folder {
+    fn new(root: PathBuf, utf8: bool) -> Folder {
+        Folder {
+            root,
+            utf8,
+            last: None,
+            model_options: Default::default(),
+        }
+    }
+
+    /// Lints the folder as `check .` there, with the open texts over the disk; the
     /// diagnostics of each file, by URI.
-    fn lint(&mut self) -> Result<BTreeMap<String, (Uri, Vec<Diagnostic>)>, String> {
+    fn lint(
+        &mut self,
+        open: &HashMap<PathBuf, String>,
+    ) -> Result<BTreeMap<String, (Uri, Vec<Diagnostic>)>, String> {
         use clap::Parser;
+        // `check .` there: the config file is found from the folder, and paths are relative
+        // to it. The server answers one message at a time, so changing directory is safe.
+        std::env::set_current_dir(&self.root)
+            .map_err(|e| format!("{}: {e}", self.root.display()))?;
         let cli = crate::cli::Cli::try_parse_from(["ambient-lint", "check", "."])
             .map_err(|e| e.to_string())?;
         let Some(crate::cli::Command::Check(args)) = cli.command else {
             return Err("`check .` did not parse as a check".to_string());
         };
-        let mut settings = crate::Settings::from_args(&args.lint).map_err(|e| e.to_string())?;
-        settings.lint.load.overlay = self.open.clone();
+        let mut settings = crate::Settings::from_args(&args.lint)
+            .map_err(|e| format!("{}: {e}", self.root.display()))?;
+        settings.lint.load.overlay = open.clone();
         self.model_options = settings.lint.model.clone();
-        let (inputs, mut findings) = crate::lint(&settings.lint).map_err(|e| e.to_string())?;
+        let (inputs, mut findings) =
+            crate::lint(&settings.lint).map_err(|e| format!("{}: {e}", self.root.display()))?;
         findings.retain(|f| f.suppressed.is_none());
         let mut out: BTreeMap<String, (Uri, Vec<Diagnostic>)> = BTreeMap::new();
         for f in &findings {
@@ -405,11 +504,12 @@ impl Workspace {
         at: &lsp_types::TextDocumentPositionParams,
     ) -> Option<(usize, Vec<(String, crate::load::node::Node<'i>)>)> {
         let path = uri_to_path(&at.text_document.uri)?;
-        let key = crate::fix::overlay_key(&path);
+        // Paths in the inputs are relative to the folder, whatever the current directory.
+        let key = crate::load::normalize(&path);
         let file = inputs
             .files
             .iter()
-            .position(|f| crate::fix::overlay_key(Path::new(&f.path)) == key)?;
+            .position(|f| crate::load::normalize(&self.root.join(&f.path)) == key)?;
         let offset = self.offset(&inputs.files[file], at.position);
         inputs
             .objects
@@ -1001,14 +1101,7 @@ mod tests {
 
     #[test]
     fn columns_count_in_the_agreed_encoding() {
-        let workspace = |utf8| Workspace {
-            root: PathBuf::from("/"),
-            utf8,
-            open: HashMap::new(),
-            published: Vec::new(),
-            last: None,
-            model_options: Default::default(),
-        };
+        let workspace = |utf8| Folder::new(PathBuf::from("/"), utf8);
         // `é` is two bytes and one UTF-16 unit, `𝄞` four bytes and two units.
         let text = "a: 1\nb: é𝄞x\n";
         let at_x = text.find('x').unwrap();

@@ -520,3 +520,90 @@ fn definition_and_hover_follow_references_across_files() {
 
     editor.shut_down();
 }
+
+#[test]
+fn each_workspace_folder_is_linted_with_its_own_config_and_folders_come_and_go() {
+    let top = scratch("server_folders");
+    let policy = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\", \"cluster.local/ns/shop/sa/web\"]}}]}]\n";
+    // The cursor on the second principal, the one written without the scheme.
+    let character = policy
+        .lines()
+        .nth(4)
+        .unwrap()
+        .rfind("cluster.local")
+        .unwrap()
+        + 3;
+    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
+    for name in ["a", "b"] {
+        std::fs::create_dir_all(top.join(name)).unwrap();
+        std::fs::write(top.join(name).join("policy.yaml"), policy).unwrap();
+        std::fs::write(top.join(name).join("account.yaml"), account).unwrap();
+    }
+    // Folder b's own config turns AL208 off there, and only there.
+    std::fs::write(top.join("b/.ambient-lint.yaml"), "ignore: [AL208]\n").unwrap();
+    let top = top.canonicalize().unwrap();
+    let (a, b) = (top.join("a"), top.join("b"));
+
+    let mut editor = Editor::start(&top);
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": null, "capabilities": {},
+            "workspaceFolders": [
+                {"uri": uri_of(&a), "name": "a"}, {"uri": uri_of(&b), "name": "b"},
+            ],
+        }}),
+    );
+    let answer = editor.expect("initialize result", |m| m["id"] == 1);
+    assert_eq!(
+        answer["result"]["capabilities"]["workspace"]["workspaceFolders"]["changeNotifications"],
+        true
+    );
+    editor.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let in_a = editor.diagnostics_of(&uri_of(&a.join("policy.yaml")));
+    assert!(in_a.iter().any(|d| d["code"] == "AL208"), "{in_a:#?}");
+
+    // A definition in the second folder leads to its own account, not the first folder's.
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/definition", "params": {
+            "textDocument": {"uri": uri_of(&b.join("policy.yaml"))},
+            "position": {"line": 4, "character": character},
+        }}),
+    );
+    let answer = editor.expect("definition", |m| m["id"] == 2);
+    assert_eq!(
+        answer["result"]["uri"],
+        uri_of(&b.join("account.yaml")),
+        "{answer}"
+    );
+
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWorkspaceFolders", "params": {
+            "event": {"added": [], "removed": [{"uri": uri_of(&a), "name": "a"}]},
+        }}),
+    );
+    // Folder a leaves the workspace: its diagnostics are cleared, after b's publications of
+    // this lint, none of which holds AL208, as b's config says.
+    let seen = std::cell::RefCell::new(Vec::new());
+    let a_policy = uri_of(&a.join("policy.yaml"));
+    let cleared = editor.expect("a's diagnostics cleared", |m| {
+        seen.borrow_mut().push(m.clone());
+        m["params"]["uri"] == a_policy
+    });
+    assert_eq!(cleared["params"]["diagnostics"], json!([]));
+    let b_policy = uri_of(&b.join("policy.yaml"));
+    for m in seen.borrow().iter() {
+        let al208 = m["params"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "AL208"));
+        assert!(!(m["params"]["uri"] == b_policy && al208), "{m}");
+    }
+    // Back in the workspace, a is linted again.
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWorkspaceFolders", "params": {
+            "event": {"added": [{"uri": uri_of(&a), "name": "a"}], "removed": []},
+        }}),
+    );
+    let again = editor.diagnostics_of(&uri_of(&a.join("policy.yaml")));
+    assert!(again.iter().any(|d| d["code"] == "AL208"), "{again:#?}");
+    editor.shut_down();
+}
