@@ -176,6 +176,10 @@ pub struct CheckArgs {
     pub report: ReportArgs,
     #[command(flatten)]
     pub fix: FixArgs,
+    /// Lint, then lint again each time a manifest, kustomization, ignore file or the config
+    /// file changes, clearing the terminal first; stop with Ctrl-C.
+    #[arg(long, conflicts_with_all = ["diff", "add_suppressions", "write_baseline"])]
+    pub watch: bool,
 }
 
 /// What `check` may change in the files it lints.

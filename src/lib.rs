@@ -21,6 +21,7 @@ pub mod report;
 pub mod rules;
 pub mod server;
 pub mod suppress;
+pub mod watch;
 
 use finding::{Finding, Location, Severity};
 use load::{Inputs, LoadOptions};

@@ -175,6 +175,68 @@ fn edit_files(args: &CheckArgs, settings: &Settings) -> Option<u8> {
 }
 
 fn check(args: &CheckArgs) -> u8 {
+    if args.watch {
+        return watch(args);
+    }
+    check_once(args)
+}
+
+/// `check --watch`: a check, then another after each change to what it reads, until Ctrl-C.
+/// A run that cannot run (a broken config file) is reported and watched like the others: the
+/// next save may mend it.
+fn watch(args: &CheckArgs) -> u8 {
+    use ambient_lint::watch::{Snapshot, wait_for_change};
+    if args.lint.paths.iter().any(|p| p.as_os_str() == "-") {
+        return fail("--watch cannot watch standard input: pass the files or folders to watch");
+    }
+    if let Some(missing) = args.lint.paths.iter().find(|p| !p.exists()) {
+        return fail(format!("{}: no such file or directory", missing.display()));
+    }
+    let mut paths = args.lint.paths.clone();
+    paths.extend(args.lint.context.iter().cloned());
+    // The config file: the one given, else the one found, else where one would be found.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = args.lint.config.clone().or_else(|| {
+        (!args.lint.no_config).then(|| {
+            ambient_lint::config::discover_with_near_misses(&cwd)
+                .0
+                .unwrap_or_else(|| cwd.join(ambient_lint::config::FILE_NAME))
+        })
+    });
+    let extra: Vec<std::path::PathBuf> = config.into_iter().collect();
+    let terminal = std::io::stdout().is_terminal();
+    let mut snapshot = Snapshot::take(&paths, &extra);
+    let mut changed: Vec<std::path::PathBuf> = Vec::new();
+    loop {
+        if terminal {
+            // Clear the screen and the scrollback, cursor home: each run stands alone.
+            print!("\x1b[2J\x1b[3J\x1b[H");
+        }
+        let start = std::time::Instant::now();
+        let status = check_once(args);
+        let took = start.elapsed().as_secs_f64();
+        let cause = match changed.as_slice() {
+            [] => String::new(),
+            [one] => format!(" after a change to {}", one.display()),
+            many => format!(" after changes to {} files", many.len()),
+        };
+        let outcome = match status {
+            CLEAN => "clean",
+            FINDINGS => "findings at or above --fail-on",
+            _ => "could not run",
+        };
+        let files = match snapshot.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        };
+        eprintln!(
+            "ambient-lint: watching {files}; linted in {took:.2} s{cause}: {outcome}. Waiting for changes (Ctrl-C to stop)."
+        );
+        (snapshot, changed) = wait_for_change(&paths, &extra, &snapshot);
+    }
+}
+
+fn check_once(args: &CheckArgs) -> u8 {
     let settings = match Settings::from_args(&args.lint) {
         Ok(s) => s,
         Err(e) => return fail(e),
