@@ -9,7 +9,7 @@
 //! applied) and a suppression with a `TODO` reason, as the annotation or as a comment. Go to
 //! definition leads from a principal or a `serviceAccounts` entry to its ServiceAccount (or, when
 //! the input holds none, to the workloads that run as it), from a `backendRef` to its Service,
-//! from a `parentRef` to its Gateway, from a `targetRef` to its target, and from
+//! from a `parentRef` to its Gateway (the listener its `sectionName` names), from a `targetRef` to its target, and from
 //! `istio.io/use-waypoint` to the waypoint. Hover on an object's own selector lists the
 //! workloads it selects; on an identity, the workloads that present it; on a NetworkPolicy rule,
 //! whom it admits on which ports, and whether it lets ambient's HBONE traffic through.
@@ -570,7 +570,27 @@ impl Folder {
                     ("backendRefs", None) => "Service",
                     _ => "Gateway",
                 };
-                vec![name_of(find_object(inputs, kind, ns, name)?)]
+                let target = find_object(inputs, kind, ns, name)?;
+                // A parentRef's `sectionName` names a listener: that listener's `name`.
+                let listener = reference
+                    .get("sectionName")
+                    .and_then(|n| n.as_str())
+                    .filter(|_| keys[at] == "parentRefs")
+                    .and_then(|section| {
+                        let listeners = inputs.objects[target]
+                            .node()
+                            .get("spec")?
+                            .get("listeners")?
+                            .as_seq()?;
+                        let i = listeners.iter().position(|l| {
+                            l.get("name").and_then(|n| n.as_str()) == Some(section)
+                        })?;
+                        Some(Location::field(
+                            target,
+                            crate::load::node::FieldPath::new(&format!("spec.listeners[{i}].name")),
+                        ))
+                    });
+                vec![listener.unwrap_or_else(|| name_of(target))]
             } else if let Some(at) = keys
                 .iter()
                 .position(|k| *k == "targetRef" || *k == "targetRefs")

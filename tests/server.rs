@@ -382,7 +382,7 @@ fn definition_and_hover_follow_references_across_files() {
         ),
         (
             "gateway.yaml",
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: infra\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]\n",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: infra\nspec:\n  gatewayClassName: istio\n  listeners:\n    - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}\n    - {name: https, port: 443, protocol: HTTPS, allowedRoutes: {namespaces: {from: All}}}\n",
         ),
         (
             "deployment.yaml",
@@ -398,7 +398,7 @@ fn definition_and_hover_follow_references_across_files() {
         ),
         (
             "route.yaml",
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs:\n    - name: edge\n      namespace: infra\n  rules:\n    - backendRefs:\n        - name: web\n          port: 80\n",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs:\n    - name: edge\n      namespace: infra\n    - {name: edge, namespace: infra, sectionName: https}\n  rules:\n    - backendRefs:\n        - name: web\n          port: 80\n",
         ),
         (
             "sa-policy.yaml",
@@ -427,8 +427,10 @@ fn definition_and_hover_follow_references_across_files() {
     // (file, line, character of the cursor) → (file, line) of the `name:` it leads to.
     let cases = [
         (("policy.yaml", 8, 30), ("accounts.yaml", 3)),
-        (("route.yaml", 9, 18), ("service.yaml", 3)),
+        (("route.yaml", 10, 18), ("service.yaml", 3)),
         (("route.yaml", 5, 14), ("gateway.yaml", 3)),
+        // With a sectionName: the listener it names.
+        (("route.yaml", 7, 14), ("gateway.yaml", 9)),
         (("service.yaml", 6, 30), ("waypoint.yaml", 3)),
         (("l7-policy.yaml", 5, 40), ("service.yaml", 3)),
         (("sa-policy.yaml", 8, 31), ("accounts.yaml", 3)),
