@@ -118,6 +118,15 @@ impl Encoding {
     }
 }
 
+/// Offsets of the newlines in `bytes`.
+fn newline_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .map(|(i, _)| i)
+}
+
 fn count_byte(bytes: &[u8], b: u8) -> usize {
     bytes.iter().filter(|&&x| x == b).count()
 }
@@ -132,32 +141,36 @@ pub struct SourceFile {
     pub role: FileRole,
     /// How the bytes on disk encode `text`, when they do under one encoding.
     pub encoding: Option<Encoding>,
-    /// Byte offsets of line starts (files are under 4 GiB: the loader refuses larger ones).
-    line_starts: Vec<u32>,
+    /// Byte offsets of line starts (files are under 4 GiB: the loader refuses larger ones),
+    /// worked out when first asked: only files with something to report need them.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(path: String, text: impl Into<std::sync::Arc<str>>) -> Self {
-        let text: std::sync::Arc<str> = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| (i + 1).min(u32::MAX as usize) as u32),
-        );
         SourceFile {
             path,
-            text,
+            text: text.into(),
             role: FileRole::Lint,
             encoding: Some(Encoding::default()),
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                newline_offsets(self.text.as_bytes())
+                    .map(|i| (i + 1).min(u32::MAX as usize) as u32),
+            );
+            starts
+        })
     }
 
     /// Byte offset of the start of 0-based line `line` (clamped to the end of the text).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
+        self.line_starts()
             .get(line)
             .map_or(self.text.len(), |&s| s as usize)
     }
@@ -167,7 +180,7 @@ impl SourceFile {
     pub fn disk_offset(&self, offset: usize) -> Option<usize> {
         let e = self.encoding?;
         let lines_before = if e.crlf {
-            self.line_starts.partition_point(|&s| s as usize <= offset) - 1
+            self.line_starts().partition_point(|&s| s as usize <= offset) - 1
         } else {
             0
         };
@@ -175,14 +188,15 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// Line and column of a byte offset (clamped into the text and onto a char boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
-        let start = self.line_starts[line] as usize;
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s as usize <= offset) - 1;
+        let start = starts[line] as usize;
         let column = self.text[start..offset].chars().count() + 1;
         LineCol {
             line: line + 1,
