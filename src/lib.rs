@@ -333,8 +333,13 @@ pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let start = std::time::Instant::now();
     let mut inputs = load::load(&options.load).map_err(RunError::Load)?;
     let load = start.elapsed();
-    let mut checked = check_timed(&inputs, options);
+    let start = std::time::Instant::now();
+    let ahead = Model::read_ahead(&mut inputs);
+    let read = start.elapsed();
+    let mut checked = check_timed(&inputs, options, &ahead);
+    drop(ahead);
     checked.timings.load = load;
+    checked.timings.model += read;
     inputs.warnings.append(&mut checked.warnings);
     Ok(Linted {
         inputs,
@@ -425,7 +430,7 @@ pub fn add_suppressions(options: &LintOptions) -> Result<(Fixed, usize), RunErro
 
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
-    check_timed(inputs, options).findings
+    check_timed(inputs, options, &model::ReadAhead::default()).findings
 }
 
 /// [`check`], with what the rules could not judge about the files given.
@@ -433,7 +438,7 @@ pub fn check_noting(
     inputs: &Inputs,
     options: &LintOptions,
 ) -> (Vec<Finding>, Vec<rules::UnjudgedItem>) {
-    let checked = check_timed(inputs, options);
+    let checked = check_timed(inputs, options, &model::ReadAhead::default());
     (checked.findings, checked.unjudged)
 }
 
@@ -455,7 +460,7 @@ struct UnitResult {
     unplaced: Vec<flows::Unresolved>,
 }
 
-fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
+fn check_timed(inputs: &Inputs, options: &LintOptions, ahead: &model::ReadAhead) -> Checked {
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
@@ -466,7 +471,7 @@ fn check_timed(inputs: &Inputs, options: &LintOptions) -> Checked {
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
-            let model = Model::of_unit(inputs, unit, &options.model);
+            let model = Model::of_unit_read_ahead(inputs, unit, &options.model, ahead);
             let model_time = start.elapsed();
             let ctx = Context::new(&model, inputs, &options.rules);
             let mut findings: Vec<Finding> = model.findings.clone();

@@ -59,7 +59,9 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
     // annotation is judged on the rendered copies that carry it.
     let checked = inputs.checked_mask();
     for (id, obj) in inputs.objects.iter().enumerate() {
-        if !checked[id] {
+        // Most objects have no suppression: one search of their text spares building a tree
+        // that has been let go.
+        if !checked[id] || !obj.source_text().contains(ANNOTATION) {
             continue;
         }
         let value = obj

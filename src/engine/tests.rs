@@ -355,3 +355,11 @@ fn authorization_denies_first_then_needs_an_allow_and_ztunnel_drops_http_rules()
         Verdict::Denied
     );
 }
+
+#[test]
+fn an_admitted_judgement_without_its_reasons_still_reads_as_admitted() {
+    let j = super::wire::Judgement::admitted();
+    assert_eq!(j.network(), Verdict::Allowed);
+    assert_eq!(j.authorization(), Verdict::Allowed);
+    assert_eq!(j.verdict(), Verdict::Allowed);
+}

@@ -38,8 +38,11 @@ pub struct Object {
     pub name: String,
     /// None for cluster-scoped kinds.
     pub namespace: Option<String>,
-    /// The tree of the file it was read from, and its root there.
-    pub tree: std::sync::Arc<Tree>,
+    /// The tree of the file it was read from: let go once the object is modelled (see
+    /// [`Object::release_tree`]), and built again from the file's text when asked.
+    tree: std::sync::OnceLock<std::sync::Arc<Tree>>,
+    source: std::sync::Arc<TreeSource>,
+    /// The object's root in that tree.
     pub root: NodeId,
     /// For an object rendered by kustomize or helm: where its fields were written (boxed: most
     /// objects have none).
@@ -74,10 +77,76 @@ pub struct JsonOp {
     pub value: TreeNode,
 }
 
+/// How a file's tree is built: from the file's text, read up to a number of documents. Parsing
+/// is deterministic, so a tree built again has the same node ids, and every span, path and
+/// edit taken from the first one holds.
+#[derive(Debug)]
+pub struct TreeSource {
+    text: std::sync::Arc<str>,
+    limit: usize,
+    /// The tree while some object still holds it, so that objects of one file share one.
+    live: std::sync::Mutex<std::sync::Weak<Tree>>,
+}
+
+impl TreeSource {
+    pub fn new(tree: &std::sync::Arc<Tree>, limit: usize) -> std::sync::Arc<TreeSource> {
+        std::sync::Arc::new(TreeSource {
+            text: tree.text.clone(),
+            limit,
+            live: std::sync::Mutex::new(std::sync::Arc::downgrade(tree)),
+        })
+    }
+
+    fn tree(&self) -> std::sync::Arc<Tree> {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tree) = live.upgrade() {
+            return tree;
+        }
+        let tree = yaml::parse_text(self.text.clone(), self.limit).tree;
+        *live = std::sync::Arc::downgrade(&tree);
+        tree
+    }
+}
+
 impl Object {
-    /// The object's tree.
+    /// An object at `root` of `tree`, which `source` can build again.
+    pub fn new(
+        file: FileId,
+        prefix: FieldPath,
+        (api_version, kind): (String, String),
+        (name, namespace): (String, Option<String>),
+        tree: std::sync::Arc<Tree>,
+        source: std::sync::Arc<TreeSource>,
+        root: NodeId,
+    ) -> Object {
+        Object {
+            file,
+            prefix,
+            api_version,
+            kind,
+            name,
+            namespace,
+            tree: std::sync::OnceLock::from(tree),
+            source,
+            root,
+            origin: None,
+        }
+    }
+
+    /// The object's tree, built again from the file's text if it was let go.
     pub fn node(&self) -> Node<'_> {
-        self.tree.node(self.root)
+        self.tree.get_or_init(|| self.source.tree()).node(self.root)
+    }
+
+    /// The text the object's tree is parsed from, without building the tree.
+    pub fn source_text(&self) -> &str {
+        &self.source.text
+    }
+
+    /// Lets the tree go: once every object of a file has, its memory is freed. Asked again, the
+    /// tree is built again (only files with findings to place, or fixes to edit, are).
+    pub fn release_tree(&mut self) {
+        self.tree.take();
     }
 
     /// The API group, without version (`""` for the core group).
@@ -1048,11 +1117,12 @@ fn load_file(inputs: &mut Inputs, file_id: FileId, default_namespace: &str, max_
             .help(e.help),
         );
     }
+    let source = TreeSource::new(&tree, max_documents);
     for root in parsed {
         add_objects(
             inputs,
             file_id,
-            &tree,
+            (&tree, &source),
             root,
             FieldPath::root(),
             default_namespace,
@@ -1132,7 +1202,7 @@ const CLUSTER_SCOPED: &[&str] = &[
 fn add_objects(
     inputs: &mut Inputs,
     file: FileId,
-    tree: &std::sync::Arc<Tree>,
+    (tree, source): (&std::sync::Arc<Tree>, &std::sync::Arc<TreeSource>),
     root_id: NodeId,
     prefix: FieldPath,
     default_namespace: &str,
@@ -1159,7 +1229,7 @@ fn add_objects(
                 add_objects(
                     inputs,
                     file,
-                    tree,
+                    (tree, source),
                     item.id(),
                     prefix.key("items").index(i),
                     default_namespace,
@@ -1185,17 +1255,15 @@ fn add_objects(
                 .to_string(),
         )
     };
-    inputs.objects.push(Object {
+    inputs.objects.push(Object::new(
         file,
         prefix,
-        api_version,
-        kind,
-        name,
-        namespace,
-        tree: tree.clone(),
-        root: root_id,
-        origin: None,
-    });
+        (api_version, kind),
+        (name, namespace),
+        tree.clone(),
+        source.clone(),
+        root_id,
+    ));
 }
 
 #[cfg(test)]

@@ -508,6 +508,7 @@ fn as_written(
                 (ns, _) => ns.clone(),
             },
             tree: o.tree.clone(),
+            source: o.source.clone(),
             root: o.root,
             origin: Some(Box::new(Origin {
                 file: o.file,

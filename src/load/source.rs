@@ -180,7 +180,9 @@ impl SourceFile {
     pub fn disk_offset(&self, offset: usize) -> Option<usize> {
         let e = self.encoding?;
         let lines_before = if e.crlf {
-            self.line_starts().partition_point(|&s| s as usize <= offset) - 1
+            self.line_starts()
+                .partition_point(|&s| s as usize <= offset)
+                - 1
         } else {
             0
         };

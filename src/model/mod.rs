@@ -178,6 +178,22 @@ enum ReadObject {
     Skipped,
 }
 
+/// Objects read before modelling, by object id (see [`Model::read_ahead`]): the model of the
+/// unit that holds an object first takes its read; another unit that holds it too reads it
+/// again.
+#[derive(Default)]
+pub struct ReadAhead(Vec<std::sync::Mutex<Option<ReadObject>>>);
+
+impl ReadAhead {
+    fn take(&self, id: ObjectId) -> Option<ReadObject> {
+        self.0
+            .get(id)?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
 /// AL004 on a later definition of an object already defined at `original`. Copies identical
 /// to the original change nothing in the cluster, so they are only noted. Differing copies in one
 /// file or folder are an error; in folders nothing ties together they are most often
@@ -261,7 +277,7 @@ impl Model {
     /// The model of every object loaded, as one cluster.
     pub fn build(inputs: &Inputs, options: ModelOptions) -> Model {
         let all: Vec<ObjectId> = (0..inputs.objects.len()).collect();
-        Model::build_unit(inputs, &all, options)
+        Model::build_unit(inputs, &all, options, &ReadAhead::default())
     }
 
     /// The model of a unit of the input, with what it lacks if part of it was not rendered.
@@ -270,13 +286,69 @@ impl Model {
         unit: &crate::load::units::Unit,
         options: &ModelOptions,
     ) -> Model {
+        Model::of_unit_read_ahead(inputs, unit, options, &ReadAhead::default())
+    }
+
+    /// [`Model::of_unit`], taking the objects [`Model::read_ahead`] read.
+    pub fn of_unit_read_ahead(
+        inputs: &Inputs,
+        unit: &crate::load::units::Unit,
+        options: &ModelOptions,
+        ahead: &ReadAhead,
+    ) -> Model {
         let mut options = options.clone();
         options.incomplete = unit.incomplete;
-        Model::build_unit(inputs, &unit.objects, options)
+        Model::build_unit(inputs, &unit.objects, options, ahead)
+    }
+
+    /// Reads every object into its typed form, on every core, file by file, and lets each
+    /// file's tree go once its objects are read: the trees of a large input never all stay in
+    /// memory beside the model (issue 11). What is asked of a tree later (a finding's place, a
+    /// fix's edit, a duplicate compared) builds it again from the file's text.
+    pub fn read_ahead(inputs: &mut Inputs) -> ReadAhead {
+        use rayon::prelude::*;
+        // The objects of each file, as disjoint slices in input order.
+        let mut chunks: Vec<(ObjectId, &mut [crate::load::Object])> = Vec::new();
+        let mut rest: &mut [crate::load::Object] = &mut inputs.objects;
+        let mut start = 0;
+        while let Some(first) = rest.first() {
+            let file = first.file;
+            let len = rest.iter().take_while(|o| o.file == file).count();
+            let (chunk, tail) = rest.split_at_mut(len);
+            chunks.push((start, chunk));
+            start += len;
+            rest = tail;
+        }
+        let reads: Vec<Vec<ReadObject>> = chunks
+            .into_par_iter()
+            .map(|(first, chunk)| {
+                let reads = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, obj)| Self::read_one(obj, first + i))
+                    .collect();
+                for obj in chunk.iter_mut() {
+                    obj.release_tree();
+                }
+                reads
+            })
+            .collect();
+        ReadAhead(
+            reads
+                .into_iter()
+                .flatten()
+                .map(|r| std::sync::Mutex::new(Some(r)))
+                .collect(),
+        )
     }
 
     /// The model of one unit: these objects, as one cluster.
-    pub fn build_unit<'i>(inputs: &'i Inputs, ids: &[ObjectId], options: ModelOptions) -> Model {
+    pub fn build_unit<'i>(
+        inputs: &'i Inputs,
+        ids: &[ObjectId],
+        options: ModelOptions,
+        ahead: &ReadAhead,
+    ) -> Model {
         let mut m = Model {
             options,
             ..Model::default()
@@ -307,7 +379,13 @@ impl Model {
         let read: Vec<Option<ReadObject>> = {
             use rayon::prelude::*;
             ids.par_iter()
-                .map(|&id| joins(id, &inputs.objects[id]).then(|| Self::read_object(inputs, id)))
+                .map(|&id| {
+                    joins(id, &inputs.objects[id]).then(|| {
+                        ahead
+                            .take(id)
+                            .unwrap_or_else(|| Self::read_one(&inputs.objects[id], id))
+                    })
+                })
                 .collect()
         };
         // `read` is Some exactly for the objects that join; the others are shadowed copies.
@@ -384,8 +462,7 @@ impl Model {
     }
 
     /// Reads one object into its typed form. Pure, so objects are read on every core.
-    fn read_object(inputs: &Inputs, id: ObjectId) -> ReadObject {
-        let obj = &inputs.objects[id];
+    fn read_one(obj: &crate::load::Object, id: ObjectId) -> ReadObject {
         let group = obj.group();
         if (group, obj.kind.as_str()) == ("", "ConfigMap") && !obj.name.is_empty() {
             // Its mistakes are not reported: the meta's are kubectl's to report, the data's its

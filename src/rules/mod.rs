@@ -181,6 +181,11 @@ impl<'a> Context<'a> {
     /// Judges every flow on every core before the rules run, when a rule will read the
     /// verdicts: they are the longest of the shared inputs, and built inside a rule they would
     /// take one core. Outside any cell's initialiser, so rayon may be used here.
+    ///
+    /// The rules report a pair of pods that every layer admits only for a forbidden flow
+    /// (AL503); for the others such a pair keeps its verdict and lets go of how it was reached
+    /// (which rule of which policy admitted it, on which ports), most of the verdicts' memory
+    /// on a large input. `graph` reads whole verdicts through [`Context::flow_verdicts`].
     fn judge_flows_in_parallel(&self) {
         use rayon::prelude::*;
         if self.flow_verdicts.get().is_some() {
@@ -191,7 +196,17 @@ impl<'a> Context<'a> {
             .flows()
             .flows
             .par_iter()
-            .map(|f| crate::flows::verdict::judge(engine, f))
+            .map(|f| {
+                let mut verdict = crate::flows::verdict::judge(engine, f);
+                if !f.forbidden {
+                    for pair in &mut verdict.pairs {
+                        if pair.judgement.verdict() == crate::engine::Verdict::Allowed {
+                            pair.judgement = crate::engine::wire::Judgement::admitted();
+                        }
+                    }
+                }
+                verdict
+            })
             .collect();
         // Only this function sets the cell before the rules run, so it cannot be set already.
         let _ = self.flow_verdicts.set(verdicts);
