@@ -212,7 +212,7 @@ fn workload_peer(model: &Model, w: usize) -> Peer {
     let wl = &model.workloads[w];
     let (kind, name) = wl.display_name();
     Peer::Workload {
-        namespace: wl.meta.namespace.clone(),
+        namespace: wl.meta.namespace.to_string(),
         name: name.to_string(),
         kind: kind.to_string(),
     }

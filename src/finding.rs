@@ -258,9 +258,9 @@ impl Inputs {
             Location::Field { object, .. } => {
                 let o = &self.objects[*object];
                 Some(ResourceRef {
-                    kind: o.kind.clone(),
-                    namespace: o.namespace.clone(),
-                    name: o.name.clone(),
+                    kind: o.kind.to_string(),
+                    namespace: o.namespace.map(|n| n.to_string()),
+                    name: o.name.to_string(),
                 })
             }
             Location::File { .. } => None,

@@ -125,17 +125,17 @@ fn source_name(engine: &Engine, from: &FlowSource) -> Named {
         FlowSource::Workload(i) => {
             let w = &model.workloads[*i];
             Named {
-                kind: w.kind.clone(),
-                namespace: Some(w.meta.namespace.clone()),
-                name: w.meta.name.clone(),
+                kind: w.kind.to_string(),
+                namespace: Some(w.meta.namespace.to_string()),
+                name: w.meta.name.to_string(),
             }
         }
         FlowSource::Gateway(g) => {
             let g = &model.gateways[*g];
             Named {
                 kind: "Gateway".into(),
-                namespace: Some(g.meta.namespace.clone()),
-                name: g.meta.name.clone(),
+                namespace: Some(g.meta.namespace.to_string()),
+                name: g.meta.name.to_string(),
             }
         }
         FlowSource::Namespace(ns) => Named {
@@ -158,17 +158,17 @@ fn target_name(engine: &Engine, to: &FlowTarget) -> Target {
             let s = &model.services[*service];
             Target {
                 kind: "Service".into(),
-                namespace: Some(s.meta.namespace.clone()),
-                name: s.meta.name.clone(),
+                namespace: Some(s.meta.namespace.to_string()),
+                name: s.meta.name.to_string(),
                 port: Some(s.ports[*port].port),
             }
         }
         FlowTarget::Workload { workload, port } => {
             let w = &model.workloads[*workload];
             Target {
-                kind: w.kind.clone(),
-                namespace: Some(w.meta.namespace.clone()),
-                name: w.meta.name.clone(),
+                kind: w.kind.to_string(),
+                namespace: Some(w.meta.namespace.to_string()),
+                name: w.meta.name.to_string(),
                 port: *port,
             }
         }
@@ -225,8 +225,8 @@ fn deciders(inputs: &Inputs, engine: &Engine, j: &Judgement) -> Vec<DecidedBy> {
                 }),
                 policy: Named {
                     kind: "NetworkPolicy".into(),
-                    namespace: Some(m.namespace.clone()),
-                    name: m.name.clone(),
+                    namespace: Some(m.namespace.to_string()),
+                    name: m.name.to_string(),
                 },
                 file,
                 line,
@@ -246,8 +246,8 @@ fn deciders(inputs: &Inputs, engine: &Engine, j: &Judgement) -> Vec<DecidedBy> {
                 direction: None,
                 policy: Named {
                     kind: "PeerAuthentication".into(),
-                    namespace: Some(m.namespace.clone()),
-                    name: m.name.clone(),
+                    namespace: Some(m.namespace.to_string()),
+                    name: m.name.to_string(),
                 },
                 file,
                 line,
@@ -262,8 +262,8 @@ fn deciders(inputs: &Inputs, engine: &Engine, j: &Judgement) -> Vec<DecidedBy> {
                 direction: None,
                 policy: Named {
                     kind: "AuthorizationPolicy".into(),
-                    namespace: Some(m.namespace.clone()),
-                    name: m.name.clone(),
+                    namespace: Some(m.namespace.to_string()),
+                    name: m.name.to_string(),
                 },
                 file,
                 line,

@@ -116,6 +116,30 @@ impl PartialEq<&str> for Atom {
     }
 }
 
+impl PartialEq<String> for Atom {
+    fn eq(&self, other: &String) -> bool {
+        self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<Atom> for String {
+    fn eq(&self, other: &Atom) -> bool {
+        self.as_str() == other.0
+    }
+}
+
+impl PartialEq<Atom> for str {
+    fn eq(&self, other: &Atom) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<Atom> for &str {
+    fn eq(&self, other: &Atom) -> bool {
+        *self == other.0
+    }
+}
+
 /// Hashed as the string, so that a map keyed by atoms can be looked up with a `&str`.
 impl Hash for Atom {
     fn hash<H: Hasher>(&self, state: &mut H) {

@@ -111,7 +111,7 @@ impl<'m> Engine<'m> {
         let mut network_policies_in: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, p) in model.network_policies.iter().enumerate() {
             network_policies_in
-                .entry(p.meta.namespace.clone())
+                .entry(p.meta.namespace.to_string())
                 .or_default()
                 .push(i);
         }
@@ -120,7 +120,7 @@ impl<'m> Engine<'m> {
         for (i, p) in model.authorization_policies.iter().enumerate() {
             if p.target_refs.is_empty() {
                 authz_by_namespace
-                    .entry(p.meta.namespace.clone())
+                    .entry(p.meta.namespace.to_string())
                     .or_default()
                     .push(i);
             } else {
@@ -130,7 +130,7 @@ impl<'m> Engine<'m> {
         let mut peer_auth_by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, p) in model.peer_authentications.iter().enumerate() {
             peer_auth_by_namespace
-                .entry(p.meta.namespace.clone())
+                .entry(p.meta.namespace.to_string())
                 .or_default()
                 .push(i);
         }
@@ -186,8 +186,8 @@ impl<'m> Engine<'m> {
     pub fn gateway_endpoint(&self, g: usize) -> Endpoint {
         let gw = &self.model.gateways[g];
         Endpoint::IstioGateway {
-            namespace: gw.meta.namespace.clone(),
-            name: gw.meta.name.clone(),
+            namespace: gw.meta.namespace.to_string(),
+            name: gw.meta.name.to_string(),
             gateway: Some(g),
         }
     }

@@ -257,7 +257,7 @@ impl Engine<'_> {
             Endpoint::Workload(i) => {
                 let w = &self.model.workloads[*i];
                 Some(Identity {
-                    namespace: w.meta.namespace.clone(),
+                    namespace: w.meta.namespace.to_string(),
                     account: w.service_account_name().to_string(),
                 })
             }
@@ -477,7 +477,7 @@ impl Engine<'_> {
                         Some(wp) => {
                             let service = flow.service.map(|s| {
                                 let svc = &self.model.services[s];
-                                (svc.meta.namespace.clone(), svc.meta.name.clone())
+                                (svc.meta.namespace.to_string(), svc.meta.name.to_string())
                             });
                             let (namespace, name) = match &wp {
                                 Endpoint::IstioGateway {

@@ -16,6 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::intern::Atom;
 use node::{FieldPath, Node, NodeId, NodeKind, Tree, TreeNode};
 use source::{FileId, FileRole, SourceFile, Span};
 
@@ -33,11 +34,11 @@ pub struct Object {
     pub file: FileId,
     /// Path of this object inside its document: empty, or `items[3]` inside a `kind: List`.
     pub prefix: FieldPath,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
+    pub api_version: Atom,
+    pub kind: Atom,
+    pub name: Atom,
     /// None for cluster-scoped kinds.
-    pub namespace: Option<String>,
+    pub namespace: Option<Atom>,
     /// The tree of the file it was read from: let go once the object is modelled (see
     /// [`Object::release_tree`]), and built again from the file's text when asked.
     tree: std::sync::OnceLock<std::sync::Arc<Tree>>,
@@ -122,10 +123,10 @@ impl Object {
         Object {
             file,
             prefix,
-            api_version,
-            kind,
-            name,
-            namespace,
+            api_version: Atom::new(&api_version),
+            kind: Atom::new(&kind),
+            name: Atom::new(&name),
+            namespace: namespace.as_deref().map(Atom::new),
             tree: std::sync::OnceLock::from(tree),
             source,
             root,

@@ -109,7 +109,7 @@ fn source_object(
         .iter()
         .copied()
         .filter(|&id| {
-            !inputs.objects[id].name.is_empty() && r.name.contains(&inputs.objects[id].name)
+            !inputs.objects[id].name.is_empty() && r.name.contains(inputs.objects[id].name.as_str())
         })
         .max_by_key(|&id| inputs.objects[id].name.len());
     named.or(if candidates.len() == 1 {
@@ -500,12 +500,12 @@ fn as_written(
         let copy = super::Object {
             file: o.file,
             prefix: o.prefix.clone(),
-            api_version: o.api_version.clone(),
-            kind: o.kind.clone(),
-            name: o.name.clone(),
+            api_version: o.api_version,
+            kind: o.kind,
+            name: o.name,
             namespace: match (&o.namespace, &namespace) {
-                (Some(_), Some(ns)) => Some(ns.clone()),
-                (ns, _) => ns.clone(),
+                (Some(_), Some(ns)) => Some(crate::intern::Atom::new(ns)),
+                (ns, _) => *ns,
             },
             tree: o.tree.clone(),
             source: o.source.clone(),

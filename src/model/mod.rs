@@ -394,9 +394,9 @@ impl Model {
                 m.declared.insert(id);
             }
             if let Some(ns) = &obj.namespace
-                && !m.namespaces_in_input.contains(ns)
+                && !m.namespaces_in_input.contains(ns.as_str())
             {
-                m.namespaces_in_input.insert(ns.clone());
+                m.namespaces_in_input.insert(ns.to_string());
             }
             if obj.name.is_empty() {
                 m.insert(read.unwrap_or(ReadObject::Skipped));
@@ -611,40 +611,40 @@ impl Model {
             .iter()
             .map(|s| &s.meta)
             .filter(manifest)
-            .map(|m| m.namespace.clone())
+            .map(|m| m.namespace.to_string())
             .collect();
         self.namespaces_with_gateways = self
             .gateways
             .iter()
             .map(|g| &g.meta)
             .filter(manifest)
-            .map(|m| m.namespace.clone())
+            .map(|m| m.namespace.to_string())
             .collect();
         let described = self
             .namespaces
             .iter()
             .filter(manifest)
-            .map(|n| n.name.clone())
-            .chain(self.workloads.iter().map(|w| w.meta.namespace.clone()))
+            .map(|n| n.name.to_string())
+            .chain(self.workloads.iter().map(|w| w.meta.namespace.to_string()))
             .chain(self.namespaces_with_services.iter().cloned())
             .chain(
                 self.service_accounts
                     .iter()
                     .filter(manifest)
-                    .map(|s| s.namespace.clone()),
+                    .map(|s| s.namespace.to_string()),
             )
             .chain(self.namespaces_with_gateways.iter().cloned());
         self.described = described.collect();
         self.namespace_labels = self.namespaces.iter().map(Self::cluster_labels).collect();
         for (i, ns) in self.namespaces.iter().enumerate() {
-            self.namespace_by_name.insert(ns.name.clone(), i);
-            self.namespaces_in_input.insert(ns.name.clone());
+            self.namespace_by_name.insert(ns.name.to_string(), i);
+            self.namespaces_in_input.insert(ns.name.to_string());
         }
         for (i, w) in self.workloads.iter().enumerate() {
-            let ns = w.meta.namespace.clone();
+            let ns = w.meta.namespace;
             let ns_atom = Atom::new(&ns);
             self.workloads_by_namespace
-                .entry(ns.clone())
+                .entry(ns.to_string())
                 .or_default()
                 .push(i);
             for (k, v) in &w.pod_labels {
@@ -658,37 +658,37 @@ impl Model {
                     .push(i);
             }
             self.workloads_by_account
-                .entry((ns, w.service_account_name().to_string()))
+                .entry((ns.to_string(), w.service_account_name().to_string()))
                 .or_default()
                 .push(i);
         }
         for (i, sa) in self.service_accounts.iter().enumerate() {
             self.accounts
-                .insert((sa.namespace.clone(), sa.name.clone()), i);
+                .insert((sa.namespace.to_string(), sa.name.to_string()), i);
             self.accounts_by_namespace
-                .entry(sa.namespace.clone())
+                .entry(sa.namespace.to_string())
                 .or_default()
                 .push(i);
         }
         for (i, s) in self.services.iter().enumerate() {
             self.services_by_key
-                .insert((s.meta.namespace.clone(), s.meta.name.clone()), i);
+                .insert((s.meta.namespace.to_string(), s.meta.name.to_string()), i);
             self.services_by_namespace
-                .entry(s.meta.namespace.clone())
+                .entry(s.meta.namespace.to_string())
                 .or_default()
                 .push(i);
         }
         for (i, c) in self.config_maps.iter().enumerate() {
             self.config_maps_by_key
-                .insert((c.meta.namespace.clone(), c.meta.name.clone()), i);
+                .insert((c.meta.namespace.to_string(), c.meta.name.to_string()), i);
         }
         for (i, g) in self.gateways.iter().enumerate() {
             self.gateways_by_key
-                .insert((g.meta.namespace.clone(), g.meta.name.clone()), i);
+                .insert((g.meta.namespace.to_string(), g.meta.name.to_string()), i);
             if let Some(sa) = generated_service_account(g, &self.gateway_classes) {
                 self.gateway_deployments.push(GatewayDeployment {
                     gateway: i,
-                    namespace: g.meta.namespace.clone(),
+                    namespace: g.meta.namespace.to_string(),
                     service_account: sa,
                 });
             }
@@ -844,7 +844,7 @@ impl Model {
     /// (one that another copy of the unit replaces), which has none.
     pub fn service_index_of(&self, s: &Service) -> Option<usize> {
         self.services_by_key
-            .get(&(s.meta.namespace.clone(), s.meta.name.clone()))
+            .get(&(s.meta.namespace.to_string(), s.meta.name.to_string()))
             .copied()
             .filter(|&i| std::ptr::eq(&self.services[i], s))
     }
@@ -859,7 +859,7 @@ impl Model {
     /// The index of a Gateway in `gateways` (see [`Model::service_index_of`]).
     pub fn gateway_index_of(&self, g: &Gateway) -> Option<usize> {
         self.gateways_by_key
-            .get(&(g.meta.namespace.clone(), g.meta.name.clone()))
+            .get(&(g.meta.namespace.to_string(), g.meta.name.to_string()))
             .copied()
             .filter(|&i| std::ptr::eq(&self.gateways[i], g))
     }
@@ -959,7 +959,7 @@ impl Model {
     /// Services whose selector picks this workload.
     pub fn services_selecting(&self, w: &Workload) -> impl Iterator<Item = &Service> {
         self.services_by_namespace
-            .get(&w.meta.namespace)
+            .get(w.meta.namespace.as_str())
             .into_iter()
             .flatten()
             .map(|&i| &self.services[i])
@@ -1096,7 +1096,7 @@ pub fn generated_service_account(g: &Gateway, classes: &[GatewayClass]) -> Optio
         .find(|c| c.meta.name == class)
         .and_then(|c| c.controller.as_deref());
     let generated = match (class, controller) {
-        (WAYPOINT_CLASS, _) | (_, Some(ISTIO_MESH_CONTROLLER)) => g.meta.name.clone(),
+        (WAYPOINT_CLASS, _) | (_, Some(ISTIO_MESH_CONTROLLER)) => g.meta.name.to_string(),
         ("istio", _) | (_, Some(ISTIO_GATEWAY_CONTROLLER)) => format!("{}-{class}", g.meta.name),
         _ => return None,
     };

@@ -1,5 +1,6 @@
 //! Typed resources read from objects. Each keeps its object id and the field paths rules report.
 
+use crate::intern::Atom;
 use crate::load::node::{FieldPath, Node};
 use crate::load::{Object, ObjectId};
 
@@ -13,8 +14,8 @@ fn p(s: &str) -> FieldPath {
 #[derive(Clone, Debug)]
 pub struct Meta {
     pub object: ObjectId,
-    pub name: String,
-    pub namespace: String,
+    pub name: Atom,
+    pub namespace: Atom,
     pub labels: Labels,
     pub annotations: Annotations,
 }
@@ -38,8 +39,8 @@ impl Meta {
         }
         Meta {
             object: r.object,
-            name: obj.name.clone(),
-            namespace: obj.namespace_or_empty().to_string(),
+            name: obj.name,
+            namespace: obj.namespace.unwrap_or_default(),
             labels: r.string_map(meta.and_then(|m| m.get("labels")), &p("metadata.labels")),
             annotations: r.annotation_map(
                 meta.and_then(|m| m.get("annotations")),
@@ -117,7 +118,7 @@ pub struct Container {
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub meta: Meta,
-    pub kind: String,
+    pub kind: Atom,
     /// Path of the pod spec: `spec.template.spec`, `spec` for a Pod, ...
     pub pod_spec: FieldPath,
     pub pod_labels: Labels,
@@ -245,7 +246,7 @@ impl Workload {
         Some(Workload {
             owner,
             meta,
-            kind: obj.kind.clone(),
+            kind: obj.kind,
             pod_spec,
             pod_labels,
             pod_annotations,
@@ -1328,7 +1329,7 @@ impl ListenerSet {
             let name = r.field_string(n, "name", &pp)?.value;
             let ns = r
                 .field_string(n, "namespace", &pp)
-                .map_or(meta.namespace.clone(), |s| s.value);
+                .map_or_else(|| meta.namespace.to_string(), |s| s.value);
             Some((ns, name))
         });
         let listeners = read_listeners(r, spec, &p("spec"));
@@ -1545,7 +1546,7 @@ fn read_foreign_parents(obj: &Object, meta: &Meta) -> Vec<ForeignParent> {
             Some((
                 s("group").unwrap_or(GATEWAY_API_GROUP.to_string()),
                 s("kind").unwrap_or("Gateway".to_string()),
-                s("namespace").unwrap_or(meta.namespace.clone()),
+                s("namespace").unwrap_or(meta.namespace.to_string()),
                 s("name")?,
             ))
         })
@@ -1731,7 +1732,7 @@ fn read_parent_refs(r: &mut Reader, spec: Node<'_>, meta: &Meta) -> Vec<ParentRe
                 .map_or("Gateway".into(), |s| s.value),
             namespace: r
                 .field_string(n, "namespace", &pp)
-                .map_or(meta.namespace.clone(), |s| s.value),
+                .map_or(meta.namespace.to_string(), |s| s.value),
             name: name.value,
             section_name: r.field_string(n, "sectionName", &pp).map(|s| s.value),
             port: r.int(n.get("port"), &pp.key("port")),
@@ -1822,7 +1823,7 @@ fn read_backend_ref(
             .field_string(n, "kind", &bp)
             .map_or("Service".into(), |s| s.value),
         namespace_set: namespace.is_some(),
-        namespace: namespace.map_or(meta.namespace.clone(), |s| s.value),
+        namespace: namespace.map_or(meta.namespace.to_string(), |s| s.value),
         name: name.value,
         port: r.int(n.get("port"), &bp.key("port")),
         weight: r.int(n.get("weight"), &bp.key("weight")),

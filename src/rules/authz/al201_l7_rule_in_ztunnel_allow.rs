@@ -110,7 +110,7 @@ fn target_refs_fix(
     } else {
         let (waypoint, namespace) = match &used {
             Some(u) => (u.name.clone(), u.namespace.clone()),
-            None => ("waypoint".to_string(), service.meta.namespace.clone()),
+            None => ("waypoint".to_string(), service.meta.namespace.to_string()),
         };
         if used.is_none() {
             // The waypoint the label will name: `waypoint`, unless a Gateway of that name that

@@ -96,8 +96,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for s in model.service_accounts_in(ns) {
-            if !in_use.contains(&s.name) {
-                in_use.push(s.name.clone());
+            if !in_use.iter().any(|u| *u == s.name) {
+                in_use.push(s.name.to_string());
             }
         }
         let did_you_mean = if candidates.is_empty() {

@@ -44,7 +44,7 @@ fn misdirected(model: &Model, ns: &str) -> Option<RealGateway> {
         .find(|(_, g)| !g.is_waypoint())
         .map(|(d, g)| RealGateway {
             object: g.meta.object,
-            name: g.meta.name.clone(),
+            name: g.meta.name.to_string(),
             namespace: d.namespace.clone(),
             principal: format!(
                 "{}/ns/{}/sa/{}",

@@ -21,17 +21,17 @@ pub fn waypoint_uses(model: &Model) -> Vec<(WaypointUse, String, &'static str)> 
             .namespace_waypoint_use(&ns.name)
             .filter(|u| u.inherited)
         {
-            out.push((u, ns.name.clone(), "namespace"));
+            out.push((u, ns.name.to_string(), "namespace"));
         }
     }
     for s in &model.services {
         if let Some(u) = model.service_waypoint(s).filter(|u| !u.inherited) {
-            out.push((u, s.meta.namespace.clone(), "service"));
+            out.push((u, s.meta.namespace.to_string(), "service"));
         }
     }
     for w in &model.workloads {
         if let Some(u) = model.workload_waypoint(w).filter(|u| !u.inherited) {
-            out.push((u, w.meta.namespace.clone(), "workload"));
+            out.push((u, w.meta.namespace.to_string(), "workload"));
         }
     }
     out

@@ -134,9 +134,11 @@ fn hbone_rule_fix(
         }
         match &flow.from {
             FlowSource::Workload(i) => {
-                namespaces.insert(model.workloads[*i].meta.namespace.clone())
+                namespaces.insert(model.workloads[*i].meta.namespace.to_string())
             }
-            FlowSource::Gateway(i) => namespaces.insert(model.gateways[*i].meta.namespace.clone()),
+            FlowSource::Gateway(i) => {
+                namespaces.insert(model.gateways[*i].meta.namespace.to_string())
+            }
             FlowSource::Namespace(ns) => namespaces.insert(ns.clone()),
             FlowSource::External => false,
         };
