@@ -65,6 +65,19 @@ impl Atom {
         })
     }
 
+    /// The atom of `s` if one was made, without making one: a map keyed by atoms holds no key
+    /// that no atom spells, so a lookup with a string never seen needs no new atom.
+    pub fn existing(s: &str) -> Option<Atom> {
+        if let Some(found) = SEEN.with(|seen| seen.borrow().get(s).copied()) {
+            return Some(Atom(found));
+        }
+        let shard = Hashing::with_seed(SEED).hash_one(s) as usize % SHARDS;
+        let set = shards()[shard]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        set.get(s).copied().map(Atom)
+    }
+
     pub fn as_str(&self) -> &'static str {
         self.0
     }

@@ -104,7 +104,7 @@ pub struct Model {
     /// AL002 and AL004 findings made while building.
     pub findings: Vec<Finding>,
 
-    namespace_by_name: HashMap<String, usize>,
+    namespace_by_name: HashMap<Atom, usize>,
     /// For each of `namespaces`, its labels as the cluster has them (see `namespace_labels`).
     namespace_labels: Vec<selector::Labels>,
     /// Namespaces any input object lives in, plus Namespace objects.
@@ -118,17 +118,17 @@ pub struct Model {
     namespaces_with_gateways: HashSet<String>,
     /// Objects generated from declared facts (config file, command line).
     declared: HashSet<ObjectId>,
-    workloads_by_namespace: HashMap<String, Vec<usize>>,
+    workloads_by_namespace: HashMap<Atom, Vec<usize>>,
     workloads_by_label: HashMap<(Atom, Atom, Atom), Vec<usize>>,
     /// (key, value) → workloads in every namespace.
     workloads_by_any_label: HashMap<(Atom, Atom), Vec<usize>>,
-    workloads_by_account: HashMap<(String, String), Vec<usize>>,
-    accounts: HashMap<(String, String), usize>,
-    accounts_by_namespace: HashMap<String, Vec<usize>>,
-    services_by_key: HashMap<(String, String), usize>,
-    services_by_namespace: HashMap<String, Vec<usize>>,
-    gateways_by_key: HashMap<(String, String), usize>,
-    config_maps_by_key: HashMap<(String, String), usize>,
+    workloads_by_account: HashMap<(Atom, Atom), Vec<usize>>,
+    accounts: HashMap<(Atom, Atom), usize>,
+    accounts_by_namespace: HashMap<Atom, Vec<usize>>,
+    services_by_key: HashMap<(Atom, Atom), usize>,
+    services_by_namespace: HashMap<Atom, Vec<usize>>,
+    gateways_by_key: HashMap<(Atom, Atom), usize>,
+    config_maps_by_key: HashMap<(Atom, Atom), usize>,
     /// Copies of a Service or Gateway defined more than once in the unit, other than the one
     /// applied last, with the file each is in: a reference resolves to the nearest copy.
     shadowed_services: Vec<(String, Service)>,
@@ -167,6 +167,33 @@ enum Typed {
     ReferenceGrant(ReferenceGrant),
     Workload(Workload),
     ConfigMap(ConfigMap),
+}
+
+impl Typed {
+    /// The resource vector this joins, as [`Model::reserve`] numbers them.
+    fn slot(&self) -> usize {
+        match self {
+            Typed::Namespace(_) => 0,
+            Typed::ServiceAccount(_) => 1,
+            Typed::Service(_) => 2,
+            Typed::NetworkPolicy(_) => 3,
+            Typed::AuthorizationPolicy(_) => 4,
+            Typed::PeerAuthentication(_) => 5,
+            Typed::RequestAuthentication(_) => 6,
+            Typed::Gateway(_) => 7,
+            Typed::GatewayClass(_) => 8,
+            Typed::HttpRoute(_) => 9,
+            Typed::GrpcRoute(_) => 10,
+            Typed::ReferenceGrant(_) => 11,
+            Typed::L4Route(_) => 12,
+            Typed::ListenerSet(_) => 13,
+            Typed::ServiceEntry(_) => 14,
+            Typed::XBackend(_) => 15,
+            Typed::InferencePool(_) => 16,
+            Typed::Workload(_) => 17,
+            Typed::ConfigMap(_) => 18,
+        }
+    }
 }
 
 /// What reading one object gave: its typed form, the AL002 findings that keep it out of the
@@ -267,6 +294,12 @@ fn duplicate_finding(inputs: &Inputs, original: ObjectId, id: ObjectId) -> Findi
         Location::field(original, "metadata.name"),
         "first defined here",
     )
+}
+
+/// A namespace and name as a key of the model's indexes: None when no atom spells one of them,
+/// so no index holds it.
+fn key(namespace: &str, name: &str) -> Option<(Atom, Atom)> {
+    Some((Atom::existing(namespace)?, Atom::existing(name)?))
 }
 
 fn group_of(api_version: &str) -> &str {
@@ -388,6 +421,7 @@ impl Model {
                 })
                 .collect()
         };
+        m.reserve(&read);
         // `read` is Some exactly for the objects that join; the others are shadowed copies.
         for ((id, obj), read) in objects().zip(read) {
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
@@ -580,6 +614,37 @@ impl Model {
         }
     }
 
+    /// Sizes each resource vector for the objects read: grown one push at a time, a vector of
+    /// 20k policies holds its old and new buffers at once while it doubles, and up to half its
+    /// room unused afterwards.
+    fn reserve(&mut self, reads: &[Option<ReadObject>]) {
+        let mut counts = [0usize; 19];
+        for read in reads.iter().flatten() {
+            if let ReadObject::Typed(t) = read {
+                counts[t.slot()] += 1;
+            }
+        }
+        self.namespaces.reserve(counts[0]);
+        self.service_accounts.reserve(counts[1]);
+        self.services.reserve(counts[2]);
+        self.network_policies.reserve(counts[3]);
+        self.authorization_policies.reserve(counts[4]);
+        self.peer_authentications.reserve(counts[5]);
+        self.request_authentications.reserve(counts[6]);
+        self.gateways.reserve(counts[7]);
+        self.gateway_classes.reserve(counts[8]);
+        self.http_routes.reserve(counts[9]);
+        self.grpc_routes.reserve(counts[10]);
+        self.reference_grants.reserve(counts[11]);
+        self.l4_routes.reserve(counts[12]);
+        self.listener_sets.reserve(counts[13]);
+        self.service_entries.reserve(counts[14]);
+        self.x_backends.reserve(counts[15]);
+        self.inference_pools.reserve(counts[16]);
+        self.workloads.reserve(counts[17]);
+        self.config_maps.reserve(counts[18]);
+    }
+
     /// Gives back what the resource vectors grew beyond their length while objects were added:
     /// up to half of each, held until the rules have run otherwise.
     fn trim(&mut self) {
@@ -637,19 +702,15 @@ impl Model {
         self.described = described.collect();
         self.namespace_labels = self.namespaces.iter().map(Self::cluster_labels).collect();
         for (i, ns) in self.namespaces.iter().enumerate() {
-            self.namespace_by_name.insert(ns.name.to_string(), i);
+            self.namespace_by_name.insert(ns.name, i);
             self.namespaces_in_input.insert(ns.name.to_string());
         }
         for (i, w) in self.workloads.iter().enumerate() {
             let ns = w.meta.namespace;
-            let ns_atom = Atom::new(&ns);
-            self.workloads_by_namespace
-                .entry(ns.to_string())
-                .or_default()
-                .push(i);
+            self.workloads_by_namespace.entry(ns).or_default().push(i);
             for (k, v) in &w.pod_labels {
                 self.workloads_by_label
-                    .entry((ns_atom, *k, *v))
+                    .entry((ns, *k, *v))
                     .or_default()
                     .push(i);
                 self.workloads_by_any_label
@@ -658,33 +719,32 @@ impl Model {
                     .push(i);
             }
             self.workloads_by_account
-                .entry((ns.to_string(), w.service_account_name().to_string()))
+                .entry((ns, Atom::new(w.service_account_name())))
                 .or_default()
                 .push(i);
         }
         for (i, sa) in self.service_accounts.iter().enumerate() {
-            self.accounts
-                .insert((sa.namespace.to_string(), sa.name.to_string()), i);
+            self.accounts.insert((sa.namespace, sa.name), i);
             self.accounts_by_namespace
-                .entry(sa.namespace.to_string())
+                .entry(sa.namespace)
                 .or_default()
                 .push(i);
         }
         for (i, s) in self.services.iter().enumerate() {
             self.services_by_key
-                .insert((s.meta.namespace.to_string(), s.meta.name.to_string()), i);
+                .insert((s.meta.namespace, s.meta.name), i);
             self.services_by_namespace
-                .entry(s.meta.namespace.to_string())
+                .entry(s.meta.namespace)
                 .or_default()
                 .push(i);
         }
         for (i, c) in self.config_maps.iter().enumerate() {
             self.config_maps_by_key
-                .insert((c.meta.namespace.to_string(), c.meta.name.to_string()), i);
+                .insert((c.meta.namespace, c.meta.name), i);
         }
         for (i, g) in self.gateways.iter().enumerate() {
             self.gateways_by_key
-                .insert((g.meta.namespace.to_string(), g.meta.name.to_string()), i);
+                .insert((g.meta.namespace, g.meta.name), i);
             if let Some(sa) = generated_service_account(g, &self.gateway_classes) {
                 self.gateway_deployments.push(GatewayDeployment {
                     gateway: i,
@@ -811,20 +871,20 @@ impl Model {
     }
 
     pub fn workloads_running_as(&self, namespace: &str, account: &str) -> &[usize] {
-        self.workloads_by_account
-            .get(&(namespace.to_string(), account.to_string()))
+        key(namespace, account)
+            .and_then(|k| self.workloads_by_account.get(&k))
             .map_or(&[], |v| v.as_slice())
     }
 
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&Meta> {
-        self.accounts
-            .get(&(namespace.to_string(), name.to_string()))
+        key(namespace, name)
+            .and_then(|k| self.accounts.get(&k))
             .map(|&i| &self.service_accounts[i])
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
-        self.services_by_key
-            .get(&(namespace.to_string(), name.to_string()))
+        key(namespace, name)
+            .and_then(|k| self.services_by_key.get(&k))
             .map(|&i| &self.services[i])
     }
 
@@ -835,8 +895,8 @@ impl Model {
     }
 
     pub fn gateway(&self, namespace: &str, name: &str) -> Option<&Gateway> {
-        self.gateways_by_key
-            .get(&(namespace.to_string(), name.to_string()))
+        key(namespace, name)
+            .and_then(|k| self.gateways_by_key.get(&k))
             .map(|&i| &self.gateways[i])
     }
 
@@ -844,29 +904,29 @@ impl Model {
     /// (one that another copy of the unit replaces), which has none.
     pub fn service_index_of(&self, s: &Service) -> Option<usize> {
         self.services_by_key
-            .get(&(s.meta.namespace.to_string(), s.meta.name.to_string()))
+            .get(&(s.meta.namespace, s.meta.name))
             .copied()
             .filter(|&i| std::ptr::eq(&self.services[i], s))
     }
 
     /// The index in `gateways` of the Gateway applied under this key.
     pub fn gateway_index(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.gateways_by_key
-            .get(&(namespace.to_string(), name.to_string()))
+        key(namespace, name)
+            .and_then(|k| self.gateways_by_key.get(&k))
             .copied()
     }
 
     /// The index of a Gateway in `gateways` (see [`Model::service_index_of`]).
     pub fn gateway_index_of(&self, g: &Gateway) -> Option<usize> {
         self.gateways_by_key
-            .get(&(g.meta.namespace.to_string(), g.meta.name.to_string()))
+            .get(&(g.meta.namespace, g.meta.name))
             .copied()
             .filter(|&i| std::ptr::eq(&self.gateways[i], g))
     }
 
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
-        self.config_maps_by_key
-            .get(&(namespace.to_string(), name.to_string()))
+        key(namespace, name)
+            .and_then(|k| self.config_maps_by_key.get(&k))
             .map(|&i| &self.config_maps[i])
     }
 
