@@ -12,9 +12,35 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Deref;
 use std::sync::{Mutex, OnceLock};
 
-/// A string stored once: two atoms are equal exactly when they point at the same text.
+/// A string stored once: two atoms are equal exactly when they point at the same text. A thin
+/// pointer (8 bytes) to the stored `&str`: the model holds millions of them (every field path,
+/// label key and value), and a `&str` would take 16.
 #[derive(Clone, Copy)]
-pub struct Atom(&'static str);
+pub struct Atom(&'static &'static str);
+
+/// A stored string as the tables hold it: looked up by its text.
+#[derive(Clone, Copy)]
+struct Entry(&'static &'static str);
+
+impl Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        self.0
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        *self.0 == *other.0
+    }
+}
+
+impl Eq for Entry {}
+
+impl Hash for Entry {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (*self.0).hash(state)
+    }
+}
 
 type Hashing = foldhash::fast::FixedState;
 
@@ -23,8 +49,8 @@ const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Shards keep rayon's threads from queueing on one lock while they read objects.
 const SHARDS: usize = 64;
 
-fn shards() -> &'static [Mutex<HashSet<&'static str, Hashing>>] {
-    static TABLE: OnceLock<Vec<Mutex<HashSet<&'static str, Hashing>>>> = OnceLock::new();
+fn shards() -> &'static [Mutex<HashSet<Entry, Hashing>>] {
+    static TABLE: OnceLock<Vec<Mutex<HashSet<Entry, Hashing>>>> = OnceLock::new();
     TABLE.get_or_init(|| {
         (0..SHARDS)
             .map(|_| Mutex::new(HashSet::with_hasher(Hashing::with_seed(SEED))))
@@ -35,11 +61,11 @@ fn shards() -> &'static [Mutex<HashSet<&'static str, Hashing>>] {
 thread_local! {
     /// What this thread has interned already: the hot strings (`metadata.labels`) are found
     /// without touching a lock that the other threads hammer too.
-    static SEEN: RefCell<HashSet<&'static str, Hashing>> =
+    static SEEN: RefCell<HashSet<Entry, Hashing>> =
         const { RefCell::new(HashSet::with_hasher(Hashing::with_seed(SEED))) };
 }
 
-fn intern_shared(s: &str) -> &'static str {
+fn intern_shared(s: &str) -> Entry {
     let shard = Hashing::with_seed(SEED).hash_one(s) as usize % SHARDS;
     // A poisoned shard still holds valid strings: a panic elsewhere must not stop reading.
     let mut set = shards()[shard]
@@ -48,7 +74,8 @@ fn intern_shared(s: &str) -> &'static str {
     if let Some(&found) = set.get(s) {
         return found;
     }
-    let stored: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    let text: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    let stored = Entry(Box::leak(Box::new(text)));
     set.insert(stored);
     stored
 }
@@ -57,11 +84,11 @@ impl Atom {
     pub fn new(s: &str) -> Atom {
         SEEN.with(|seen| {
             if let Some(&found) = seen.borrow().get(s) {
-                return Atom(found);
+                return Atom(found.0);
             }
             let stored = intern_shared(s);
             seen.borrow_mut().insert(stored);
-            Atom(stored)
+            Atom(stored.0)
         })
     }
 
@@ -69,13 +96,13 @@ impl Atom {
     /// that no atom spells, so a lookup with a string never seen needs no new atom.
     pub fn existing(s: &str) -> Option<Atom> {
         if let Some(found) = SEEN.with(|seen| seen.borrow().get(s).copied()) {
-            return Some(Atom(found));
+            return Some(Atom(found.0));
         }
         let shard = Hashing::with_seed(SEED).hash_one(s) as usize % SHARDS;
         let set = shards()[shard]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        set.get(s).copied().map(Atom)
+        set.get(s).map(|e| Atom(e.0))
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -92,25 +119,25 @@ impl Default for Atom {
 impl Deref for Atom {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Atom {
     fn borrow(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Atom {
     fn as_ref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl PartialEq for Atom {
     fn eq(&self, other: &Atom) -> bool {
-        // One text per string: the same address and length is the same string.
+        // One stored string per text: the same address is the same string.
         std::ptr::eq(self.0, other.0)
     }
 }
@@ -119,44 +146,44 @@ impl Eq for Atom {}
 
 impl PartialEq<str> for Atom {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Atom {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Atom {
     fn eq(&self, other: &String) -> bool {
-        self.0 == other.as_str()
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Atom> for String {
     fn eq(&self, other: &Atom) -> bool {
-        self.as_str() == other.0
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Atom> for str {
     fn eq(&self, other: &Atom) -> bool {
-        self == other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Atom> for &str {
     fn eq(&self, other: &Atom) -> bool {
-        *self == other.0
+        *self == other.as_str()
     }
 }
 
 /// Hashed as the string, so that a map keyed by atoms can be looked up with a `&str`.
 impl Hash for Atom {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
+        self.as_str().hash(state)
     }
 }
 
@@ -171,19 +198,19 @@ impl Ord for Atom {
         if std::ptr::eq(self.0, other.0) {
             return std::cmp::Ordering::Equal;
         }
-        self.0.cmp(other.0)
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl fmt::Debug for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.as_str())
     }
 }
 
