@@ -336,8 +336,7 @@ pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let start = std::time::Instant::now();
     let ahead = Model::read_ahead(&mut inputs);
     let read = start.elapsed();
-    let mut checked = check_timed(&inputs, options, &ahead);
-    drop(ahead);
+    let mut checked = check_timed(&inputs, options, ahead);
     checked.timings.load = load;
     checked.timings.model += read;
     inputs.warnings.append(&mut checked.warnings);
@@ -430,7 +429,7 @@ pub fn add_suppressions(options: &LintOptions) -> Result<(Fixed, usize), RunErro
 
 /// Runs the model and the rules over loaded inputs.
 pub fn check(inputs: &Inputs, options: &LintOptions) -> Vec<Finding> {
-    check_timed(inputs, options, &model::ReadAhead::default()).findings
+    check_timed(inputs, options, model::ReadAhead::default()).findings
 }
 
 /// [`check`], with what the rules could not judge about the files given.
@@ -438,7 +437,7 @@ pub fn check_noting(
     inputs: &Inputs,
     options: &LintOptions,
 ) -> (Vec<Finding>, Vec<rules::UnjudgedItem>) {
-    let checked = check_timed(inputs, options, &model::ReadAhead::default());
+    let checked = check_timed(inputs, options, model::ReadAhead::default());
     (checked.findings, checked.unjudged)
 }
 
@@ -460,19 +459,26 @@ struct UnitResult {
     unplaced: Vec<flows::Unresolved>,
 }
 
-fn check_timed(inputs: &Inputs, options: &LintOptions, ahead: &model::ReadAhead) -> Checked {
+fn check_timed(inputs: &Inputs, options: &LintOptions, ahead: model::ReadAhead) -> Checked {
     use rayon::prelude::*;
 
     let start = std::time::Instant::now();
     let units = units_of(inputs);
     let units: &[load::units::Unit] = &units;
     // Each unit is its own cluster: modelled and checked alone.
-    let mut per_unit: Vec<UnitResult> = units
+    let models: Vec<(Model, std::time::Duration)> = units
         .par_iter()
         .map(|unit| {
             let start = std::time::Instant::now();
-            let model = Model::of_unit_read_ahead(inputs, unit, &options.model, ahead);
-            let model_time = start.elapsed();
+            let model = Model::of_unit_read_ahead(inputs, unit, &options.model, &ahead);
+            (model, start.elapsed())
+        })
+        .collect();
+    // Every unit has taken the reads of its objects: the rest is let go before the rules run.
+    drop(ahead);
+    let mut per_unit: Vec<UnitResult> = models
+        .into_par_iter()
+        .map(|(model, model_time)| {
             let ctx = Context::new(&model, inputs, &options.rules);
             let mut findings: Vec<Finding> = model.findings.clone();
             findings.extend(rules::run(&ctx));

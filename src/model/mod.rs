@@ -391,23 +391,25 @@ impl Model {
         let key = |obj: &'i crate::load::Object| {
             (
                 group_of(&obj.api_version),
-                obj.kind.as_str(),
-                obj.namespace_or_empty(),
-                obj.name.as_str(),
+                obj.kind,
+                obj.namespace.unwrap_or_default(),
+                obj.name,
             )
         };
-        let mut first: HashMap<_, ObjectId> = HashMap::default();
-        let mut last: HashMap<_, ObjectId> = HashMap::default();
+        // For each key, the first definition and the last.
+        let mut defined: HashMap<_, (ObjectId, ObjectId)> = HashMap::default();
         let objects = || ids.iter().map(|&id| (id, &inputs.objects[id]));
         for (id, obj) in objects() {
             if !obj.name.is_empty() {
-                first.entry(key(obj)).or_insert(id);
-                last.insert(key(obj), id);
+                defined
+                    .entry(key(obj))
+                    .and_modify(|(_, last)| *last = id)
+                    .or_insert((id, id));
             }
         }
         // The objects that join the model are read on every core, then added in input order.
         let joins = |id: ObjectId, obj: &'i crate::load::Object| {
-            obj.name.is_empty() || last.get(&key(obj)) == Some(&id)
+            obj.name.is_empty() || defined.get(&key(obj)).map(|d| d.1) == Some(id)
         };
         let read: Vec<Option<ReadObject>> = {
             use rayon::prelude::*;
@@ -437,7 +439,7 @@ impl Model {
                 continue;
             }
             let k = key(obj);
-            let original = first[&k];
+            let (original, last) = defined[&k];
             if original != id {
                 // Both through kustomize: one rendering never holds two (kustomize refuses
                 // them), so these are parts of a root rendered apart because it could not be
@@ -455,10 +457,10 @@ impl Model {
             }
             match read {
                 Some(read) => m.insert(read),
-                None => m.add_shadowed(inputs, id, last[&k]),
+                None => m.add_shadowed(inputs, id, last),
             }
         }
-        drop((first, last));
+        drop(defined);
         m.trim();
         m.index();
         m
