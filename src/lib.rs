@@ -181,6 +181,7 @@ impl Settings {
                 }),
                 overlay: Default::default(),
                 stdin_bytes: None,
+                keep_trees: false,
             },
             model: ModelOptions {
                 incomplete: false,
@@ -334,7 +335,7 @@ pub fn lint_timed(options: &LintOptions) -> Result<Linted, RunError> {
     let mut inputs = load::load(&options.load).map_err(RunError::Load)?;
     let load = start.elapsed();
     let start = std::time::Instant::now();
-    let ahead = Model::read_ahead(&mut inputs);
+    let ahead = Model::read_ahead(&mut inputs, !options.load.keep_trees);
     let read = start.elapsed();
     let mut checked = check_timed(&inputs, options, ahead);
     checked.timings.load = load;
@@ -683,6 +684,7 @@ impl Default for LintOptions {
                 config: None,
                 overlay: Default::default(),
                 stdin_bytes: None,
+                keep_trees: false,
             },
             model: ModelOptions::default(),
             rules: RuleOptions::default(),

@@ -425,6 +425,8 @@ impl Folder {
         let mut settings = crate::Settings::from_args(&args.lint)
             .map_err(|e| format!("{}: {e}", self.root.display()))?;
         settings.lint.load.overlay = open.clone();
+        // Hovers and definitions read any file's tree next: keep them all.
+        settings.lint.load.keep_trees = true;
         self.model_options = settings.lint.model.clone();
         let (inputs, mut findings) =
             crate::lint(&settings.lint).map_err(|e| format!("{}: {e}", self.root.display()))?;

@@ -218,6 +218,10 @@ pub struct LoadOptions {
     /// Standard input, when it was read before loading: the fix loop lints several times, and
     /// standard input can be read only once.
     pub stdin_bytes: Option<Vec<u8>>,
+    /// Keep every file's tree once the objects are modelled: an editor asks next about any
+    /// place in any file (hover, definition), where a run that reports and exits needs the
+    /// trees only of files with findings, and lets the others go.
+    pub keep_trees: bool,
 }
 
 /// Reads standard input, stopping one byte past `max_file_size` so that the loader can refuse it
@@ -1279,6 +1283,31 @@ mod tests {
         ));
         load_file(&mut inputs, 0, "default", DEFAULT_MAX_DOCUMENTS);
         inputs
+    }
+
+    #[test]
+    fn a_tree_let_go_is_built_again_with_the_same_nodes() {
+        let mut inputs = load_text(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {ports: [{port: 80}]}\n",
+        );
+        let before: Vec<(Span, NodeId)> = inputs
+            .objects
+            .iter()
+            .map(|o| (o.node().span(), o.node().get("metadata").unwrap().id()))
+            .collect();
+        for o in &mut inputs.objects {
+            o.release_tree();
+        }
+        for (o, (span, metadata)) in inputs.objects.iter().zip(before) {
+            assert_eq!(o.node().span(), span);
+            assert_eq!(o.node().get("metadata").unwrap().id(), metadata);
+        }
+        // Both objects of the file share the tree built again.
+        let (a, b) = (&inputs.objects[0], &inputs.objects[1]);
+        assert!(std::sync::Arc::ptr_eq(
+            a.tree.get().unwrap(),
+            b.tree.get().unwrap()
+        ));
     }
 
     #[test]

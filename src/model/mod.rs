@@ -334,11 +334,12 @@ impl Model {
         Model::build_unit(inputs, &unit.objects, options, ahead)
     }
 
-    /// Reads every object into its typed form, on every core, file by file, and lets each
-    /// file's tree go once its objects are read: the trees of a large input never all stay in
-    /// memory beside the model (issue 11). What is asked of a tree later (a finding's place, a
-    /// fix's edit, a duplicate compared) builds it again from the file's text.
-    pub fn read_ahead(inputs: &mut Inputs) -> ReadAhead {
+    /// Reads every object into its typed form, on every core, file by file, and (with
+    /// `release`) lets each file's tree go once its objects are read: the trees of a large
+    /// input never all stay in memory beside the model (issue 11). What is asked of a tree
+    /// later (a finding's place, a fix's edit, a duplicate compared) builds it again from the
+    /// file's text.
+    pub fn read_ahead(inputs: &mut Inputs, release: bool) -> ReadAhead {
         use rayon::prelude::*;
         // The objects of each file, as disjoint slices in input order.
         let mut chunks: Vec<(ObjectId, &mut [crate::load::Object])> = Vec::new();
@@ -360,8 +361,10 @@ impl Model {
                     .enumerate()
                     .map(|(i, obj)| Self::read_one(obj, first + i))
                     .collect();
-                for obj in chunk.iter_mut() {
-                    obj.release_tree();
+                if release {
+                    for obj in chunk.iter_mut() {
+                        obj.release_tree();
+                    }
                 }
                 reads
             })
