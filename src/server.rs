@@ -141,7 +141,16 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
     };
     workspace.lint_and_publish(connection)?;
 
-    for message in &connection.receiver {
+    // A message read while coalescing notifications, to handle next.
+    let mut held: Option<Message> = None;
+    loop {
+        let message = match held.take() {
+            Some(m) => m,
+            None => match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            },
+        };
         match message {
             Message::Request(request) => {
                 if connection.handle_shutdown(&request)? {
@@ -173,7 +182,22 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
                 send(connection, response.into())?;
             }
             Message::Notification(notification) => {
-                if workspace.apply(&notification) {
+                let mut dirty = workspace.apply(&notification);
+                // Keystrokes arrive faster than a large workspace lints: take in every
+                // notification already waiting, and lint once for all of them. A request
+                // waits until then, so that it is answered about the newest text. The
+                // connection hands messages over one at a time as its reader parses them, so
+                // "waiting" is what arrives within a moment, not what sits in the channel.
+                while let Ok(next) = connection.receiver.recv_timeout(COALESCE) {
+                    match next {
+                        Message::Notification(n) => dirty |= workspace.apply(&n),
+                        other => {
+                            held = Some(other);
+                            break;
+                        }
+                    }
+                }
+                if dirty {
                     workspace.lint_and_publish(connection)?;
                 }
             }
@@ -182,6 +206,11 @@ fn serve(connection: &Connection) -> Result<(), Stop> {
     }
     Ok(())
 }
+
+/// How long a notification may wait for the next before the workspace is linted: far below a
+/// keystroke's interval, far above the time the connection's reader takes to parse a message
+/// already written.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The answer to a request: `handle` applied to its parameters; parameters that do not parse
 /// are the JSON-RPC error InvalidParams (-32602).

@@ -609,3 +609,58 @@ fn each_workspace_folder_is_linted_with_its_own_config_and_folders_come_and_go()
     assert!(again.iter().any(|d| d["code"] == "AL208"), "{again:#?}");
     editor.shut_down();
 }
+
+#[test]
+fn a_burst_of_changes_is_linted_once_and_requests_see_the_newest_text() {
+    let dir = bookstore("server_burst").canonicalize().unwrap();
+    let report = common::json(&common::run_in(&dir, &["check", ".", "--format", "json"]));
+    let finding = common::fixable_finding(&report);
+    let file = dir.join(finding["file"].as_str().unwrap());
+    let uri = uri_of(&file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (mut editor, _) = Editor::initialized(&dir, json!({}));
+    editor.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text},
+        }}),
+    );
+    // Twenty keystrokes, the last of which empties the file, then at once a question about
+    // the finding's place.
+    const CHANGES: usize = 20;
+    for version in 2..=CHANGES + 1 {
+        let now = if version == CHANGES + 1 {
+            ""
+        } else {
+            text.as_str()
+        };
+        editor.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": now}],
+            }}),
+        );
+    }
+    let at = json!({"line": finding["line"].as_u64().unwrap() - 1, "character": finding["column"].as_u64().unwrap() - 1});
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 7, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri}, "range": {"start": at, "end": at},
+            "context": {"diagnostics": []},
+        }}),
+    );
+    let published = std::cell::Cell::new(0);
+    let answer = editor.expect("code actions", |m| {
+        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+            published.set(published.get() + 1);
+        }
+        m["id"] == 7
+    });
+    // The file is empty in the editor: nothing to fix there.
+    assert_eq!(answer["result"], json!([]), "{answer}");
+    // Far fewer lints than changes (each lint publishes the file once).
+    assert!(
+        published.get() < CHANGES,
+        "{} publications",
+        published.get()
+    );
+    editor.shut_down();
+}
