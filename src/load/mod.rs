@@ -114,8 +114,8 @@ impl Object {
     pub fn new(
         file: FileId,
         prefix: FieldPath,
-        (api_version, kind): (String, String),
-        (name, namespace): (String, Option<String>),
+        (api_version, kind): (&str, &str),
+        (name, namespace): (&str, Option<&str>),
         tree: std::sync::Arc<Tree>,
         source: std::sync::Arc<TreeSource>,
         root: NodeId,
@@ -123,10 +123,10 @@ impl Object {
         Object {
             file,
             prefix,
-            api_version: Atom::new(&api_version),
-            kind: Atom::new(&kind),
-            name: Atom::new(&name),
-            namespace: namespace.as_deref().map(Atom::new),
+            api_version: Atom::new(api_version),
+            kind: Atom::new(kind),
+            name: Atom::new(name),
+            namespace: namespace.map(Atom::new),
             tree: std::sync::OnceLock::from(tree),
             source,
             root,
@@ -1214,10 +1214,10 @@ fn add_objects(
     implied: Option<(&str, &str)>,
 ) {
     let root = tree.node(root_id);
-    let written = |key: &str| root.get(key).and_then(Node::as_str).map(str::to_string);
+    let written = |key: &str| root.get(key).and_then(Node::as_str);
     let (Some(api_version), Some(kind)) = (
-        written("apiVersion").or_else(|| implied.map(|i| i.0.to_string())),
-        written("kind").or_else(|| implied.map(|i| i.1.to_string())),
+        written("apiVersion").or_else(|| implied.map(|i| i.0)),
+        written("kind").or_else(|| implied.map(|i| i.1)),
     ) else {
         // Not a Kubernetes object (a values file, a config): skipped quietly.
         return;
@@ -1228,7 +1228,7 @@ fn add_objects(
     }
     if kind == "List" || (kind.ends_with("List") && root.get("items").is_some()) {
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-        let implied = item_kind.map(|k| (api_version.as_str(), k));
+        let implied = item_kind.map(|k| (api_version, k));
         if let Some(items) = root.get("items").and_then(Node::as_seq) {
             for (i, item) in items.iter().enumerate() {
                 add_objects(
@@ -1248,16 +1248,14 @@ fn add_objects(
     let name = meta
         .and_then(|m| m.get("name"))
         .and_then(Node::as_str)
-        .unwrap_or("")
-        .to_string();
-    let namespace = if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        .unwrap_or("");
+    let namespace = if CLUSTER_SCOPED.contains(&kind) {
         None
     } else {
         Some(
             meta.and_then(|m| m.get("namespace"))
                 .and_then(Node::as_str)
-                .unwrap_or(default_namespace)
-                .to_string(),
+                .unwrap_or(default_namespace),
         )
     };
     inputs.objects.push(Object::new(
