@@ -180,7 +180,7 @@ fn check(args: &CheckArgs) -> u8 {
     if args.watch {
         return watch(args);
     }
-    check_once(args)
+    check_once(args, &mut Vec::new())
 }
 
 /// `check --watch`: a check, then another after each change to what it reads, until Ctrl-C.
@@ -205,9 +205,15 @@ fn watch(args: &CheckArgs) -> u8 {
                 .unwrap_or_else(|| cwd.join(ambient_lint::config::FILE_NAME))
         })
     });
-    let extra: Vec<std::path::PathBuf> = config.into_iter().collect();
+    let given: Vec<std::path::PathBuf> = config
+        .into_iter()
+        .chain(args.report.baseline.clone())
+        .collect();
+    // The report file changes with every run: watching it would start the next.
+    let skip: Vec<std::path::PathBuf> = args.report.output.iter().cloned().collect();
+    let mut extra = given.clone();
     let terminal = std::io::stdout().is_terminal();
-    let mut snapshot = Snapshot::take(&paths, &extra);
+    let mut snapshot = Snapshot::take(&paths, &extra, &skip);
     let mut changed: Vec<std::path::PathBuf> = Vec::new();
     loop {
         if terminal {
@@ -215,7 +221,15 @@ fn watch(args: &CheckArgs) -> u8 {
             print!("\x1b[2J\x1b[3J\x1b[H");
         }
         let start = std::time::Instant::now();
-        let status = check_once(args);
+        let mut read = Vec::new();
+        let status = check_once(args, &mut read);
+        // What the lint read outside the paths given (a kustomize base beside an overlay) is
+        // watched too, from now on.
+        let now_extra: Vec<std::path::PathBuf> = given.iter().cloned().chain(read).collect();
+        if now_extra != extra {
+            extra = now_extra;
+            snapshot.add_missing(Snapshot::take(&[], &extra, &skip));
+        }
         let took = start.elapsed().as_secs_f64();
         let cause = match changed.as_slice() {
             [] => String::new(),
@@ -234,11 +248,12 @@ fn watch(args: &CheckArgs) -> u8 {
         eprintln!(
             "ambient-lint: watching {files}; linted in {took:.2} s{cause}: {outcome}. Waiting for changes (Ctrl-C to stop)."
         );
-        (snapshot, changed) = wait_for_change(&paths, &extra, &snapshot);
+        (snapshot, changed) = wait_for_change(&paths, &extra, &skip, &snapshot);
     }
 }
 
-fn check_once(args: &CheckArgs) -> u8 {
+/// One check; `read` gets the files it read from disk (for `--watch`).
+fn check_once(args: &CheckArgs, read: &mut Vec<std::path::PathBuf>) -> u8 {
     let settings = match Settings::from_args(&args.lint) {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -269,6 +284,19 @@ fn check_once(args: &CheckArgs) -> u8 {
     for w in &inputs.warnings {
         warn(w);
     }
+    use ambient_lint::load::source::FileRole;
+    read.extend(
+        inputs
+            .files
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.role,
+                    FileRole::Lint | FileRole::Context | FileRole::Source | FileRole::Config
+                ) && f.path != ambient_lint::load::STDIN_NAME
+            })
+            .map(|f| std::path::PathBuf::from(&f.path)),
+    );
     if let Some(path) = &args.report.write_baseline {
         let recorded = ambient_lint::baseline::record(&inputs, &findings);
         if let Err(e) = ambient_lint::baseline::write(&recorded, path) {

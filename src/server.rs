@@ -376,10 +376,14 @@ impl Workspace {
         true
     }
 
-    /// The folder a document belongs to: the innermost that holds it.
+    /// The folder a document belongs to: the innermost that holds it, else the first whose
+    /// lint read it (a kustomize base or a `--context` file outside every folder).
     fn folder_of(&self, uri: &Uri) -> Option<&Folder> {
         let path = uri_to_path(uri)?;
-        owner(&self.folders, &path).map(|i| &self.folders[i])
+        match owner(&self.folders, &path) {
+            Some(i) => Some(&self.folders[i]),
+            None => self.folders.iter().find(|f| f.read(&path)),
+        }
     }
 
     fn lint_and_publish(&mut self, connection: &Connection) -> Result<(), Stop> {
@@ -392,11 +396,13 @@ impl Workspace {
                     continue;
                 }
             };
-            // A file in a folder nested in another is the inner folder's (its config applies).
+            // A file in a folder nested in another is the inner folder's (its config applies);
+            // a file outside every folder that a lint read (a kustomize base elsewhere) is the
+            // first such folder's.
             for (key, (uri, list)) in diagnostics {
-                let mine = uri_to_path(&uri).and_then(|p| owner(&self.folders, &p)) == Some(i);
-                if mine {
-                    by_file.insert(key, (uri, list));
+                let held_by = uri_to_path(&uri).and_then(|p| owner(&self.folders, &p));
+                if held_by == Some(i) || held_by.is_none() {
+                    by_file.entry(key).or_insert((uri, list));
                 }
             }
         }
@@ -426,6 +432,17 @@ fn owner(folders: &[Folder], path: &Path) -> Option<usize> {
 }
 
 impl Folder {
+    /// Whether the last lint read the file at this absolute path.
+    fn read(&self, path: &Path) -> bool {
+        let path = crate::load::normalize(path);
+        self.last.as_ref().is_some_and(|(inputs, _)| {
+            inputs
+                .files
+                .iter()
+                .any(|f| crate::load::normalize(&self.root.join(&f.path)) == path)
+        })
+    }
+
     fn new(root: PathBuf, utf8: bool) -> Folder {
         Folder {
             root,

@@ -60,8 +60,9 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
     let checked = inputs.checked_mask();
     for (id, obj) in inputs.objects.iter().enumerate() {
         // Most objects have no suppression: one search of their text spares building a tree
-        // that has been let go.
-        if !checked[id] || !obj.source_text().contains(ANNOTATION) {
+        // that has been let go. The domain alone is searched for: JSON may write the key's
+        // slash as `\/`.
+        if !checked[id] || !obj.source_text().contains("ambient-lint.io") {
             continue;
         }
         let value = obj
@@ -268,9 +269,11 @@ pub fn apply(inputs: &Inputs, findings: &mut Vec<Finding>, selection: &crate::co
 
 /// A comment on a line of its own above the finding's line, indented as that line, suppressing
 /// the finding's code with a `TODO` reason. None where no comment can be written: a file nobody
-/// edits (rendered text, declared facts, standard input), or a place where the comment would
-/// change what the YAML says (inside a multi-line scalar): the text with the comment must parse
-/// to the same documents.
+/// edits (rendered text, declared facts, standard input), a JSON manifest (kubectl reads a file
+/// that starts with `{` as JSON, where a comment is an error), a line right below a suppression
+/// comment (which would then cover the new comment instead of its line), or a place where the
+/// comment would change what the YAML says (inside a multi-line scalar): the text with the
+/// comment must parse to the same documents.
 pub fn comment_edit(inputs: &Inputs, finding: &Finding) -> Option<Edit> {
     use crate::load::source::FileRole;
     let at = inputs.resolve(&finding.location);
@@ -281,7 +284,16 @@ pub fn comment_edit(inputs: &Inputs, finding: &Finding) -> Option<Edit> {
         return None;
     }
     let text = &*file.text;
+    if text.trim_start().starts_with(['{', '[']) {
+        return None;
+    }
     let start = file.line_start(at.start.line - 1);
+    let above = text[..start]
+        .strip_suffix('\n')
+        .map(|t| &t[t.rfind('\n').map_or(0, |i| i + 1)..]);
+    if above.is_some_and(|line| line.trim_start().starts_with('#') && line.contains(COMMENT_MARK)) {
+        return None;
+    }
     let indent =
         &text[start..start + text[start..].len() - text[start..].trim_start_matches(' ').len()];
     let content = format!("{indent}# {COMMENT_MARK}{}] TODO\n", finding.code);
@@ -343,6 +355,14 @@ mod tests {
         // `b` starts on the second line of a quoted scalar: a line above it is inside the
         // string.
         assert_eq!(comment_edit(&inputs, &at("metadata.labels.b")), None);
+        // Right below a suppression comment, a new one would take that comment's line.
+        let below = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  # ambient-lint: ignore[AL402] ok\n  key: v\n";
+        let inputs = Inputs::from_texts([("x.yaml", below)]);
+        assert_eq!(comment_edit(&inputs, &at("data.key")), None);
+        // JSON takes no comments.
+        let json = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"x\"},\n \"data\": {\"key\": \"v\"}}\n";
+        let inputs = Inputs::from_texts([("x.json", json)]);
+        assert_eq!(comment_edit(&inputs, &at("data.key")), None);
     }
 
     #[test]

@@ -16,8 +16,10 @@ pub struct Snapshot(BTreeMap<PathBuf, Option<(SystemTime, u64)>>);
 impl Snapshot {
     /// The files a lint of `paths` reads or depends on: below each folder, every manifest,
     /// kustomization, config and ignore file (`.git` left out); each file given; and `extra`
-    /// (the config file, or where one would be found), whether it exists or not.
-    pub fn take(paths: &[PathBuf], extra: &[PathBuf]) -> Snapshot {
+    /// (the config file, or where one would be found; the files the last lint read), whether
+    /// they exist or not. Files in `skip` (the report `--output` writes) are not watched:
+    /// writing the report would start the next run.
+    pub fn take(paths: &[PathBuf], extra: &[PathBuf], skip: &[PathBuf]) -> Snapshot {
         let mut files = BTreeMap::new();
         for path in paths {
             if path.is_dir() {
@@ -41,7 +43,21 @@ impl Snapshot {
         for path in extra {
             files.insert(path.clone(), stamp(path));
         }
-        Snapshot(files)
+        files.retain(|p, _| !skip.iter().any(|s| same_file(p, s)));
+        // One key per file however it was named (`./a.yaml` by the walk, `a.yaml` by the lint).
+        Snapshot(
+            files
+                .into_iter()
+                .map(|(p, s)| (crate::load::normalize(&p), s))
+                .collect(),
+        )
+    }
+
+    /// Takes in the files of `other` this snapshot does not hold yet, as they are now.
+    pub fn add_missing(&mut self, other: Snapshot) {
+        for (path, stamp) in other.0 {
+            self.0.entry(path).or_insert(stamp);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -72,6 +88,11 @@ impl Snapshot {
     }
 }
 
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    a == b || canon(a) == canon(b)
+}
+
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
@@ -96,11 +117,12 @@ pub fn pause_after(poll: Duration) -> Duration {
 pub fn wait_for_change(
     paths: &[PathBuf],
     extra: &[PathBuf],
+    skip: &[PathBuf],
     before: &Snapshot,
 ) -> (Snapshot, Vec<PathBuf>) {
     loop {
         let start = std::time::Instant::now();
-        let now = Snapshot::take(paths, extra);
+        let now = Snapshot::take(paths, extra, skip);
         let changed = now.changed_since(before);
         if !changed.is_empty() {
             return (now, changed);
@@ -124,21 +146,21 @@ mod tests {
         let config = dir.join(crate::config::FILE_NAME);
         let paths = [dir.clone()];
         let extra = [config.clone()];
-        let first = Snapshot::take(&paths, &extra);
+        let first = Snapshot::take(&paths, &extra, &[]);
         // a.yaml; the config file is watched though absent; .git and notes.txt are not.
         assert_eq!(first.len(), 1);
         assert_eq!(first.0.len(), 2);
 
         std::fs::write(dir.join("notes.txt"), "still not watched\n").unwrap();
         assert!(
-            Snapshot::take(&paths, &extra)
+            Snapshot::take(&paths, &extra, &[])
                 .changed_since(&first)
                 .is_empty()
         );
 
         std::fs::write(dir.join("a.yaml"), "a: 12\n").unwrap();
         std::fs::write(&config, "ignore: []\n").unwrap();
-        let second = Snapshot::take(&paths, &extra);
+        let second = Snapshot::take(&paths, &extra, &[]);
         assert_eq!(
             second.changed_since(&first),
             vec![config.clone(), dir.join("a.yaml")]
@@ -147,7 +169,7 @@ mod tests {
         std::fs::remove_file(dir.join("a.yaml")).unwrap();
         std::fs::write(dir.join("b.yml"), "b: 1\n").unwrap();
         assert_eq!(
-            Snapshot::take(&paths, &extra).changed_since(&second),
+            Snapshot::take(&paths, &extra, &[]).changed_since(&second),
             vec![dir.join("a.yaml"), dir.join("b.yml")]
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -664,3 +664,45 @@ fn a_burst_of_changes_is_linted_once_and_requests_see_the_newest_text() {
     );
     editor.shut_down();
 }
+
+#[test]
+fn findings_in_a_base_outside_the_folder_are_published_and_answered() {
+    let top = scratch("server_outside");
+    std::fs::create_dir_all(top.join("base")).unwrap();
+    std::fs::create_dir_all(top.join("overlay")).unwrap();
+    std::fs::write(
+        top.join("base/policy.yaml"),
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}}]}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        top.join("base/kustomization.yaml"),
+        "resources: [policy.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        top.join("overlay/kustomization.yaml"),
+        "resources: [../base]\n",
+    )
+    .unwrap();
+    let top = top.canonicalize().unwrap();
+    // The editor opened the overlay; the policy lives in a base beside it.
+    let (mut editor, _) = Editor::initialized(&top.join("overlay"), json!({}));
+    let uri = uri_of(&top.join("base/policy.yaml"));
+    let diagnostics = editor.diagnostics_of(&uri);
+    assert!(
+        diagnostics.iter().any(|d| d["code"] == "AL208"),
+        "{diagnostics:#?}"
+    );
+    // And a code action there is answered by the folder whose lint read the file.
+    let at = &diagnostics[0]["range"]["start"];
+    editor.send(
+        json!({"jsonrpc": "2.0", "id": 5, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri}, "range": {"start": at, "end": at},
+            "context": {"diagnostics": []},
+        }}),
+    );
+    let answer = editor.expect("code actions", |m| m["id"] == 5);
+    assert!(!answer["result"].as_array().unwrap().is_empty(), "{answer}");
+    editor.shut_down();
+}
