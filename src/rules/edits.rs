@@ -104,13 +104,27 @@ pub fn append_to_seq(text: &str, file: FileId, seq: Node<'_>, item: &Item) -> Op
     Some(insert(file, at, content))
 }
 
-/// Adds `key: value` to the non-empty mapping `map`, after its last entry.
+/// Adds `key: value` to the non-empty mapping `map`, after its last entry. A key written with
+/// an explicit null (`method: null`, `method: ~`), which the API server reads as absent, gets
+/// the value in place instead: a second `method` would be a duplicate key. A key written with
+/// a value, or an empty one, is left alone.
 pub fn add_to_map(text: &str, file: FileId, map: Node<'_>, key: &str, value: &str) -> Option<Edit> {
     let entries = map.as_map()?;
     // Entries a `<<` merge brought are written at their anchor: the new key goes after the
     // mapping's own.
     if map.is_copy() {
         return None;
+    }
+    if let Some(written) = map.entry(key) {
+        let at = written.value.span();
+        return (written.value.is_null() && !at.is_empty() && !written.value.is_copy()).then(
+            || Edit {
+                file,
+                start: at.start,
+                end: at.end,
+                content: value.to_string(),
+            },
+        );
     }
     let last = entries.iter().filter(|e| !e.key.is_copy()).last()?;
     if map.is_flow() {
@@ -162,6 +176,33 @@ mod tests {
 
     fn apply(text: &str, e: Edit) -> String {
         format!("{}{}{}", &text[..e.start], e.content, &text[e.end..])
+    }
+
+    #[test]
+    fn a_key_written_null_gets_the_value_in_place() {
+        for (text, fixed) in [
+            (
+                "- path: /a\n  method: null\n",
+                "- path: /a\n  method: GET\n",
+            ),
+            ("- {path: /a, method: ~}\n", "- {path: /a, method: GET}\n"),
+        ] {
+            let stream = doc(text);
+            let item = stream
+                .roots()
+                .next()
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .get(0)
+                .unwrap();
+            let edit = add_to_map(text, 0, item, "method", "GET").unwrap();
+            assert_eq!(apply(text, edit), fixed);
+        }
+        // A value already there is not added twice.
+        let text = "{path: /a, method: POST}\n";
+        let stream = doc(text);
+        assert!(add_to_map(text, 0, stream.roots().next().unwrap(), "method", "GET").is_none());
     }
 
     #[test]
