@@ -99,10 +99,14 @@ impl Atom {
             return Some(Atom(found.0));
         }
         let shard = Hashing::with_seed(SEED).hash_one(s) as usize % SHARDS;
-        let set = shards()[shard]
+        let found = shards()[shard]
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        set.get(s).map(|e| Atom(e.0))
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(s)
+            .copied()?;
+        // Found elsewhere: this thread finds it without the lock next time.
+        SEEN.with(|seen| seen.borrow_mut().insert(found));
+        Some(Atom(found.0))
     }
 
     pub fn as_str(&self) -> &'static str {

@@ -406,15 +406,17 @@ impl Workspace {
                 }
             }
         }
+        let gone: Vec<Uri> = std::mem::take(&mut self.published)
+            .into_iter()
+            .filter(|uri| !by_file.contains_key(uri.as_str()))
+            .collect();
         let mut now = Vec::with_capacity(by_file.len());
         for (uri, diagnostics) in by_file.into_values() {
             now.push(uri.clone());
             publish(connection, uri, diagnostics)?;
         }
-        for uri in std::mem::take(&mut self.published) {
-            if !now.contains(&uri) {
-                publish(connection, uri, Vec::new())?;
-            }
+        for uri in gone {
+            publish(connection, uri, Vec::new())?;
         }
         self.published = now;
         Ok(())

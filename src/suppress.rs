@@ -58,11 +58,16 @@ fn collect(inputs: &Inputs) -> Vec<Suppression> {
     // Objects only read as the source of rendered ones are not checked themselves: their
     // annotation is judged on the rendered copies that carry it.
     let checked = inputs.checked_mask();
+    // Most files hold no suppression: one search of each file's text spares building trees
+    // that have been let go. The domain alone is searched for: JSON may write the key's slash
+    // as `\/`. (An object's tree is parsed from its file's text.)
+    let marked: Vec<bool> = inputs
+        .files
+        .iter()
+        .map(|f| f.text.contains("ambient-lint.io"))
+        .collect();
     for (id, obj) in inputs.objects.iter().enumerate() {
-        // Most objects have no suppression: one search of their text spares building a tree
-        // that has been let go. The domain alone is searched for: JSON may write the key's
-        // slash as `\/`.
-        if !checked[id] || !obj.source_text().contains("ambient-lint.io") {
+        if !checked[id] || !marked[obj.file] {
             continue;
         }
         let value = obj

@@ -43,12 +43,14 @@ impl Snapshot {
         for path in extra {
             files.insert(path.clone(), stamp(path));
         }
-        files.retain(|p, _| !skip.iter().any(|s| same_file(p, s)));
-        // One key per file however it was named (`./a.yaml` by the walk, `a.yaml` by the lint).
+        // One key per file however it was named (`./a.yaml` by the walk, `a.yaml` by the lint),
+        // and the skipped files named the same way: compared without asking the disk.
+        let skip: Vec<PathBuf> = skip.iter().map(|p| crate::load::normalize(p)).collect();
         Snapshot(
             files
                 .into_iter()
                 .map(|(p, s)| (crate::load::normalize(&p), s))
+                .filter(|(p, _)| !skip.contains(p))
                 .collect(),
         )
     }
@@ -86,11 +88,6 @@ impl Snapshot {
         out.sort();
         out
     }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    a == b || canon(a) == canon(b)
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {

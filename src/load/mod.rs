@@ -139,11 +139,6 @@ impl Object {
         self.tree.get_or_init(|| self.source.tree()).node(self.root)
     }
 
-    /// The text the object's tree is parsed from, without building the tree.
-    pub fn source_text(&self) -> &str {
-        &self.source.text
-    }
-
     /// Lets the tree go: once every object of a file has, its memory is freed. Asked again, the
     /// tree is built again (only files with findings to place, or fixes to edit, are).
     pub fn release_tree(&mut self) {

@@ -146,60 +146,73 @@ pub struct IstioPolicy<'m> {
     pub has_target_refs: bool,
 }
 
-/// One object read into its typed form, before it joins the model.
-enum Typed {
-    Namespace(Box<Meta>),
-    ServiceAccount(Box<Meta>),
-    Service(Box<Service>),
-    NetworkPolicy(Box<NetworkPolicy>),
-    AuthorizationPolicy(Box<AuthorizationPolicy>),
-    PeerAuthentication(Box<PeerAuthentication>),
-    RequestAuthentication(Box<RequestAuthentication>),
-    Gateway(Box<Gateway>),
-    GatewayClass(Box<GatewayClass>),
-    HttpRoute(Box<HttpRoute>),
-    GrpcRoute(Box<GrpcRoute>),
-    L4Route(Box<L4Route>),
-    ListenerSet(Box<ListenerSet>),
-    ServiceEntry(Box<ServiceEntry>),
-    XBackend(Box<XBackend>),
-    InferencePool(Box<Meta>),
-    ReferenceGrant(Box<ReferenceGrant>),
-    Workload(Box<Workload>),
-    ConfigMap(Box<ConfigMap>),
+/// The model's resource vectors, one per kind an object is read into: the enum of what reading
+/// gives, and the code that sizes, fills and trims the vectors, all from this one list.
+macro_rules! resource_vectors {
+    ($($variant:ident($ty:ty) => $field:ident),* $(,)?) => {
+        /// One object read into its typed form, before it joins the model; boxed at its own
+        /// kind's size (a ServiceAccount's 88 bytes, not a Workload's 288), since all objects
+        /// are read before the first joins, and a box is freed as its contents move in.
+        enum Typed {
+            $($variant(Box<$ty>),)*
+        }
+
+        impl Model {
+            fn push(&mut self, typed: Typed) {
+                match typed {
+                    $(Typed::$variant(v) => self.$field.push(*v),)*
+                }
+            }
+
+            /// Sizes each resource vector for the objects read: grown one push at a time, a
+            /// vector of 20k policies holds its old and new buffers at once while it doubles,
+            /// and up to half its room unused afterwards.
+            fn reserve(&mut self, reads: &[Option<ReadObject>]) {
+                $(let mut $field = 0usize;)*
+                for read in reads.iter().flatten() {
+                    if let ReadObject::Typed(t) = read {
+                        match t {
+                            $(Typed::$variant(_) => $field += 1,)*
+                        }
+                    }
+                }
+                $(self.$field.reserve($field);)*
+            }
+
+            /// Gives back what the resource vectors grew beyond their length while objects
+            /// were added (a unit read without the read-ahead), held until the rules have run
+            /// otherwise.
+            fn trim(&mut self) {
+                $(self.$field.shrink_to_fit();)*
+            }
+        }
+    };
 }
 
-impl Typed {
-    /// The resource vector this joins, as [`Model::reserve`] numbers them.
-    fn slot(&self) -> usize {
-        match self {
-            Typed::Namespace(_) => 0,
-            Typed::ServiceAccount(_) => 1,
-            Typed::Service(_) => 2,
-            Typed::NetworkPolicy(_) => 3,
-            Typed::AuthorizationPolicy(_) => 4,
-            Typed::PeerAuthentication(_) => 5,
-            Typed::RequestAuthentication(_) => 6,
-            Typed::Gateway(_) => 7,
-            Typed::GatewayClass(_) => 8,
-            Typed::HttpRoute(_) => 9,
-            Typed::GrpcRoute(_) => 10,
-            Typed::ReferenceGrant(_) => 11,
-            Typed::L4Route(_) => 12,
-            Typed::ListenerSet(_) => 13,
-            Typed::ServiceEntry(_) => 14,
-            Typed::XBackend(_) => 15,
-            Typed::InferencePool(_) => 16,
-            Typed::Workload(_) => 17,
-            Typed::ConfigMap(_) => 18,
-        }
-    }
+resource_vectors! {
+    Namespace(Meta) => namespaces,
+    ServiceAccount(Meta) => service_accounts,
+    Service(Service) => services,
+    NetworkPolicy(NetworkPolicy) => network_policies,
+    AuthorizationPolicy(AuthorizationPolicy) => authorization_policies,
+    PeerAuthentication(PeerAuthentication) => peer_authentications,
+    RequestAuthentication(RequestAuthentication) => request_authentications,
+    Gateway(Gateway) => gateways,
+    GatewayClass(GatewayClass) => gateway_classes,
+    HttpRoute(HttpRoute) => http_routes,
+    GrpcRoute(GrpcRoute) => grpc_routes,
+    L4Route(L4Route) => l4_routes,
+    ListenerSet(ListenerSet) => listener_sets,
+    ServiceEntry(ServiceEntry) => service_entries,
+    XBackend(XBackend) => x_backends,
+    InferencePool(Meta) => inference_pools,
+    ReferenceGrant(ReferenceGrant) => reference_grants,
+    Workload(Workload) => workloads,
+    ConfigMap(ConfigMap) => config_maps,
 }
 
 /// What reading one object gave: its typed form, the AL002 findings that keep it out of the
-/// model, or nothing (a kind the model does not hold). Each typed form is boxed at its own size
-/// (a ServiceAccount's 88 bytes, not a Workload's 288): all objects are read before the first
-/// joins the model, and a box is freed as its contents move in.
+/// model, or nothing (a kind the model does not hold).
 enum ReadObject {
     Typed(Typed),
     Refused(Vec<Finding>),
@@ -601,91 +614,11 @@ impl Model {
     }
 
     fn insert(&mut self, read: ReadObject) {
-        let typed = match read {
-            ReadObject::Typed(t) => Some(t),
-            ReadObject::Refused(mut errors) => {
-                self.findings.append(&mut errors);
-                return;
-            }
-            ReadObject::Skipped => None,
-        };
-        match typed {
-            Some(Typed::Namespace(m)) => self.namespaces.push(*m),
-            Some(Typed::ServiceAccount(m)) => self.service_accounts.push(*m),
-            Some(Typed::Service(s)) => self.services.push(*s),
-            Some(Typed::NetworkPolicy(n)) => self.network_policies.push(*n),
-            Some(Typed::AuthorizationPolicy(a)) => self.authorization_policies.push(*a),
-            Some(Typed::PeerAuthentication(a)) => self.peer_authentications.push(*a),
-            Some(Typed::RequestAuthentication(a)) => self.request_authentications.push(*a),
-            Some(Typed::Gateway(g)) => self.gateways.push(*g),
-            Some(Typed::GatewayClass(g)) => self.gateway_classes.push(*g),
-            Some(Typed::HttpRoute(h)) => self.http_routes.push(*h),
-            Some(Typed::GrpcRoute(h)) => self.grpc_routes.push(*h),
-            Some(Typed::ReferenceGrant(g)) => self.reference_grants.push(*g),
-            Some(Typed::L4Route(g)) => self.l4_routes.push(*g),
-            Some(Typed::ListenerSet(g)) => self.listener_sets.push(*g),
-            Some(Typed::ServiceEntry(g)) => self.service_entries.push(*g),
-            Some(Typed::XBackend(g)) => self.x_backends.push(*g),
-            Some(Typed::InferencePool(m)) => self.inference_pools.push(*m),
-            Some(Typed::Workload(w)) => self.workloads.push(*w),
-            Some(Typed::ConfigMap(c)) => self.config_maps.push(*c),
-            None => {}
+        match read {
+            ReadObject::Typed(t) => self.push(t),
+            ReadObject::Refused(mut errors) => self.findings.append(&mut errors),
+            ReadObject::Skipped => {}
         }
-    }
-
-    /// Sizes each resource vector for the objects read: grown one push at a time, a vector of
-    /// 20k policies holds its old and new buffers at once while it doubles, and up to half its
-    /// room unused afterwards.
-    fn reserve(&mut self, reads: &[Option<ReadObject>]) {
-        let mut counts = [0usize; 19];
-        for read in reads.iter().flatten() {
-            if let ReadObject::Typed(t) = read {
-                counts[t.slot()] += 1;
-            }
-        }
-        self.namespaces.reserve(counts[0]);
-        self.service_accounts.reserve(counts[1]);
-        self.services.reserve(counts[2]);
-        self.network_policies.reserve(counts[3]);
-        self.authorization_policies.reserve(counts[4]);
-        self.peer_authentications.reserve(counts[5]);
-        self.request_authentications.reserve(counts[6]);
-        self.gateways.reserve(counts[7]);
-        self.gateway_classes.reserve(counts[8]);
-        self.http_routes.reserve(counts[9]);
-        self.grpc_routes.reserve(counts[10]);
-        self.reference_grants.reserve(counts[11]);
-        self.l4_routes.reserve(counts[12]);
-        self.listener_sets.reserve(counts[13]);
-        self.service_entries.reserve(counts[14]);
-        self.x_backends.reserve(counts[15]);
-        self.inference_pools.reserve(counts[16]);
-        self.workloads.reserve(counts[17]);
-        self.config_maps.reserve(counts[18]);
-    }
-
-    /// Gives back what the resource vectors grew beyond their length while objects were added:
-    /// up to half of each, held until the rules have run otherwise.
-    fn trim(&mut self) {
-        self.namespaces.shrink_to_fit();
-        self.workloads.shrink_to_fit();
-        self.service_accounts.shrink_to_fit();
-        self.services.shrink_to_fit();
-        self.network_policies.shrink_to_fit();
-        self.authorization_policies.shrink_to_fit();
-        self.peer_authentications.shrink_to_fit();
-        self.request_authentications.shrink_to_fit();
-        self.gateways.shrink_to_fit();
-        self.gateway_classes.shrink_to_fit();
-        self.http_routes.shrink_to_fit();
-        self.grpc_routes.shrink_to_fit();
-        self.l4_routes.shrink_to_fit();
-        self.listener_sets.shrink_to_fit();
-        self.service_entries.shrink_to_fit();
-        self.x_backends.shrink_to_fit();
-        self.inference_pools.shrink_to_fit();
-        self.reference_grants.shrink_to_fit();
-        self.config_maps.shrink_to_fit();
     }
 
     fn index(&mut self) {
