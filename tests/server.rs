@@ -105,6 +105,24 @@ impl Editor {
         }
     }
 
+    /// Asks `method` (definition, hover) at a place in `file`; the answer.
+    fn ask_at(
+        &mut self,
+        id: usize,
+        method: &str,
+        file: &Path,
+        line: usize,
+        character: usize,
+    ) -> Value {
+        self.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {
+                "textDocument": {"uri": uri_of(file)},
+                "position": {"line": line, "character": character},
+            }}),
+        );
+        self.expect(method, |m| m["id"] == id)
+    }
+
     /// The diagnostics published for `uri` next.
     fn diagnostics_of(&self, uri: &str) -> Vec<Value> {
         let message = self.expect(&format!("diagnostics of {uri}"), |m| {
@@ -439,14 +457,13 @@ fn definition_and_hover_follow_references_across_files() {
     ];
     for (id, ((from, line, character), (to, to_line))) in cases.into_iter().enumerate() {
         let id = 10 + id;
-        editor.send(
-            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/definition",
-            "params": {
-                "textDocument": {"uri": uri_of(&dir.join(from))},
-                "position": {"line": line, "character": character},
-            }}),
+        let answer = editor.ask_at(
+            id,
+            "textDocument/definition",
+            &dir.join(from),
+            line,
+            character,
         );
-        let answer = editor.expect("definition", |m| m["id"] == id);
         assert_eq!(
             answer["result"]["uri"],
             uri_of(&dir.join(to)),
@@ -460,14 +477,13 @@ fn definition_and_hover_follow_references_across_files() {
     // Hover: what a selector selects, and who presents a principal.
     for (id, (line, character)) in [(4, 30), (8, 30)].into_iter().enumerate() {
         let id = 30 + id;
-        editor.send(
-            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
-            "params": {
-                "textDocument": {"uri": uri_of(&dir.join("policy.yaml"))},
-                "position": {"line": line, "character": character},
-            }}),
+        let answer = editor.ask_at(
+            id,
+            "textDocument/hover",
+            &dir.join("policy.yaml"),
+            line,
+            character,
         );
-        let answer = editor.expect("hover", |m| m["id"] == id);
         let text = answer["result"]["contents"]["value"]
             .as_str()
             .unwrap_or_default();
@@ -494,14 +510,7 @@ fn definition_and_hover_follow_references_across_files() {
     ];
     for (id, ((file, line, character), wanted)) in hovers.into_iter().enumerate() {
         let id = 40 + id;
-        editor.send(
-            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
-            "params": {
-                "textDocument": {"uri": uri_of(&dir.join(file))},
-                "position": {"line": line, "character": character},
-            }}),
-        );
-        let answer = editor.expect("hover", |m| m["id"] == id);
+        let answer = editor.ask_at(id, "textDocument/hover", &dir.join(file), line, character);
         let text = answer["result"]["contents"]["value"]
             .as_str()
             .unwrap_or_default();
@@ -510,14 +519,13 @@ fn definition_and_hover_follow_references_across_files() {
         }
     }
     // Nothing to follow: a null answer, not an error.
-    editor.send(
-        json!({"jsonrpc": "2.0", "id": 20, "method": "textDocument/definition",
-        "params": {
-            "textDocument": {"uri": uri_of(&dir.join("policy.yaml"))},
-            "position": {"line": 0, "character": 3},
-        }}),
+    let nothing = editor.ask_at(
+        20,
+        "textDocument/definition",
+        &dir.join("policy.yaml"),
+        0,
+        3,
     );
-    let nothing = editor.expect("empty definition", |m| m["id"] == 20);
     assert!(nothing["result"].is_null(), "{nothing}");
 
     editor.shut_down();
@@ -526,7 +534,10 @@ fn definition_and_hover_follow_references_across_files() {
 #[test]
 fn each_workspace_folder_is_linted_with_its_own_config_and_folders_come_and_go() {
     let top = scratch("server_folders");
-    let policy = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\", \"cluster.local/ns/shop/sa/web\"]}}]}]\n";
+    let policy = common::principal_policy(&[
+        "spiffe://cluster.local/ns/shop/sa/web",
+        "cluster.local/ns/shop/sa/web",
+    ]);
     // The cursor on the second principal, the one written without the scheme.
     let character = policy
         .lines()
@@ -537,12 +548,11 @@ fn each_workspace_folder_is_linted_with_its_own_config_and_folders_come_and_go()
         + 3;
     let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
     for name in ["a", "b"] {
-        std::fs::create_dir_all(top.join(name)).unwrap();
-        std::fs::write(top.join(name).join("policy.yaml"), policy).unwrap();
-        std::fs::write(top.join(name).join("account.yaml"), account).unwrap();
+        common::write(&top, &format!("{name}/policy.yaml"), &policy);
+        common::write(&top, &format!("{name}/account.yaml"), account);
     }
     // Folder b's own config turns AL208 off there, and only there.
-    std::fs::write(top.join("b/.ambient-lint.yaml"), "ignore: [AL208]\n").unwrap();
+    common::write(&top, "b/.ambient-lint.yaml", "ignore: [AL208]\n");
     let top = top.canonicalize().unwrap();
     let (a, b) = (top.join("a"), top.join("b"));
 
@@ -565,13 +575,13 @@ fn each_workspace_folder_is_linted_with_its_own_config_and_folders_come_and_go()
     assert!(in_a.iter().any(|d| d["code"] == "AL208"), "{in_a:#?}");
 
     // A definition in the second folder leads to its own account, not the first folder's.
-    editor.send(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/definition", "params": {
-            "textDocument": {"uri": uri_of(&b.join("policy.yaml"))},
-            "position": {"line": 4, "character": character},
-        }}),
+    let answer = editor.ask_at(
+        2,
+        "textDocument/definition",
+        &b.join("policy.yaml"),
+        4,
+        character,
     );
-    let answer = editor.expect("definition", |m| m["id"] == 2);
     assert_eq!(
         answer["result"]["uri"],
         uri_of(&b.join("account.yaml")),
@@ -668,23 +678,17 @@ fn a_burst_of_changes_is_linted_once_and_requests_see_the_newest_text() {
 #[test]
 fn findings_in_a_base_outside_the_folder_are_published_and_answered() {
     let top = scratch("server_outside");
-    std::fs::create_dir_all(top.join("base")).unwrap();
-    std::fs::create_dir_all(top.join("overlay")).unwrap();
-    std::fs::write(
-        top.join("base/policy.yaml"),
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}}]}]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        top.join("base/kustomization.yaml"),
+    common::write(
+        &top,
+        "base/policy.yaml",
+        &common::principal_policy(&["spiffe://cluster.local/ns/shop/sa/web"]),
+    );
+    common::write(
+        &top,
+        "base/kustomization.yaml",
         "resources: [policy.yaml]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        top.join("overlay/kustomization.yaml"),
-        "resources: [../base]\n",
-    )
-    .unwrap();
+    );
+    common::write(&top, "overlay/kustomization.yaml", "resources: [../base]\n");
     let top = top.canonicalize().unwrap();
     // The editor opened the overlay; the policy lives in a base beside it.
     let (mut editor, _) = Editor::initialized(&top.join("overlay"), json!({}));

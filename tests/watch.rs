@@ -11,7 +11,10 @@ use common::scratch;
 
 const ACCOUNT: &str =
     "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
-const POLICY: &str = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules: [{from: [{source: {principals: [\"spiffe://cluster.local/ns/shop/sa/web\"]}}]}]\n";
+/// A policy with an AL208 finding on line 5.
+fn policy() -> String {
+    common::principal_policy(&["spiffe://cluster.local/ns/shop/sa/web"])
+}
 
 /// `ambient-lint ARGS` started in `dir`: its standard error line by line, and its standard
 /// output in full once it is stopped.
@@ -82,7 +85,7 @@ fn watch_lints_again_after_a_change_and_says_what_changed() {
     assert!(first.contains("watching 1 file;"), "{first}");
     assert!(first.contains(": clean."), "{first}");
 
-    std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+    std::fs::write(dir.join("policy.yaml"), policy()).unwrap();
     let second = watching
         .waiting(Duration::from_secs(30))
         .expect("a second run");
@@ -100,7 +103,7 @@ fn watch_lints_again_after_a_change_and_says_what_changed() {
 #[test]
 fn the_report_file_does_not_start_the_next_run() {
     let dir = scratch("watch_output");
-    std::fs::write(dir.join("policy.yaml"), POLICY).unwrap();
+    std::fs::write(dir.join("policy.yaml"), policy()).unwrap();
     let watching = Watching::start(
         &dir,
         &[
@@ -124,19 +127,13 @@ fn the_report_file_does_not_start_the_next_run() {
 #[test]
 fn a_kustomize_base_outside_the_paths_is_watched_once_read() {
     let dir = scratch("watch_base");
-    std::fs::create_dir_all(dir.join("base")).unwrap();
-    std::fs::create_dir_all(dir.join("overlay")).unwrap();
-    std::fs::write(dir.join("base/account.yaml"), ACCOUNT).unwrap();
-    std::fs::write(
-        dir.join("base/kustomization.yaml"),
+    common::write(&dir, "base/account.yaml", ACCOUNT);
+    common::write(
+        &dir,
+        "base/kustomization.yaml",
         "resources: [account.yaml]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("overlay/kustomization.yaml"),
-        "resources: [../base]\n",
-    )
-    .unwrap();
+    );
+    common::write(&dir, "overlay/kustomization.yaml", "resources: [../base]\n");
     let watching = Watching::start(
         &dir,
         &[
@@ -148,7 +145,7 @@ fn a_kustomize_base_outside_the_paths_is_watched_once_read() {
         .expect("a first run");
     assert!(first.contains(": clean."), "{first}");
     // The base gains the faulty policy: only the lint knew the base was read.
-    std::fs::write(dir.join("base/policy.yaml"), POLICY).unwrap();
+    std::fs::write(dir.join("base/policy.yaml"), policy()).unwrap();
     std::fs::write(
         dir.join("base/kustomization.yaml"),
         "resources: [account.yaml, policy.yaml]\n",

@@ -254,6 +254,14 @@ pub fn assert_house_style(f: &ambient_lint::finding::Finding, context: &str) {
     );
 }
 
+/// AuthorizationPolicy `shop/p`, one rule allowing `principals` as written.
+pub fn principal_policy(principals: &[&str]) -> String {
+    format!(
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  rules: [{{from: [{{source: {{principals: {}}}}}]}}]\n",
+        serde_json::to_string(principals).unwrap()
+    )
+}
+
 /// The first finding of a `--format json` report with a fix that may be applied and that
 /// edits only the finding's own file.
 pub fn fixable_finding(report: &Value) -> &Value {
