@@ -4,6 +4,7 @@
 //! and documents that are not manifests are skipped quietly.
 
 pub mod declared;
+mod direct;
 pub mod kustomize;
 mod lenient;
 pub mod node;

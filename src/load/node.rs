@@ -109,6 +109,11 @@ impl Rec {
         self.set_aux(index);
     }
 
+    /// A collection first taken for a flow one is a block one after all.
+    pub fn set_block(&mut self) {
+        self.info &= !FLOW;
+    }
+
     pub fn mark(&mut self, alias: bool) {
         self.info |= if alias { FROM_ALIAS } else { FROM_MERGE };
     }

@@ -76,6 +76,12 @@ pub fn parse_stream(text: &str) -> Stream {
 /// Like [`parse_stream`], on a file's shared text, reading at most `limit` documents; past
 /// that, one more entry carries the error that says so, at the first document left unread.
 pub fn parse_text(text: Arc<str>, limit: usize) -> Stream {
+    parse_text_with(text, limit, true)
+}
+
+/// [`parse_text`], with or without the direct reader ([`super::direct`]) tried first: without,
+/// every document goes through saphyr's events, which the direct reader must equal.
+pub(super) fn parse_text_with(text: Arc<str>, limit: usize, direct: bool) -> Stream {
     let mut tree = Tree::new(text.clone());
     let mut documents = Vec::new();
     if text.len() >= u32::MAX as usize {
@@ -114,7 +120,7 @@ pub fn parse_text(text: Arc<str>, limit: usize) -> Stream {
         }
         documents.push(RawDocument {
             span: Span::new(start, end),
-            result: parse_document(&mut tree, chunk, start),
+            result: parse_document(&mut tree, chunk, start, direct),
         });
     }
     tree.recs.shrink_to_fit();
@@ -128,7 +134,7 @@ pub fn parse_text(text: Arc<str>, limit: usize) -> Stream {
 
 /// Byte ranges of the documents: cut before every line that starts with `---` followed by
 /// whitespace or the end of the line.
-fn split_documents(text: &str) -> Vec<(usize, usize)> {
+pub(super) fn split_documents(text: &str) -> Vec<(usize, usize)> {
     let mut cuts = vec![0];
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
@@ -247,7 +253,7 @@ struct Frame {
     last_end: Option<usize>,
 }
 
-struct Builder<'a> {
+pub(super) struct Builder<'a> {
     offsets: Offsets<'a>,
     tree: &'a mut Tree,
     stack: Vec<Frame>,
@@ -256,7 +262,18 @@ struct Builder<'a> {
     root: Option<NodeId>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(tree: &'a mut Tree, offsets: Offsets<'a>) -> Self {
+        Builder {
+            offsets,
+            tree,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            root: None,
+        }
+    }
+
     fn err(&self, offset: usize, message: impl Into<String>) -> YamlError {
         YamlError {
             help: SYNTAX_HELP,
@@ -360,7 +377,7 @@ impl Builder<'_> {
         to
     }
 
-    fn end_frame(&mut self, end_span: Span) -> Result<(), YamlError> {
+    pub(super) fn end_frame(&mut self, end_span: Span) -> Result<(), YamlError> {
         let Some(frame) = self.stack.pop() else {
             return Err(self.err(end_span.start, "unbalanced collection end"));
         };
@@ -469,20 +486,14 @@ impl Builder<'_> {
         Ok(added)
     }
 
-    fn scalar(
+    pub(super) fn scalar(
         &mut self,
         value: &str,
         span: Span,
-        style: SaphyrStyle,
+        style: ScalarStyle,
         anchor: usize,
     ) -> Result<(), YamlError> {
-        let style = match style {
-            SaphyrStyle::Plain => ScalarStyle::Plain,
-            SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-            SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-            SaphyrStyle::Literal => ScalarStyle::Literal,
-            SaphyrStyle::Folded => ScalarStyle::Folded,
-        };
+        self.first_child_at(span.start);
         let mut rec = Rec::scalar(span, style);
         let text = &self.tree.text;
         let written = text.get(span.start..span.end).unwrap_or("");
@@ -512,7 +523,16 @@ impl Builder<'_> {
     fn on_event(&mut self, ev: Event<'_>, yspan: YSpan) -> Result<(), YamlError> {
         let span = self.offsets.span(&yspan);
         match ev {
-            Event::Scalar(text, style, anchor, _tag) => self.scalar(&text, span, style, anchor),
+            Event::Scalar(text, style, anchor, _tag) => {
+                let style = match style {
+                    SaphyrStyle::Plain => ScalarStyle::Plain,
+                    SaphyrStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                    SaphyrStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                    SaphyrStyle::Literal => ScalarStyle::Literal,
+                    SaphyrStyle::Folded => ScalarStyle::Folded,
+                };
+                self.scalar(&text, span, style, anchor)
+            }
             Event::Alias(id) => {
                 let Some(&target) = self.anchors.get(&id) else {
                     return Err(self.err(span.start, "alias to an unknown anchor"));
@@ -526,29 +546,59 @@ impl Builder<'_> {
                 self.finish(copy, 0)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if self.stack.len() >= MAX_DEPTH {
-                    return Err(self.err(
-                        span.start,
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
                 let flow = starts_flow(&self.offsets.chunk[span.start - self.offsets.base..]);
-                let map = matches!(ev, Event::MappingStart(..));
-                let id = self.next_id();
-                self.tree.recs.push(Rec::collection(span.start, map, flow));
-                self.stack.push(Frame {
-                    id,
-                    anchor,
-                    map,
+                self.open(
+                    span.start,
+                    matches!(ev, Event::MappingStart(..)),
                     flow,
-                    count: 0,
-                    last_end: None,
-                });
-                Ok(())
+                    anchor,
+                )
             }
             Event::SequenceEnd | Event::MappingEnd => self.end_frame(span),
             _ => Ok(()),
         }
+    }
+
+    /// A node starts at byte `start`. saphyr starts a block sequence written at its key's
+    /// indentation (`ports:\n- {port: 80}`) at its first entry's content, not at the dash; when
+    /// that content is a flow collection the sequence looked like one. A flow collection's
+    /// first child never starts where it does, so one that does is block after all.
+    fn first_child_at(&mut self, start: usize) {
+        if let Some(frame) = self.stack.last_mut() {
+            if frame.flow
+                && frame.count == 0
+                && self.tree.recs[frame.id as usize].start as usize == start
+            {
+                frame.flow = false;
+                self.tree.recs[frame.id as usize].set_block();
+            }
+        }
+    }
+
+    /// A collection starts at byte `start` of the file; its children follow until
+    /// [`Builder::end_frame`].
+    pub(super) fn open(
+        &mut self,
+        start: usize,
+        map: bool,
+        flow: bool,
+        anchor: usize,
+    ) -> Result<(), YamlError> {
+        self.first_child_at(start);
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.err(start, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        let id = self.next_id();
+        self.tree.recs.push(Rec::collection(start, map, flow));
+        self.stack.push(Frame {
+            id,
+            anchor,
+            map,
+            flow,
+            count: 0,
+            last_end: None,
+        });
+        Ok(())
     }
 }
 
@@ -581,7 +631,17 @@ fn collection_end(start: usize, flow: bool, end_event: Span, last_child: Option<
 /// [`super::lenient`]). When the strict parse fails, the chunk is rewritten the way go-yaml reads
 /// it and parsed again, and every position is mapped back onto the text as written. If that fails
 /// too, the error reported is the one further into the document: the rewrite got past the first.
-fn parse_document(tree: &mut Tree, chunk: &str, base: usize) -> Result<Option<NodeId>, YamlError> {
+fn parse_document(
+    tree: &mut Tree,
+    chunk: &str,
+    base: usize,
+    direct: bool,
+) -> Result<Option<NodeId>, YamlError> {
+    if direct {
+        if let Some(root) = read_directly(tree, chunk, base) {
+            return Ok(root);
+        }
+    }
     let strict = parse_once(tree, chunk, chunk, base, &[]);
     let Err(first) = strict else {
         return strict;
@@ -597,6 +657,17 @@ fn parse_document(tree: &mut Tree, chunk: &str, base: usize) -> Result<Option<No
     }
 }
 
+/// The document `chunk` (at byte `base` of the file) read by [`super::direct`]: its root, or
+/// `None`, the tree left as it was, when the direct reader declines it.
+pub(super) fn read_directly(tree: &mut Tree, chunk: &str, base: usize) -> Option<Option<NodeId>> {
+    rolled_back_on_error(tree, |tree| {
+        let mut b = Builder::new(tree, Offsets::new(chunk, chunk, base, &[]));
+        super::direct::read(&mut b, chunk, base).map_err(|_| b.err(base, "declined"))?;
+        Ok(b.root)
+    })
+    .ok()
+}
+
 /// Parses `parsed` (the chunk, or a rewrite of it) into `tree`. On an error, the tree is left
 /// as it was before.
 fn parse_once(
@@ -606,13 +677,21 @@ fn parse_once(
     base: usize,
     pads: &[(usize, usize)],
 ) -> Result<Option<NodeId>, YamlError> {
+    rolled_back_on_error(tree, |tree| build(tree, chunk, parsed, base, pads))
+}
+
+/// Runs `read` on the tree, and leaves the tree as it was if it fails.
+fn rolled_back_on_error(
+    tree: &mut Tree,
+    read: impl FnOnce(&mut Tree) -> Result<Option<NodeId>, YamlError>,
+) -> Result<Option<NodeId>, YamlError> {
     let marks = (
         tree.recs.len(),
         tree.pool.len(),
         tree.pooled.len(),
         tree.copied,
     );
-    let result = build(tree, chunk, parsed, base, pads);
+    let result = read(tree);
     if result.is_err() {
         tree.recs.truncate(marks.0);
         tree.pool.truncate(marks.1);
@@ -629,14 +708,7 @@ fn build(
     base: usize,
     pads: &[(usize, usize)],
 ) -> Result<Option<NodeId>, YamlError> {
-    let mut b = Builder {
-        offsets: Offsets::new(chunk, parsed, base, pads),
-        tree,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        alias_nodes: 0,
-        root: None,
-    };
+    let mut b = Builder::new(tree, Offsets::new(chunk, parsed, base, pads));
     let parser = Parser::new_from_str(parsed);
     let mut documents = 0;
     for item in parser {
@@ -700,6 +772,20 @@ mod tests {
         assert!(err.offset >= 9 && err.offset <= 15, "{err:?}");
         let third = docs.documents[2].result.clone().unwrap().unwrap();
         assert_eq!(docs.tree.node(third).get("c").unwrap().as_str(), Some("3"));
+    }
+
+    #[test]
+    fn a_block_sequence_at_its_keys_indentation_of_flow_mappings_is_block() {
+        let text = "ports:\n- {port: 80}\n- {port: 81}\n";
+        for direct in [false, true] {
+            let stream = parse_text_with(Arc::from(text), usize::MAX, direct);
+            let ports = root(&stream).get("ports").unwrap();
+            assert!(!ports.is_flow(), "direct: {direct}");
+            assert_eq!(
+                &text[ports.span().start..ports.span().end],
+                "{port: 80}\n- {port: 81}"
+            );
+        }
     }
 
     #[test]
