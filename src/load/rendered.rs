@@ -131,6 +131,11 @@ pub fn render_roots(
 ) -> Vec<RootOutcome> {
     use rayon::prelude::*;
 
+    // The index of every object read is what a rendering's objects are matched against:
+    // a tree without kustomizations needs neither.
+    if forest.roots.is_empty() {
+        return Vec::new();
+    }
     let renderer = Renderer::find();
     let setting = Setting {
         forest,
