@@ -178,8 +178,8 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Judges every flow on every core before the rules run, when a rule will read the
-    /// verdicts: they are the longest of the shared inputs, and built inside a rule they would
+    /// Judges every flow on every core before the flow rules run (and beside the others), when
+    /// a rule will read the verdicts: they are the longest of the shared inputs, and built inside a rule they would
     /// take one core. Outside any cell's initialiser, so rayon may be used here.
     ///
     /// The rules report a pair of pods that every layer admits only for a forbidden flow
@@ -384,25 +384,43 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     use rayon::prelude::*;
     // Rules are pure functions of the context: they run on every core, and their findings are
     // joined in the registry's order, so the output is the same whatever ran first.
-    if FLOW_RULES
+    let enabled = |rule: &Rule| {
+        rule.check
+            .filter(|_| ctx.options.selection.enabled(rule.code))
+    };
+    let is_flow_rule = |rule: &Rule| FLOW_RULES.contains(&rule.code);
+    let run_rules = |flow: bool| -> Vec<Vec<Finding>> {
+        RULES
+            .par_iter()
+            .map(|rule| {
+                let mut out = Vec::new();
+                if is_flow_rule(rule) == flow
+                    && let Some(check) = enabled(rule)
+                {
+                    check(ctx, &mut out);
+                }
+                out
+            })
+            .collect()
+    };
+    // The flow rules read every flow's verdict, the longest of the shared inputs, which starts
+    // with a pass on one core (the flows themselves): the other rules run beside it.
+    let judging = RULES
         .iter()
-        .any(|code| ctx.options.selection.enabled(code))
-    {
-        ctx.judge_flows_in_parallel();
-    }
-    let per_rule: Vec<Vec<Finding>> = RULES
-        .par_iter()
-        .map(|rule| {
-            let mut out = Vec::new();
-            if let Some(check) = rule
-                .check
-                .filter(|_| ctx.options.selection.enabled(rule.code))
-            {
-                check(ctx, &mut out);
+        .any(|r| is_flow_rule(r) && enabled(r).is_some());
+    let (mut per_rule, ()) = rayon::join(
+        || run_rules(false),
+        || {
+            if judging {
+                ctx.judge_flows_in_parallel();
             }
-            out
-        })
-        .collect();
+        },
+    );
+    if judging {
+        for (all, flow) in per_rule.iter_mut().zip(run_rules(true)) {
+            all.extend(flow);
+        }
+    }
     let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let superseded: std::collections::HashSet<(&'static str, crate::finding::Location)> = findings
         .iter()
