@@ -662,6 +662,14 @@ pub enum Segment {
     Index(usize),
 }
 
+/// For each parent path (by the address of its interned text, which lives as long as the
+/// process), the paths of its keys.
+type ChildPaths = std::collections::HashMap<
+    usize,
+    std::collections::HashMap<Box<str>, FieldPath, foldhash::fast::RandomState>,
+    foldhash::fast::RandomState,
+>;
+
 /// Builds a path in a reused buffer, so that a path already interned costs no allocation.
 fn build_path(write: impl FnOnce(&mut String)) -> FieldPath {
     thread_local! {
@@ -686,6 +694,29 @@ impl FieldPath {
     }
 
     pub fn key(&self, key: &str) -> Self {
+        // The same few keys are asked of the same parents over and over (every object's
+        // `metadata.name`): each thread remembers the children it made, so that most paths are
+        // found by the parent's address and the key alone, without writing out the whole path.
+        thread_local! {
+            static CHILDREN: std::cell::RefCell<ChildPaths> = std::cell::RefCell::default();
+        }
+        let parent = self.0.as_str().as_ptr() as usize;
+        if let Some(found) =
+            CHILDREN.with(|c| c.borrow().get(&parent).and_then(|m| m.get(key)).cloned())
+        {
+            return found;
+        }
+        let child = self.new_key(key);
+        CHILDREN.with(|c| {
+            c.borrow_mut()
+                .entry(parent)
+                .or_default()
+                .insert(key.into(), child.clone())
+        });
+        child
+    }
+
+    fn new_key(&self, key: &str) -> Self {
         if key.contains(['.', '[', ']', '"']) || key.is_empty() {
             let quoted = serde_json::to_string(key).unwrap_or_default();
             return build_path(|s| {

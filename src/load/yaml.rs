@@ -497,11 +497,16 @@ impl<'a> Builder<'a> {
         let mut rec = Rec::scalar(span, style);
         let text = &self.tree.text;
         let written = text.get(span.start..span.end).unwrap_or("");
-        if written == value {
+        // The direct reader hands over slices of the text itself: equal by address, not
+        // compared byte by byte.
+        let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
+        if same(written, value) {
             // The common case: the value is the text.
         } else if style != ScalarStyle::Plain
             && written.len() >= 2
-            && written.get(1..written.len() - 1) == Some(value)
+            && written
+                .get(1..written.len() - 1)
+                .is_some_and(|inner| same(inner, value))
         {
             rec.set_value_inner();
         } else {

@@ -414,7 +414,8 @@ impl Model {
             )
         };
         // For each key, the first definition and the last.
-        let mut defined: HashMap<_, (ObjectId, ObjectId)> = HashMap::default();
+        let mut defined: HashMap<_, (ObjectId, ObjectId)> =
+            HashMap::with_capacity_and_hasher(ids.len(), Default::default());
         let objects = || ids.iter().map(|&id| (id, &inputs.objects[id]));
         for (id, obj) in objects() {
             if !obj.name.is_empty() {
@@ -441,13 +442,17 @@ impl Model {
                 .collect()
         };
         m.reserve(&read);
+        // Namespaces already noted, by atom: a lookup in the ordered set of strings costs a
+        // dozen string comparisons, and every object names one.
+        let mut noted: std::collections::HashSet<Atom, foldhash::fast::RandomState> =
+            Default::default();
         // `read` is Some exactly for the objects that join; the others are shadowed copies.
         for ((id, obj), read) in objects().zip(read) {
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {
                 m.declared.insert(id);
             }
-            if let Some(ns) = &obj.namespace
-                && !m.namespaces_in_input.contains(ns.as_str())
+            if let Some(ns) = obj.namespace
+                && noted.insert(ns)
             {
                 m.namespaces_in_input.insert(ns.to_string());
             }
