@@ -123,7 +123,11 @@ pub(super) fn parse_text_with(text: Arc<str>, limit: usize, direct: bool) -> Str
             result: parse_document(&mut tree, chunk, start, direct),
         });
     }
-    tree.recs.shrink_to_fit();
+    // Copied to a block of its own size rather than shrunk: mimalloc shrinks a block in place,
+    // keeping all of it, when the new size is at least half the old (20 MB over the 100k bench).
+    if tree.recs.capacity() > tree.recs.len() {
+        tree.recs = tree.recs.as_slice().to_vec();
+    }
     tree.pool.shrink_to_fit();
     tree.pooled.shrink_to_fit();
     Stream {
