@@ -254,7 +254,7 @@ fn watch(args: &CheckArgs) -> u8 {
 
 /// One check; `read` gets the files it read from disk (for `--watch`).
 fn check_once(args: &CheckArgs, read: &mut Vec<std::path::PathBuf>) -> u8 {
-    let settings = match Settings::from_args(&args.lint) {
+    let mut settings = match Settings::from_args(&args.lint) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -264,6 +264,8 @@ fn check_once(args: &CheckArgs, read: &mut Vec<std::path::PathBuf>) -> u8 {
     if let Some(status) = edit_files(args, &settings) {
         return status;
     }
+    // One lint, then the process ends (`--fix` lints until stable, `--watch` again and again).
+    settings.lint.one_shot = !args.watch;
     // Read the baseline before linting: a file that is not one cannot run.
     let baseline = match &args.report.baseline {
         Some(path) => match ambient_lint::baseline::read(path) {
