@@ -264,7 +264,8 @@ fn check_once(args: &CheckArgs, read: &mut Vec<std::path::PathBuf>) -> u8 {
     if let Some(status) = edit_files(args, &settings) {
         return status;
     }
-    // One lint, then the process ends (`--fix` lints until stable, `--watch` again and again).
+    // This lint is the process's last (the `--fix` loop above frees what each of its lints
+    // built); `--watch` lints again and again.
     settings.lint.one_shot = !args.watch;
     // Read the baseline before linting: a file that is not one cannot run.
     let baseline = match &args.report.baseline {

@@ -5,8 +5,8 @@
 //! else: anchors, aliases, tags, block scalars, scalars or flow collections over several lines,
 //! escapes, empty sequence items, `?` keys, directives, `...`, tabs, CR, text that is not
 //! ASCII, and every error. A declined document is read by saphyr as before, so the direct
-//! reader only ever makes reading faster: saphyr's scanner and parser are most of a lint's
-//! time (docs/performance.md).
+//! reader only ever makes reading faster: saphyr's scanner and parser took about half of a
+//! lint's CPU (docs/performance.md).
 
 use super::node::ScalarStyle;
 use super::source::Span;
@@ -133,8 +133,8 @@ impl Reader<'_, '_, '_> {
     fn block_node(&mut self, at: usize, indent: usize) -> Read<Next> {
         if self.is_dash(at) {
             self.block_sequence(at, indent, false)
-        } else if self.key_colon(at)?.is_some() {
-            self.block_mapping(at, indent)
+        } else if let Some(colon) = self.key_colon(at)? {
+            self.block_mapping(at, colon, indent)
         } else {
             Err(Declined)
         }
@@ -178,8 +178,8 @@ impl Reader<'_, '_, '_> {
         let mut i = at + 1;
         loop {
             match self.at(i) {
-                b'\n' | b'\\' if quote == b'"' => return Err(Declined),
                 b'\n' => return Err(Declined),
+                b'\\' if quote == b'"' => return Err(Declined),
                 c if c == quote => {
                     // `''` is a single-quoted scalar's escaped quote.
                     if quote == b'\'' && self.at(i + 1) == b'\'' {
@@ -192,14 +192,11 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    /// A block mapping whose first key starts at `at`, in column `indent`.
-    fn block_mapping(&mut self, mut at: usize, indent: usize) -> Read<Next> {
+    /// A block mapping whose first key starts at `at`, in column `indent`, its `:` at `colon`.
+    fn block_mapping(&mut self, mut at: usize, mut colon: usize, indent: usize) -> Read<Next> {
         let r = self.b.open(self.base + at, true, false, 0);
         self.fail(r)?;
         loop {
-            let Some(colon) = self.key_colon(at)? else {
-                return Err(Declined);
-            };
             self.key(at, colon)?;
             let v = self.skip_spaces(colon + 1);
             let next = if matches!(self.at(v), b'\n' | b'#') {
@@ -224,7 +221,10 @@ impl Reader<'_, '_, '_> {
                 self.next_content(line_end)?
             };
             match next {
-                Some((q, m)) if m == indent && !self.is_dash(q) => at = q,
+                Some((q, m)) if m == indent && !self.is_dash(q) => {
+                    at = q;
+                    colon = self.key_colon(at)?.ok_or(Declined)?;
+                }
                 Some((_, m)) if m >= indent => return Err(Declined),
                 _ => {
                     self.close_block()?;
@@ -300,8 +300,8 @@ impl Reader<'_, '_, '_> {
                 }
             } else if self.is_dash(v) {
                 self.block_sequence(v, column, false)?
-            } else if self.key_colon(v)?.is_some() {
-                self.block_mapping(v, column)?
+            } else if let Some(colon) = self.key_colon(v)? {
+                self.block_mapping(v, colon, column)?
             } else {
                 let end = self.inline_value(v, false)?;
                 let line_end = self.rest_of_line(end)?;
@@ -580,6 +580,7 @@ mod tests {
             "a: [x -]\n",
             "a: {b: c -}\n",
             "a: \0\n",
+            "---#c\na: 1\n",
             "#\0\na: 1\n",
         ] {
             declines(text);

@@ -810,6 +810,43 @@ impl fmt::Display for FieldPath {
 mod tests {
     use super::*;
 
+    /// A key asked of a parent is the path written out, the first time and from the memo, and
+    /// the same key under another parent is another path.
+    #[test]
+    fn remembered_child_paths_are_the_paths_written_out() {
+        let parents = [
+            FieldPath::root(),
+            FieldPath::new("spec"),
+            // As long as `spec`: the memo tells parents apart by more than their length.
+            FieldPath::new("kind"),
+            FieldPath::new("spec.selector"),
+            FieldPath::new("spec").key("a.b"),
+        ];
+        for key in [
+            "matchLabels",
+            "app.kubernetes.io/name",
+            "",
+            "x[0]",
+            "say \"hi\"",
+        ] {
+            for parent in &parents {
+                let first = parent.key(key);
+                let again = parent.key(key);
+                assert_eq!(first, parent.new_key(key), "{parent:?} {key:?}");
+                assert_eq!(again, first, "{parent:?} {key:?}");
+            }
+            let written: std::collections::HashSet<_> = parents
+                .iter()
+                .map(|p| p.key(key).as_str().to_string())
+                .collect();
+            assert_eq!(written.len(), parents.len(), "{key:?}");
+        }
+        assert_eq!(
+            FieldPath::new("spec").key("selector").as_str(),
+            "spec.selector"
+        );
+    }
+
     #[test]
     fn paths_round_trip_through_segments() {
         let p = FieldPath::root()

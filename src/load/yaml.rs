@@ -1,10 +1,12 @@
-//! YAML text → one [`Tree`] per file, holding a root node per document, built from
-//! saphyr-parser's event stream.
+//! YAML text → one [`Tree`] per file, holding a root node per document. Each document is read
+//! by the direct reader ([`super::direct`]) when it is written in the YAML most manifests are,
+//! and otherwise built from saphyr-parser's event stream; both build the same nodes.
 //!
 //! The stream is cut into documents at `---` lines before parsing, so a syntax error in one
 //! document leaves the others readable (YAML forbids `---` at column 0 inside any scalar, so the cut
-//! is exact). The tree is built iteratively with bounded depth, and aliases are expanded against a
-//! node budget, so no input can overflow the stack or expand into unbounded memory.
+//! is exact). Nesting is bounded (the direct reader recurses, saphyr's events are built
+//! iteratively; both stop at [`MAX_DEPTH`]), and aliases are expanded against a node budget,
+//! so no input can overflow the stack or expand into unbounded memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -202,6 +204,19 @@ impl<'a> Offsets<'a> {
             parsed_len: parsed.len(),
             pads,
             pad_starts,
+        }
+    }
+
+    /// For text the direct reader reads, which is ASCII (it declines anything else) and read
+    /// as written: no scan, no table.
+    fn ascii(chunk: &'a str, base: usize) -> Self {
+        Offsets {
+            chunk,
+            base,
+            char_bytes: None,
+            parsed_len: chunk.len(),
+            pads: &[],
+            pad_starts: Vec::new(),
         }
     }
 
@@ -568,10 +583,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A node starts at byte `start`. saphyr starts a block sequence written at its key's
-    /// indentation (`ports:\n- {port: 80}`) at its first entry's content, not at the dash; when
-    /// that content is a flow collection the sequence looked like one. A flow collection's
-    /// first child never starts where it does, so one that does is block after all.
+    /// A node starts at byte `start`. saphyr starts some collections at their first child's
+    /// content, where [`starts_flow`] may see a bracket that is the child's: a block sequence
+    /// written at its key's indentation (`ports:\n- {port: 80}`), a mapping whose first key is
+    /// a flow collection, and the one-pair mapping without braces inside a flow sequence
+    /// (`[[a]: b]`). A collection written with brackets never has its first child where it
+    /// starts, so those are read as block: they have no brackets of their own to edit within.
     fn first_child_at(&mut self, start: usize) {
         if let Some(frame) = self.stack.last_mut() {
             if frame.flow
@@ -670,7 +687,7 @@ fn parse_document(
 /// `None`, the tree left as it was, when the direct reader declines it.
 pub(super) fn read_directly(tree: &mut Tree, chunk: &str, base: usize) -> Option<Option<NodeId>> {
     rolled_back_on_error(tree, |tree| {
-        let mut b = Builder::new(tree, Offsets::new(chunk, chunk, base, &[]));
+        let mut b = Builder::new(tree, Offsets::ascii(chunk, base));
         super::direct::read(&mut b, chunk, base).map_err(|_| b.err(base, "declined"))?;
         Ok(b.root)
     })

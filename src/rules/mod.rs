@@ -208,7 +208,7 @@ impl<'a> Context<'a> {
                 verdict
             })
             .collect();
-        // Only this function sets the cell before the rules run, so it cannot be set already.
+        // Only the flow rules read the cell, and they run after this: it is not set already.
         let _ = self.flow_verdicts.set(verdicts);
     }
 
@@ -374,8 +374,9 @@ pub fn find(code: &str) -> Option<&'static Rule> {
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
-/// The rules that read [`Context::flow_verdicts`] (one missing here still gets them, built on
-/// one core).
+/// The rules that read [`Context::flow_verdicts`]. They run once every verdict is in; a rule
+/// that reads them and is missing here would run beside the judgement and judge every flow
+/// again on one core.
 const FLOW_RULES: [&str; 3] = ["AL501", "AL502", "AL503"];
 
 /// Runs every rule and applies `supersedes`: a finding of a general rule is dropped when a more
