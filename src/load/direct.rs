@@ -18,6 +18,14 @@ pub(super) struct Declined;
 
 type Read<T> = Result<T, Declined>;
 
+/// What the builder refuses (a duplicate key, nesting too deep) saphyr reads again, to report
+/// it as before.
+impl From<super::yaml::YamlError> for Declined {
+    fn from(_: super::yaml::YamlError) -> Self {
+        Declined
+    }
+}
+
 /// Keys longer than this are left to saphyr, which refuses those over 1024 characters.
 const MAX_KEY: usize = 1000;
 
@@ -92,8 +100,7 @@ impl Reader<'_, '_, '_> {
         while line_start < s.len() {
             let content = self.skip_spaces(line_start);
             match self.at(content) {
-                b'\n' => {}
-                b'#' => {}
+                b'\n' | b'#' => {}
                 _ => {
                     let indent = content - line_start;
                     if indent == 0
@@ -123,10 +130,6 @@ impl Reader<'_, '_, '_> {
             b'#' if j > i => Ok(self.line_end(j)),
             _ => Err(Declined),
         }
-    }
-
-    fn fail<T>(&self, r: Result<T, super::yaml::YamlError>) -> Read<T> {
-        r.map_err(|_| Declined)
     }
 
     /// A block node whose content starts at `at`, in column `indent`.
@@ -194,8 +197,7 @@ impl Reader<'_, '_, '_> {
 
     /// A block mapping whose first key starts at `at`, in column `indent`, its `:` at `colon`.
     fn block_mapping(&mut self, mut at: usize, mut colon: usize, indent: usize) -> Read<Next> {
-        let r = self.b.open(self.base + at, true, false, 0);
-        self.fail(r)?;
+        self.b.open(self.base + at, true, 0)?;
         loop {
             self.key(at, colon)?;
             let v = self.skip_spaces(colon + 1);
@@ -208,10 +210,8 @@ impl Reader<'_, '_, '_> {
                     }
                     _ => {
                         // No value: saphyr's empty scalar sits at the colon.
-                        let r = self
-                            .b
-                            .scalar("", self.span(colon, colon), ScalarStyle::Plain, 0);
-                        self.fail(r)?;
+                        self.b
+                            .scalar("", self.span(colon, colon), ScalarStyle::Plain, 0)?;
                         after
                     }
                 }
@@ -236,19 +236,30 @@ impl Reader<'_, '_, '_> {
 
     /// A block mapping's key, from `at` to its colon.
     fn key(&mut self, at: usize, colon: usize) -> Read<()> {
-        let c = self.s[at];
-        if c == b'"' || c == b'\'' {
-            // Saphyr's span of a quoted scalar runs on over the spaces after it.
-            let close = self.closing_quote(at)?;
-            let style = quoted_style(c);
-            let chunk = self.chunk;
-            let r = self
-                .b
-                .scalar(&chunk[at + 1..close], self.span(at, colon), style, 0);
-            return self.fail(r);
+        if matches!(self.s[at], b'"' | b'\'') {
+            // Its span ends at the colon, as saphyr's span of a quoted scalar runs on over the
+            // spaces after it.
+            self.quoted(at, false)?;
+            return Ok(());
         }
         let end = self.trim_end(at, colon);
         self.plain(at, end)
+    }
+
+    /// A one-line quoted scalar that opens at `at`; returns where saphyr ends its span (see
+    /// [`Reader::token_end`]).
+    fn quoted(&mut self, at: usize, flow: bool) -> Read<usize> {
+        let close = self.closing_quote(at)?;
+        let end = self.token_end(close + 1, flow)?;
+        let style = if self.s[at] == b'"' {
+            ScalarStyle::DoubleQuoted
+        } else {
+            ScalarStyle::SingleQuoted
+        };
+        let chunk = self.chunk;
+        self.b
+            .scalar(&chunk[at + 1..close], self.span(at, end), style, 0)?;
+        Ok(end)
     }
 
     fn trim_end(&self, start: usize, mut end: usize) -> usize {
@@ -260,18 +271,19 @@ impl Reader<'_, '_, '_> {
 
     fn plain(&mut self, start: usize, end: usize) -> Read<()> {
         let chunk = self.chunk;
-        let r = self.b.scalar(
+        self.b.scalar(
             &chunk[start..end],
             self.span(start, end),
             ScalarStyle::Plain,
             0,
-        );
-        self.fail(r)
+        )?;
+        Ok(())
     }
 
+    /// A block collection's end, which saphyr gives no text.
     fn close_block(&mut self) -> Read<()> {
-        let r = self.b.end_frame(Span::new(0, 0));
-        self.fail(r)
+        self.b.end_frame(Span::new(0, 0))?;
+        Ok(())
     }
 
     /// A block sequence whose first dash is at `at`, in column `indent`. An indentless one (a
@@ -287,8 +299,7 @@ impl Reader<'_, '_, '_> {
         } else {
             at
         };
-        let r = self.b.open(self.base + start, false, false, 0);
-        self.fail(r)?;
+        self.b.open(self.base + start, false, 0)?;
         loop {
             let v = self.skip_spaces(at + 1);
             let column = indent + (v - at);
@@ -326,19 +337,7 @@ impl Reader<'_, '_, '_> {
         match self.at(at) {
             b'[' => self.flow_collection(at, false, flow),
             b'{' => self.flow_collection(at, true, flow),
-            c @ (b'"' | b'\'') => {
-                let close = self.closing_quote(at)?;
-                let end = self.token_end(close + 1, flow)?;
-                let chunk = self.chunk;
-                let r = self.b.scalar(
-                    &chunk[at + 1..close],
-                    self.span(at, end),
-                    quoted_style(c),
-                    0,
-                );
-                self.fail(r)?;
-                Ok(end)
-            }
+            b'"' | b'\'' => self.quoted(at, flow),
             c if plain_may_start(c, self.at(at + 1)) => {
                 let mut i = at;
                 loop {
@@ -401,8 +400,7 @@ impl Reader<'_, '_, '_> {
     /// it ends (see [`Reader::token_end`]). `inside` is whether it is itself in a flow.
     fn flow_collection(&mut self, at: usize, map: bool, inside: bool) -> Read<usize> {
         let close = if map { b'}' } else { b']' };
-        let r = self.b.open(self.base + at, map, true, 0);
-        self.fail(r)?;
+        self.b.open(self.base + at, map, 0)?;
         let mut i = self.skip_spaces(at + 1);
         if self.at(i) != close {
             loop {
@@ -435,17 +433,8 @@ impl Reader<'_, '_, '_> {
             }
         }
         let end = self.token_end(i + 1, inside)?;
-        let r = self.b.end_frame(self.span(i, end));
-        self.fail(r)?;
+        self.b.end_frame(self.span(i, end))?;
         Ok(end)
-    }
-}
-
-fn quoted_style(quote: u8) -> ScalarStyle {
-    if quote == b'"' {
-        ScalarStyle::DoubleQuoted
-    } else {
-        ScalarStyle::SingleQuoted
     }
 }
 

@@ -109,9 +109,9 @@ impl Rec {
         self.set_aux(index);
     }
 
-    /// A collection first taken for a flow one is a block one after all.
-    pub fn set_block(&mut self) {
-        self.info &= !FLOW;
+    /// A collection written in flow style (`[…]`, `{…}`).
+    pub fn set_flow(&mut self) {
+        self.info |= FLOW;
     }
 
     pub fn mark(&mut self, alias: bool) {
@@ -664,11 +664,7 @@ pub enum Segment {
 
 /// For each parent path (by the address of its interned text, which lives as long as the
 /// process), the paths of its keys.
-type ChildPaths = std::collections::HashMap<
-    usize,
-    std::collections::HashMap<Box<str>, FieldPath, foldhash::fast::RandomState>,
-    foldhash::fast::RandomState,
->;
+type ChildPaths = crate::hash::HashMap<usize, crate::hash::HashMap<Box<str>, FieldPath>>;
 
 /// Builds a path in a reused buffer, so that a path already interned costs no allocation.
 fn build_path(write: impl FnOnce(&mut String)) -> FieldPath {

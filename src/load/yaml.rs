@@ -265,7 +265,6 @@ struct Frame {
     id: NodeId,
     anchor: usize,
     map: bool,
-    flow: bool,
     /// Children so far (keys and values for a mapping).
     count: usize,
     /// Where the last child ends.
@@ -401,7 +400,19 @@ impl<'a> Builder<'a> {
             return Err(self.err(end_span.start, "unbalanced collection end"));
         };
         let start = self.tree.recs[frame.id as usize].start as usize;
-        let end = collection_end(start, frame.flow, end_span, frame.last_end);
+        // A flow collection's end is its closing bracket; a block collection's end has no text.
+        // Its start says nothing: saphyr starts a block sequence at its key's indentation at
+        // its first entry (`ports:\n- {port: 80}`, a bracket), and an anchored block
+        // collection's start covers the anchor.
+        let flow = end_span.end > end_span.start
+            && matches!(
+                self.tree.text.as_bytes().get(end_span.start),
+                Some(b']' | b'}')
+            );
+        if flow {
+            self.tree.recs[frame.id as usize].set_flow();
+        }
+        let end = collection_end(start, flow, end_span, frame.last_end);
         self.close(frame.id, end, frame.count);
         if frame.map && frame.count > 0 {
             let added = if self.check_keys(frame.id)? {
@@ -512,7 +523,6 @@ impl<'a> Builder<'a> {
         style: ScalarStyle,
         anchor: usize,
     ) -> Result<(), YamlError> {
-        self.first_child_at(span.start);
         let mut rec = Rec::scalar(span, style);
         let text = &self.tree.text;
         let written = text.get(span.start..span.end).unwrap_or("");
@@ -570,75 +580,29 @@ impl<'a> Builder<'a> {
                 self.finish(copy, 0)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                let flow = starts_flow(&self.offsets.chunk[span.start - self.offsets.base..]);
-                self.open(
-                    span.start,
-                    matches!(ev, Event::MappingStart(..)),
-                    flow,
-                    anchor,
-                )
+                self.open(span.start, matches!(ev, Event::MappingStart(..)), anchor)
             }
             Event::SequenceEnd | Event::MappingEnd => self.end_frame(span),
             _ => Ok(()),
         }
     }
 
-    /// A node starts at byte `start`. saphyr starts some collections at their first child's
-    /// content, where [`starts_flow`] may see a bracket that is the child's: a block sequence
-    /// written at its key's indentation (`ports:\n- {port: 80}`), a mapping whose first key is
-    /// a flow collection, and the one-pair mapping without braces inside a flow sequence
-    /// (`[[a]: b]`). A collection written with brackets never has its first child where it
-    /// starts, so those are read as block: they have no brackets of their own to edit within.
-    fn first_child_at(&mut self, start: usize) {
-        if let Some(frame) = self.stack.last_mut() {
-            if frame.flow
-                && frame.count == 0
-                && self.tree.recs[frame.id as usize].start as usize == start
-            {
-                frame.flow = false;
-                self.tree.recs[frame.id as usize].set_block();
-            }
-        }
-    }
-
     /// A collection starts at byte `start` of the file; its children follow until
-    /// [`Builder::end_frame`].
-    pub(super) fn open(
-        &mut self,
-        start: usize,
-        map: bool,
-        flow: bool,
-        anchor: usize,
-    ) -> Result<(), YamlError> {
-        self.first_child_at(start);
+    /// [`Builder::end_frame`], which says whether it was written in flow style.
+    pub(super) fn open(&mut self, start: usize, map: bool, anchor: usize) -> Result<(), YamlError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.err(start, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         let id = self.next_id();
-        self.tree.recs.push(Rec::collection(start, map, flow));
+        self.tree.recs.push(Rec::collection(start, map, false));
         self.stack.push(Frame {
             id,
             anchor,
             map,
-            flow,
             count: 0,
             last_end: None,
         });
         Ok(())
-    }
-}
-
-/// Whether a collection written here opens with `[` or `{`, past its anchor and tag
-/// (`&ports !!seq [80]`).
-fn starts_flow(mut text: &str) -> bool {
-    loop {
-        text = text.trim_start_matches([' ', '\t']);
-        if text.starts_with(['&', '!']) {
-            let end = text.find([' ', '\t', '\n', '\r']).unwrap_or(text.len());
-            text = &text[end..];
-        } else {
-            return text.starts_with(['[', '{']);
-        }
     }
 }
 
@@ -688,8 +652,8 @@ fn parse_document(
 pub(super) fn read_directly(tree: &mut Tree, chunk: &str, base: usize) -> Option<Option<NodeId>> {
     rolled_back_on_error(tree, |tree| {
         let mut b = Builder::new(tree, Offsets::ascii(chunk, base));
-        super::direct::read(&mut b, chunk, base).map_err(|_| b.err(base, "declined"))?;
-        Ok(b.root)
+        super::direct::read(&mut b, chunk, base)?;
+        Ok::<_, super::direct::Declined>(b.root)
     })
     .ok()
 }
@@ -707,10 +671,10 @@ fn parse_once(
 }
 
 /// Runs `read` on the tree, and leaves the tree as it was if it fails.
-fn rolled_back_on_error(
+fn rolled_back_on_error<E>(
     tree: &mut Tree,
-    read: impl FnOnce(&mut Tree) -> Result<Option<NodeId>, YamlError>,
-) -> Result<Option<NodeId>, YamlError> {
+    read: impl FnOnce(&mut Tree) -> Result<Option<NodeId>, E>,
+) -> Result<Option<NodeId>, E> {
     let marks = (
         tree.recs.len(),
         tree.pool.len(),
@@ -812,6 +776,20 @@ mod tests {
                 "{port: 80}\n- {port: 81}"
             );
         }
+    }
+
+    #[test]
+    fn flow_style_is_what_the_closing_bracket_says() {
+        let text = "a: &a\n  b: 1\nc: !!seq [80]\nd: [[e]: f]\ng: &g {h: 1}\n";
+        let stream = one(text);
+        let root = root(&stream);
+        assert!(!root.get("a").unwrap().is_flow());
+        assert!(root.get("c").unwrap().is_flow());
+        let d = root.get("d").unwrap();
+        assert!(d.is_flow());
+        // The one-pair mapping without braces inside a flow sequence has no brackets of its own.
+        assert!(!d.as_seq().unwrap().get(0).unwrap().is_flow());
+        assert!(root.get("g").unwrap().is_flow());
     }
 
     #[test]

@@ -444,8 +444,7 @@ impl Model {
         m.reserve(&read);
         // Namespaces already noted, by atom: a lookup in the ordered set of strings costs a
         // dozen string comparisons, and every object names one.
-        let mut noted: std::collections::HashSet<Atom, foldhash::fast::RandomState> =
-            Default::default();
+        let mut noted: HashSet<Atom> = HashSet::default();
         // `read` is Some exactly for the objects that join; the others are shadowed copies.
         for ((id, obj), read) in objects().zip(read) {
             if inputs.files[obj.file].role == crate::load::source::FileRole::Declared {

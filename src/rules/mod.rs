@@ -179,8 +179,9 @@ impl<'a> Context<'a> {
     }
 
     /// Judges every flow on every core before the flow rules run (and beside the others), when
-    /// a rule will read the verdicts: they are the longest of the shared inputs, and built inside a rule they would
-    /// take one core. Outside any cell's initialiser, so rayon may be used here.
+    /// a rule will read the verdicts: they are the longest of the shared inputs, and built
+    /// inside a rule they would take one core. Outside any cell's initialiser, so rayon may be
+    /// used here.
     ///
     /// The rules report a pair of pods that every layer admits only for a forbidden flow
     /// (AL503); for the others such a pair keeps its verdict and lets go of how it was reached
